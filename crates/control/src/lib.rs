@@ -1,0 +1,1 @@
+//! Control plane: accounts, sessions, deployments, API keys, organizations, and their metadata store.

@@ -1,0 +1,1 @@
+//! Executes GraphQL operations of a backend's generated API against a graph store.

@@ -1,0 +1,1 @@
+//! Dgraph-flavoured GraphQL SDL: parse, validate, generate the served API, print it.

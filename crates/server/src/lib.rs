@@ -1,0 +1,1 @@
+//! HTTP listeners: control-plane API, backend front door, credentials, TLS, limits, metrics.

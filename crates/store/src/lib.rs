@@ -1,0 +1,1 @@
+//! Graph storage: the store trait and its embedded (redb) implementation.
