@@ -1,0 +1,106 @@
+//! A backend's compiled API: the generated API schema (for validation and introspection) and
+//! the lookup tables execution needs, plus a bounded cache shared by all backends.
+//!
+//! Nothing here is kept per idle backend: an entry is built on first use from the SDL stored
+//! in the backend's key range and may be evicted at any time (rebuilding is the only cost).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use apollo_compiler::collections::HashMap as ApolloMap;
+use apollo_compiler::schema::Implementers;
+use apollo_compiler::validation::Valid;
+use apollo_compiler::{Name, Schema};
+use parking_lot::Mutex;
+
+use crate::catalog::{Catalog, StorageNames};
+
+/// One backend's compiled API at one schema version.
+pub struct CompiledApi {
+    /// The SDL as the user uploaded it.
+    pub sdl: String,
+    /// The generated API schema.
+    pub api: Valid<Schema>,
+    pub implementers: ApolloMap<Name, Implementers>,
+    pub catalog: Catalog,
+}
+
+impl CompiledApi {
+    /// Assembles a compiled API from the generated schema and the model's storage names.
+    pub fn from_parts(sdl: String, api: Valid<Schema>, names: &dyn StorageNames) -> CompiledApi {
+        let catalog = Catalog::build(&api, names);
+        let implementers = api.implementers_map();
+        CompiledApi {
+            sdl,
+            api,
+            implementers,
+            catalog,
+        }
+    }
+}
+
+/// A bounded cache of compiled APIs keyed by (backend id, schema version).
+pub struct ApiCache {
+    capacity: usize,
+    inner: Mutex<CacheInner>,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    map: HashMap<u64, (u64, Arc<CompiledApi>, u64)>,
+    clock: u64,
+}
+
+impl ApiCache {
+    pub fn new(capacity: usize) -> ApiCache {
+        ApiCache {
+            capacity: capacity.max(1),
+            inner: Mutex::new(CacheInner::default()),
+        }
+    }
+
+    /// The cached API of `backend` at `version`, if present.
+    pub fn get(&self, backend: u64, version: u64) -> Option<Arc<CompiledApi>> {
+        let mut g = self.inner.lock();
+        g.clock += 1;
+        let now = g.clock;
+        match g.map.get_mut(&backend) {
+            Some((v, api, used)) if *v == version => {
+                *used = now;
+                Some(api.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// Stores an API, evicting the least recently used entry when full.
+    pub fn put(&self, backend: u64, version: u64, api: Arc<CompiledApi>) {
+        let mut g = self.inner.lock();
+        g.clock += 1;
+        let now = g.clock;
+        if !g.map.contains_key(&backend) && g.map.len() >= self.capacity {
+            let oldest = g
+                .map
+                .iter()
+                .min_by_key(|(_, (_, _, u))| *u)
+                .map(|(k, _)| *k);
+            if let Some(k) = oldest {
+                g.map.remove(&k);
+            }
+        }
+        g.map.insert(backend, (version, api, now));
+    }
+
+    /// Drops a backend's entry (schema changed or backend deleted).
+    pub fn evict(&self, backend: u64) {
+        self.inner.lock().map.remove(&backend);
+    }
+
+    pub fn len(&self) -> usize {
+        self.inner.lock().map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

@@ -1,0 +1,816 @@
+//! Resolution of the generated API's fields over a snapshot, driven by apollo-compiler's
+//! executor (which handles fragments, aliases, `@skip`/`@include`, `__typename`, result
+//! coercion and null propagation with paths).
+
+use std::cell::Cell;
+use std::cmp::Ordering;
+use std::time::Instant;
+
+use apollo_compiler::ExecutableDocument;
+use apollo_compiler::ast::Value as AstValue;
+use apollo_compiler::executable::{Field, Selection, SelectionSet};
+use apollo_compiler::resolvers::{FieldError, ObjectValue, ResolveInfo, ResolvedValue};
+use apollo_compiler::response::{JsonMap, JsonValue};
+
+use crate::catalog::{Catalog, FieldInfo, FieldKind, ScalarKind, TypeInfo, TypeKind};
+use crate::filter::{FilterEval, as_list, format_uid, json_to_val, lower_first, parse_uid};
+use crate::graph::{GraphRead, Val};
+use crate::{EngineError, Limits};
+
+/// Per-request execution state shared by every resolver.
+pub struct Exec<'a> {
+    pub cat: &'a Catalog,
+    pub rd: &'a dyn GraphRead,
+    pub doc: &'a ExecutableDocument,
+    pub vars: &'a JsonMap,
+    pub limits: &'a Limits,
+    pub deadline: Instant,
+    pub emitted: Cell<usize>,
+}
+
+pub(crate) fn ferr(e: impl std::fmt::Display) -> FieldError {
+    FieldError {
+        message: e.to_string(),
+    }
+}
+
+impl<'a> Exec<'a> {
+    fn filters(&self) -> FilterEval<'_> {
+        FilterEval {
+            cat: self.cat,
+            rd: self.rd,
+        }
+    }
+
+    fn tick(&self, n: usize) -> Result<(), FieldError> {
+        let total = self.emitted.get() + n;
+        self.emitted.set(total);
+        if total > self.limits.max_result_nodes {
+            return Err(ferr(format!(
+                "the result exceeds the limit of {} nodes; narrow the query with filters or `first`",
+                self.limits.max_result_nodes
+            )));
+        }
+        if Instant::now() > self.deadline {
+            return Err(ferr(format!(
+                "the request exceeded the time limit of {} ms",
+                self.limits.request_timeout.as_millis()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Keeps the uids that are visible as `declared` (their `dgraph.type` matches).
+    pub fn visible(&self, declared: &str, uids: Vec<u64>) -> Result<Vec<u64>, EngineError> {
+        let names = self.cat.storage_names(declared);
+        let mut out = Vec::with_capacity(uids.len());
+        for u in uids {
+            let nt = self.rd.node_types(u)?;
+            if nt.iter().any(|s| names.contains(s)) {
+                out.push(u);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every node of type `declared` in ascending uid order.
+    pub fn all_of_type(&self, declared: &str) -> Result<Vec<u64>, EngineError> {
+        let mut out = Vec::new();
+        for s in self.cat.storage_names(declared) {
+            out.extend(self.rd.type_uids(&s)?);
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Filter, cascade, order and paginate a candidate list as a list field's arguments say.
+    pub fn shape_list(
+        &self,
+        ty: &TypeInfo,
+        uids: Vec<u64>,
+        args: &JsonMap,
+        fields: &[&Field],
+    ) -> Result<Vec<u64>, EngineError> {
+        let mut uids = self.filters().apply(ty, uids, args.get("filter"))?;
+        if let Some(c) = cascade_of(fields, self.vars) {
+            let mut kept = Vec::with_capacity(uids.len());
+            for u in uids {
+                if self.cascade_keep(&ty.name, u, fields, &c)? {
+                    kept.push(u);
+                }
+            }
+            uids = kept;
+        }
+        if ty.kind != TypeKind::Union
+            && let Some(o) = args.get("order")
+            && !o.is_null()
+        {
+            uids = self.order(ty, uids, o)?;
+        }
+        let offset = args
+            .get("offset")
+            .and_then(JsonValue::as_i64)
+            .unwrap_or(0)
+            .max(0) as usize;
+        let uids: Vec<u64> = uids.into_iter().skip(offset).collect();
+        Ok(match args.get("first").and_then(JsonValue::as_i64) {
+            Some(n) if n >= 0 => uids.into_iter().take(n as usize).collect(),
+            Some(n) => {
+                let k = n.unsigned_abs() as usize;
+                let skip = uids.len().saturating_sub(k);
+                uids.into_iter().skip(skip).collect()
+            }
+            None => uids,
+        })
+    }
+
+    /// Sorts by `order: {asc|desc, then}`; nodes without a value come last either way.
+    pub fn order(
+        &self,
+        ty: &TypeInfo,
+        uids: Vec<u64>,
+        order: &JsonValue,
+    ) -> Result<Vec<u64>, EngineError> {
+        let mut levels: Vec<(&FieldInfo, bool)> = Vec::new();
+        let mut cur = Some(order);
+        while let Some(JsonValue::Object(o)) = cur {
+            let (name, desc) = match (o.get("asc"), o.get("desc")) {
+                (Some(a), _) if !a.is_null() => (a.as_str(), false),
+                (_, Some(d)) if !d.is_null() => (d.as_str(), true),
+                _ => (None, false),
+            };
+            if let Some(fi) = name.and_then(|n| ty.fields.get(n)) {
+                levels.push((fi, desc));
+            }
+            cur = o.get("then");
+        }
+        if levels.is_empty() {
+            return Ok(uids);
+        }
+        let mut keyed: Vec<(Vec<Option<Val>>, u64)> = Vec::with_capacity(uids.len());
+        for u in uids {
+            let mut keys = Vec::with_capacity(levels.len());
+            for (fi, _) in &levels {
+                let v = self.rd.scalars(u, &fi.pred)?;
+                keys.push(v.into_iter().next());
+            }
+            keyed.push((keys, u));
+        }
+        keyed.sort_by(|(a, _), (b, _)| {
+            for (i, (_, desc)) in levels.iter().enumerate() {
+                let o = match (&a[i], &b[i]) {
+                    (Some(x), Some(y)) => {
+                        let o = x.compare(y).unwrap_or(Ordering::Equal);
+                        if *desc { o.reverse() } else { o }
+                    }
+                    (Some(_), None) => Ordering::Less,
+                    (None, Some(_)) => Ordering::Greater,
+                    (None, None) => Ordering::Equal,
+                };
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            Ordering::Equal
+        });
+        Ok(keyed.into_iter().map(|(_, u)| u).collect())
+    }
+
+    /// Targets of an edge field from `uid`, restricted to nodes visible as the field's type.
+    pub fn edge_targets(&self, uid: u64, fi: &FieldInfo) -> Result<Vec<u64>, EngineError> {
+        let t = if fi.reverse {
+            self.rd.reverse_edges(uid, &fi.pred)?
+        } else {
+            self.rd.edges(uid, &fi.pred)?
+        };
+        self.visible(&fi.target, t)
+    }
+
+    /// `@cascade`: whether node `uid` (seen as `declared`) has every required selected field.
+    fn cascade_keep(
+        &self,
+        declared: &str,
+        uid: u64,
+        fields: &[&Field],
+        c: &Cascade,
+    ) -> Result<bool, EngineError> {
+        let nt = self.rd.node_types(uid)?;
+        let Some(concrete) = self.cat.concrete_type(declared, &nt) else {
+            return Ok(false);
+        };
+        let Some(ty) = self.cat.get(concrete) else {
+            return Ok(false);
+        };
+        let mut sub: Vec<&Field> = Vec::new();
+        for f in fields {
+            collect_fields(self.doc, &f.selection_set, ty, self.cat, &mut sub);
+        }
+        for f in sub {
+            let name = f.name.as_str();
+            if name.starts_with("__") {
+                continue;
+            }
+            if let Some(only) = &c.fields
+                && !only.iter().any(|x| x == name)
+            {
+                continue;
+            }
+            let Some(fi) = ty.fields.get(name) else {
+                continue;
+            };
+            let ok = match &fi.kind {
+                FieldKind::Id | FieldKind::Aggregate(_) => true,
+                FieldKind::Unstored => true,
+                FieldKind::Scalar(_) => !self.rd.scalars(uid, &fi.pred)?.is_empty(),
+                FieldKind::Edge => {
+                    let Some(tt) = self.cat.get(&fi.target) else {
+                        continue;
+                    };
+                    let args = ast_args(f, self.vars);
+                    let targets = self.edge_targets(uid, fi)?;
+                    let targets = self.filters().apply(tt, targets, args.get("filter"))?;
+                    let nested = match cascade_of(&[f], self.vars) {
+                        Some(own) => Some(own),
+                        None if c.fields.is_none() => Some(Cascade { fields: None }),
+                        None => None,
+                    };
+                    match nested {
+                        Some(nc) => {
+                            let mut any = false;
+                            for t in targets {
+                                if self.cascade_keep(&fi.target, t, &[f], &nc)? {
+                                    any = true;
+                                    break;
+                                }
+                            }
+                            any
+                        }
+                        None => !targets.is_empty(),
+                    }
+                }
+            };
+            if !ok {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// A `@cascade` directive: `fields` restricts the check to the listed fields of that level.
+pub(crate) struct Cascade {
+    fields: Option<Vec<String>>,
+}
+
+fn cascade_of(fields: &[&Field], vars: &JsonMap) -> Option<Cascade> {
+    for f in fields {
+        if let Some(d) = f.directives.get("cascade") {
+            let fl = d
+                .specified_argument_by_name("fields")
+                .map(|v| ast_to_json(v, vars))
+                .and_then(|v| {
+                    let l: Vec<String> = as_list(&v)
+                        .iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect();
+                    (!l.is_empty()).then_some(l)
+                });
+            return Some(Cascade { fields: fl });
+        }
+    }
+    None
+}
+
+/// The fields of a selection set that apply to concrete type `ty` (fragments expanded).
+pub(crate) fn collect_fields<'d>(
+    doc: &'d ExecutableDocument,
+    set: &'d SelectionSet,
+    ty: &TypeInfo,
+    cat: &Catalog,
+    out: &mut Vec<&'d Field>,
+) {
+    let applies = |cond: &str| -> bool {
+        cond == ty.name
+            || cat
+                .get(cond)
+                .is_some_and(|c| c.kind != TypeKind::Object && c.concrete.contains(&ty.name))
+    };
+    for sel in &set.selections {
+        match sel {
+            Selection::Field(f) => out.push(f),
+            Selection::InlineFragment(i) => {
+                if i.type_condition
+                    .as_ref()
+                    .is_none_or(|c| applies(c.as_str()))
+                {
+                    collect_fields(doc, &i.selection_set, ty, cat, out);
+                }
+            }
+            Selection::FragmentSpread(s) => {
+                if let Some(fr) = doc.fragments.get(&s.fragment_name)
+                    && applies(fr.type_condition().as_str())
+                {
+                    collect_fields(doc, &fr.selection_set, ty, cat, out);
+                }
+            }
+        }
+    }
+}
+
+/// Converts a literal argument value (variables substituted) to JSON.
+pub(crate) fn ast_to_json(v: &AstValue, vars: &JsonMap) -> JsonValue {
+    match v {
+        AstValue::Null => JsonValue::Null,
+        AstValue::Enum(n) => JsonValue::String(n.as_str().into()),
+        AstValue::Variable(n) => vars.get(n.as_str()).cloned().unwrap_or(JsonValue::Null),
+        AstValue::String(s) => JsonValue::String(s.as_str().into()),
+        AstValue::Float(f) => f
+            .try_to_f64()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(JsonValue::Number)
+            .unwrap_or(JsonValue::Null),
+        AstValue::Int(i) => match i.try_to_i32() {
+            Ok(n) => JsonValue::Number(n.into()),
+            Err(_) => i
+                .as_str()
+                .parse::<i64>()
+                .map(|n| JsonValue::Number(n.into()))
+                .unwrap_or(JsonValue::Null),
+        },
+        AstValue::Boolean(b) => JsonValue::Bool(*b),
+        AstValue::List(l) => JsonValue::Array(l.iter().map(|x| ast_to_json(x, vars)).collect()),
+        AstValue::Object(o) => {
+            let mut m = JsonMap::new();
+            for (k, x) in o {
+                m.insert(k.as_str(), ast_to_json(x, vars));
+            }
+            JsonValue::Object(m)
+        }
+    }
+}
+
+fn ast_args(f: &Field, vars: &JsonMap) -> JsonMap {
+    let mut m = JsonMap::new();
+    for a in &f.arguments {
+        m.insert(a.name.as_str(), ast_to_json(&a.value, vars));
+    }
+    m
+}
+
+fn not_present(info: &ResolveInfo<'_>) -> FieldError {
+    ferr(format!(
+        "Non-nullable field '{}' (type {}) was not present in result from Dgraph.  GraphQL error propagation triggered.",
+        info.field_name(),
+        info.field_definition().ty
+    ))
+}
+
+/// A scalar value in the API's output form (geo values are objects, see [`JsonObj`]).
+pub(crate) fn val_to_json(v: &Val, kind: ScalarKind) -> JsonValue {
+    match v {
+        Val::Int(i) => match kind {
+            ScalarKind::Float => serde_json::Number::from_f64(*i as f64)
+                .map(JsonValue::Number)
+                .unwrap_or(JsonValue::Null),
+            _ => JsonValue::Number((*i).into()),
+        },
+        Val::Float(f) => match kind {
+            ScalarKind::Int | ScalarKind::Int64 => JsonValue::Number((*f as i64).into()),
+            _ => serde_json::Number::from_f64(*f)
+                .map(JsonValue::Number)
+                .unwrap_or(JsonValue::Null),
+        },
+        Val::Str(s) => JsonValue::String(s.as_str().into()),
+        Val::Bool(b) => JsonValue::Bool(*b),
+        Val::DateTime(t) => JsonValue::String(
+            t.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+                .into(),
+        ),
+        Val::Geo(g) => crate::geo::to_api(g)
+            .map(|x| serde_json_bytes::to_value(x).unwrap_or(JsonValue::Null))
+            .unwrap_or(JsonValue::Null),
+        Val::Password(_) => JsonValue::Null,
+    }
+}
+
+/// A plain JSON object served as a GraphQL object (geo values, admin results).
+pub struct JsonObj {
+    pub type_name: String,
+    pub map: JsonMap,
+}
+
+fn json_resolved<'a>(v: &JsonValue, info: &ResolveInfo<'_>) -> ResolvedValue<'a> {
+    match v {
+        JsonValue::Object(m) => ResolvedValue::object(JsonObj {
+            type_name: info.field_definition().ty.inner_named_type().to_string(),
+            map: m.clone(),
+        }),
+        JsonValue::Array(a) => {
+            let tn = info.field_definition().ty.inner_named_type().to_string();
+            let items: Vec<ResolvedValue<'a>> = a
+                .iter()
+                .map(|x| match x {
+                    JsonValue::Object(m) => ResolvedValue::object(JsonObj {
+                        type_name: tn.clone(),
+                        map: m.clone(),
+                    }),
+                    JsonValue::Array(inner) => ResolvedValue::leaf(JsonValue::Array(inner.clone())),
+                    other => ResolvedValue::leaf(other.clone()),
+                })
+                .collect();
+            ResolvedValue::list(items)
+        }
+        other => ResolvedValue::leaf(other.clone()),
+    }
+}
+
+impl ObjectValue for JsonObj {
+    fn type_name(&self) -> &str {
+        &self.type_name
+    }
+    fn resolve_field<'a>(
+        &'a self,
+        info: &'a ResolveInfo<'a>,
+    ) -> Result<ResolvedValue<'a>, FieldError> {
+        match self.map.get(info.field_name()) {
+            Some(v) => Ok(json_resolved(v, info)),
+            None if info.field_definition().ty.is_non_null() => Err(not_present(info)),
+            None => Ok(ResolvedValue::null()),
+        }
+    }
+}
+
+/// A stored node seen as concrete object type `ty`.
+pub struct NodeObj<'e> {
+    pub ex: &'e Exec<'e>,
+    pub uid: u64,
+    pub ty: &'e TypeInfo,
+}
+
+impl<'e> NodeObj<'e> {
+    /// Wraps `uid` as an object of its concrete type when it is visible as `declared`.
+    pub fn new(ex: &'e Exec<'e>, declared: &str, uid: u64) -> Result<Option<Self>, EngineError> {
+        let nt = ex.rd.node_types(uid)?;
+        Ok(ex
+            .cat
+            .concrete_type(declared, &nt)
+            .and_then(|c| ex.cat.get(c))
+            .map(|ty| NodeObj { ex, uid, ty }))
+    }
+}
+
+/// Renders a list of uids as objects visible as `declared`.
+pub(crate) fn node_list<'a>(
+    ex: &'a Exec<'a>,
+    declared: &str,
+    uids: Vec<u64>,
+) -> Result<ResolvedValue<'a>, FieldError> {
+    ex.tick(uids.len())?;
+    let mut items = Vec::with_capacity(uids.len());
+    for u in uids {
+        if let Some(o) = NodeObj::new(ex, declared, u).map_err(ferr)? {
+            items.push(ResolvedValue::object(o));
+        }
+    }
+    Ok(ResolvedValue::list(items))
+}
+
+impl ObjectValue for NodeObj<'_> {
+    fn type_name(&self) -> &str {
+        &self.ty.name
+    }
+
+    fn resolve_field<'a>(
+        &'a self,
+        info: &'a ResolveInfo<'a>,
+    ) -> Result<ResolvedValue<'a>, FieldError> {
+        let ex = self.ex;
+        let Some(fi) = self.ty.fields.get(info.field_name()) else {
+            return Ok(ResolvedValue::null());
+        };
+        match &fi.kind {
+            FieldKind::Id => Ok(ResolvedValue::leaf(format_uid(self.uid))),
+            FieldKind::Unstored => Ok(ResolvedValue::null()),
+            FieldKind::Scalar(kind) => {
+                let vals = ex.rd.scalars(self.uid, &fi.pred).map_err(ferr)?;
+                if fi.list {
+                    let items: Vec<JsonValue> =
+                        vals.iter().map(|v| val_to_json(v, *kind)).collect();
+                    return Ok(json_resolved(&JsonValue::Array(items), info));
+                }
+                match vals.first() {
+                    Some(v) => Ok(json_resolved(&val_to_json(v, *kind), info)),
+                    None if fi.non_null => Err(not_present(info)),
+                    None => Ok(ResolvedValue::null()),
+                }
+            }
+            FieldKind::Edge => {
+                let targets = ex.edge_targets(self.uid, fi).map_err(ferr)?;
+                let Some(tt) = ex.cat.get(&fi.target) else {
+                    return Ok(ResolvedValue::null());
+                };
+                if fi.list {
+                    let uids = ex
+                        .shape_list(tt, targets, info.arguments(), info.field_selections())
+                        .map_err(ferr)?;
+                    node_list(ex, &fi.target, uids)
+                } else {
+                    let uids = ex
+                        .filters()
+                        .apply(tt, targets, info.arguments().get("filter"))
+                        .map_err(ferr)?;
+                    match uids.first() {
+                        Some(u) => {
+                            ex.tick(1)?;
+                            match NodeObj::new(ex, &fi.target, *u).map_err(ferr)? {
+                                Some(o) => Ok(ResolvedValue::object(o)),
+                                None => Ok(ResolvedValue::null()),
+                            }
+                        }
+                        None if fi.non_null => Err(not_present(info)),
+                        None => Ok(ResolvedValue::null()),
+                    }
+                }
+            }
+            FieldKind::Aggregate(base) => {
+                let Some(bf) = self.ty.fields.get(base) else {
+                    return Ok(ResolvedValue::null());
+                };
+                let Some(tt) = ex.cat.get(&bf.target) else {
+                    return Ok(ResolvedValue::null());
+                };
+                let targets = ex.edge_targets(self.uid, bf).map_err(ferr)?;
+                let uids = ex
+                    .filters()
+                    .apply(tt, targets, info.arguments().get("filter"))
+                    .map_err(ferr)?;
+                Ok(ResolvedValue::object(AggObj { ex, ty: tt, uids }))
+            }
+        }
+    }
+}
+
+/// `TAggregateResult`: `count` and `<f>Min/Max/Sum/Avg` over a node set.
+pub struct AggObj<'e> {
+    pub ex: &'e Exec<'e>,
+    pub ty: &'e TypeInfo,
+    pub uids: Vec<u64>,
+}
+
+impl ObjectValue for AggObj<'_> {
+    fn type_name(&self) -> &str {
+        // The result type is named after the type being aggregated.
+        agg_type_name(&self.ty.name)
+    }
+
+    fn resolve_field<'a>(
+        &'a self,
+        info: &'a ResolveInfo<'a>,
+    ) -> Result<ResolvedValue<'a>, FieldError> {
+        let name = info.field_name();
+        if name == "count" {
+            return Ok(ResolvedValue::leaf(JsonValue::Number(
+                self.uids.len().into(),
+            )));
+        }
+        let (base, op) = ["Min", "Max", "Sum", "Avg"]
+            .iter()
+            .find_map(|op| name.strip_suffix(op).map(|b| (b, *op)))
+            .ok_or_else(|| ferr(format!("unknown aggregate field {name}")))?;
+        let Some(fi) = self.ty.fields.get(base) else {
+            return Ok(ResolvedValue::null());
+        };
+        let FieldKind::Scalar(kind) = fi.kind else {
+            return Ok(ResolvedValue::null());
+        };
+        let mut vals = Vec::new();
+        for u in &self.uids {
+            vals.extend(self.ex.rd.scalars(*u, &fi.pred).map_err(ferr)?);
+        }
+        if vals.is_empty() {
+            return Ok(ResolvedValue::null());
+        }
+        let out = match op {
+            "Min" | "Max" => {
+                let mut best = vals[0].clone();
+                for v in &vals[1..] {
+                    let o = v.compare(&best).unwrap_or(Ordering::Equal);
+                    if (op == "Min" && o == Ordering::Less)
+                        || (op == "Max" && o == Ordering::Greater)
+                    {
+                        best = v.clone();
+                    }
+                }
+                val_to_json(&best, kind)
+            }
+            _ => {
+                let all_int = vals.iter().all(|v| matches!(v, Val::Int(_)));
+                let sum_f: f64 = vals
+                    .iter()
+                    .map(|v| match v {
+                        Val::Int(i) => *i as f64,
+                        Val::Float(f) => *f,
+                        _ => 0.0,
+                    })
+                    .sum();
+                if op == "Sum" {
+                    if all_int && kind != ScalarKind::Float {
+                        let s: i64 = vals
+                            .iter()
+                            .map(|v| if let Val::Int(i) = v { *i } else { 0 })
+                            .fold(0i64, i64::wrapping_add);
+                        JsonValue::Number(s.into())
+                    } else {
+                        serde_json::Number::from_f64(sum_f)
+                            .map(JsonValue::Number)
+                            .unwrap_or(JsonValue::Null)
+                    }
+                } else {
+                    serde_json::Number::from_f64(sum_f / vals.len() as f64)
+                        .map(JsonValue::Number)
+                        .unwrap_or(JsonValue::Null)
+                }
+            }
+        };
+        Ok(ResolvedValue::leaf(out))
+    }
+}
+
+fn agg_type_name(t: &str) -> &'static str {
+    // Names are interned per distinct type; the set of types is bounded by the schema.
+    use parking_lot::Mutex;
+    use std::collections::HashMap;
+    static NAMES: Mutex<Option<HashMap<String, &'static str>>> = Mutex::new(None);
+    let mut g = NAMES.lock();
+    let m = g.get_or_insert_with(HashMap::new);
+    if let Some(s) = m.get(t) {
+        return s;
+    }
+    let s: &'static str = Box::leak(format!("{t}AggregateResult").into_boxed_str());
+    m.insert(t.to_string(), s);
+    s
+}
+
+/// The root `Query` object of a backend's API.
+pub struct QueryRoot<'e> {
+    pub ex: &'e Exec<'e>,
+}
+
+impl ObjectValue for QueryRoot<'_> {
+    fn type_name(&self) -> &str {
+        "Query"
+    }
+
+    fn resolve_field<'a>(
+        &'a self,
+        info: &'a ResolveInfo<'a>,
+    ) -> Result<ResolvedValue<'a>, FieldError> {
+        let ex = self.ex;
+        let name = info.field_name();
+        let args = info.arguments();
+        if let Some(t) = name.strip_prefix("get")
+            && let Some(ty) = ex.cat.get(t)
+        {
+            return resolve_get(ex, ty, name, args);
+        }
+        if let Some(t) = name.strip_prefix("query")
+            && let Some(ty) = ex.cat.get(t)
+        {
+            let all = ex.all_of_type(&ty.name).map_err(ferr)?;
+            let uids = ex
+                .shape_list(ty, all, args, info.field_selections())
+                .map_err(|e| rewrite_err(name, e))?;
+            return node_list(ex, &ty.name, uids);
+        }
+        if let Some(t) = name.strip_prefix("aggregate")
+            && let Some(ty) = ex.cat.get(t)
+        {
+            let all = ex.all_of_type(&ty.name).map_err(ferr)?;
+            let uids = ex
+                .filters()
+                .apply(ty, all, args.get("filter"))
+                .map_err(|e| rewrite_err(name, e))?;
+            return Ok(ResolvedValue::object(AggObj { ex, ty, uids }));
+        }
+        Err(ferr(format!(
+            "resolving {name} failed because it is not supported by this server"
+        )))
+    }
+}
+
+fn rewrite_err(field: &str, e: EngineError) -> FieldError {
+    ferr(format!("couldn't rewrite query {field} because {e}"))
+}
+
+fn resolve_get<'a>(
+    ex: &'a Exec<'a>,
+    ty: &'a TypeInfo,
+    name: &str,
+    args: &JsonMap,
+) -> Result<ResolvedValue<'a>, FieldError> {
+    let mut candidates: Option<Vec<u64>> = None;
+    if let Some(idf) = &ty.id_field
+        && let Some(v) = args.get(idf.as_str())
+        && !v.is_null()
+    {
+        let s = match v {
+            JsonValue::String(s) => s.as_str().to_string(),
+            other => other.to_string(),
+        };
+        let Some(uid) = parse_uid(&s) else {
+            return Err(ferr(format!(
+                "couldn't rewrite query {name} because ID argument ({s}) of {name} was not able to be parsed"
+            )));
+        };
+        candidates = Some(vec![uid]);
+    }
+    let mut xid_filters: Vec<(&FieldInfo, Val)> = Vec::new();
+    for x in &ty.xids {
+        if let Some(v) = args.get(x.as_str())
+            && !v.is_null()
+            && let Some(fi) = ty.fields.get(x)
+            && let FieldKind::Scalar(k) = fi.kind
+            && let Some(val) = json_to_val(v, k)
+        {
+            xid_filters.push((fi, val));
+        }
+    }
+    if candidates.is_none() && xid_filters.is_empty() {
+        return Ok(ResolvedValue::null());
+    }
+    let cands = match candidates {
+        Some(c) => c,
+        None => {
+            let (fi, v) = &xid_filters[0];
+            match ex.rd.lookup_eq(&fi.pred, v).map_err(ferr)? {
+                Some(found) => found,
+                None => ex.all_of_type(&ty.name).map_err(ferr)?,
+            }
+        }
+    };
+    for uid in ex.visible(&ty.name, cands).map_err(ferr)? {
+        let mut ok = true;
+        for (fi, v) in &xid_filters {
+            let vals = ex.rd.scalars(uid, &fi.pred).map_err(ferr)?;
+            if !vals.iter().any(|x| x.equals(v)) {
+                ok = false;
+                break;
+            }
+        }
+        if ok {
+            ex.tick(1)?;
+            return Ok(match NodeObj::new(ex, &ty.name, uid).map_err(ferr)? {
+                Some(o) => ResolvedValue::object(o),
+                None => ResolvedValue::null(),
+            });
+        }
+    }
+    Ok(ResolvedValue::null())
+}
+
+/// A mutation payload (`AddTPayload`, `UpdateTPayload`, `DeleteTPayload`), rendered from a
+/// snapshot taken after the write (or before it, for deletions).
+pub struct PayloadObj<'e> {
+    pub ex: &'e Exec<'e>,
+    pub type_name: String,
+    pub ty: &'e TypeInfo,
+    pub uids: Vec<u64>,
+    pub num_uids: usize,
+    pub msg: Option<String>,
+}
+
+impl ObjectValue for PayloadObj<'_> {
+    fn type_name(&self) -> &str {
+        &self.type_name
+    }
+
+    fn resolve_field<'a>(
+        &'a self,
+        info: &'a ResolveInfo<'a>,
+    ) -> Result<ResolvedValue<'a>, FieldError> {
+        match info.field_name() {
+            "numUids" => Ok(ResolvedValue::leaf(JsonValue::Number(self.num_uids.into()))),
+            "msg" => Ok(ResolvedValue::leaf(
+                self.msg
+                    .clone()
+                    .map(|m| JsonValue::String(m.into()))
+                    .unwrap_or(JsonValue::Null),
+            )),
+            f if f == lower_first(&self.ty.name) => {
+                let uids = self
+                    .ex
+                    .visible(&self.ty.name, self.uids.clone())
+                    .map_err(ferr)?;
+                let uids = self
+                    .ex
+                    .shape_list(self.ty, uids, info.arguments(), info.field_selections())
+                    .map_err(ferr)?;
+                node_list(self.ex, &self.ty.name, uids)
+            }
+            _ => Ok(ResolvedValue::null()),
+        }
+    }
+}

@@ -1,0 +1,371 @@
+//! Filter evaluation (spec R.2): `and`/`or`/`not`, `has`, the id filter and the per-index
+//! scalar operators, evaluated against a snapshot.
+
+use std::cmp::Ordering;
+
+use apollo_compiler::response::{JsonMap, JsonValue};
+
+use crate::catalog::{Catalog, FieldInfo, FieldKind, ScalarKind, TypeInfo, TypeKind};
+use crate::graph::{GraphRead, Val};
+use crate::{EngineError, text};
+
+/// Parses a GraphQL `ID` (`0x1f` or decimal) into a uid.
+pub fn parse_uid(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let n = if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        u64::from_str_radix(h, 16).ok()?
+    } else {
+        s.parse::<u64>().ok()?
+    };
+    (n != 0).then_some(n)
+}
+
+/// Formats a uid as a GraphQL `ID`.
+pub fn format_uid(uid: u64) -> String {
+    format!("{uid:#x}")
+}
+
+/// Input list coercion: a single value is a one-element list.
+pub(crate) fn as_list(v: &JsonValue) -> Vec<&JsonValue> {
+    match v {
+        JsonValue::Array(a) => a.iter().collect(),
+        JsonValue::Null => Vec::new(),
+        other => vec![other],
+    }
+}
+
+/// Evaluates filters of one type against nodes.
+pub struct FilterEval<'a> {
+    pub cat: &'a Catalog,
+    pub rd: &'a dyn GraphRead,
+}
+
+impl<'a> FilterEval<'a> {
+    /// Keeps the uids of `ty` that satisfy `filter` (order preserved).
+    pub fn apply(
+        &self,
+        ty: &TypeInfo,
+        uids: Vec<u64>,
+        filter: Option<&JsonValue>,
+    ) -> Result<Vec<u64>, EngineError> {
+        let Some(JsonValue::Object(f)) = filter else {
+            return Ok(uids);
+        };
+        if f.is_empty() {
+            return Ok(uids);
+        }
+        let mut out = Vec::with_capacity(uids.len());
+        for uid in uids {
+            if self.matches(ty, uid, f)? {
+                out.push(uid);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether node `uid` (of type `ty`) satisfies the filter object `f`.
+    pub fn matches(&self, ty: &TypeInfo, uid: u64, f: &JsonMap) -> Result<bool, EngineError> {
+        if ty.kind == TypeKind::Union {
+            return self.matches_union(ty, uid, f);
+        }
+        let mut rest = true;
+        let mut or_part: Option<bool> = None;
+        for (k, v) in f.iter() {
+            let key = k.as_str();
+            if v.is_null() {
+                continue;
+            }
+            match key {
+                "and" => {
+                    for sub in as_list(v) {
+                        if let JsonValue::Object(sf) = sub
+                            && !self.matches(ty, uid, sf)?
+                        {
+                            rest = false;
+                            break;
+                        }
+                    }
+                }
+                "or" => {
+                    let mut any = false;
+                    let mut saw = false;
+                    for sub in as_list(v) {
+                        if let JsonValue::Object(sf) = sub {
+                            saw = true;
+                            if self.matches(ty, uid, sf)? {
+                                any = true;
+                                break;
+                            }
+                        }
+                    }
+                    if saw {
+                        or_part = Some(any);
+                    }
+                }
+                "not" => {
+                    if let JsonValue::Object(sf) = v
+                        && self.matches(ty, uid, sf)?
+                    {
+                        rest = false;
+                    }
+                }
+                "has" => {
+                    for name in as_list(v) {
+                        if let Some(n) = name.as_str()
+                            && let Some(fi) = ty.fields.get(n)
+                            && !self.has_value(uid, fi)?
+                        {
+                            rest = false;
+                            break;
+                        }
+                    }
+                }
+                _ => {
+                    let Some(fi) = ty.fields.get(key) else {
+                        continue;
+                    };
+                    let ok = if fi.kind == FieldKind::Id {
+                        as_list(v)
+                            .iter()
+                            .filter_map(|x| x.as_str().and_then(parse_uid))
+                            .any(|x| x == uid)
+                    } else if let JsonValue::Object(ops) = v {
+                        self.scalar_ops(uid, fi, ops)?
+                    } else {
+                        true
+                    };
+                    if !ok {
+                        rest = false;
+                    }
+                }
+            }
+            if !rest && or_part.is_none() && !f.contains_key("or") {
+                return Ok(false);
+            }
+        }
+        Ok(match or_part {
+            Some(o) => rest || o,
+            None => rest,
+        })
+    }
+
+    fn matches_union(&self, ty: &TypeInfo, uid: u64, f: &JsonMap) -> Result<bool, EngineError> {
+        let types = self.rd.node_types(uid)?;
+        let Some(concrete) = self.cat.concrete_type(&ty.name, &types) else {
+            return Ok(false);
+        };
+        if let Some(mt) = f.get("memberTypes")
+            && !mt.is_null()
+        {
+            let allowed = as_list(mt).iter().any(|m| m.as_str() == Some(concrete));
+            if !allowed {
+                return Ok(false);
+            }
+        }
+        let key = format!("{}Filter", lower_first(concrete));
+        if let Some(JsonValue::Object(sf)) = f.get(key.as_str())
+            && let Some(ct) = self.cat.get(concrete)
+        {
+            return self.matches(ct, uid, sf);
+        }
+        Ok(true)
+    }
+
+    /// Whether `uid` has a value (non-empty list) for the field.
+    pub fn has_value(&self, uid: u64, fi: &FieldInfo) -> Result<bool, EngineError> {
+        Ok(match &fi.kind {
+            FieldKind::Id => true,
+            FieldKind::Scalar(_) => !self.rd.scalars(uid, &fi.pred)?.is_empty(),
+            FieldKind::Edge => {
+                let targets = if fi.reverse {
+                    self.rd.reverse_edges(uid, &fi.pred)?
+                } else {
+                    self.rd.edges(uid, &fi.pred)?
+                };
+                let names = self.cat.storage_names(&fi.target);
+                let mut any = false;
+                for t in targets {
+                    let nt = self.rd.node_types(t)?;
+                    if nt.iter().any(|s| names.contains(s)) {
+                        any = true;
+                        break;
+                    }
+                }
+                any
+            }
+            _ => false,
+        })
+    }
+
+    fn scalar_ops(&self, uid: u64, fi: &FieldInfo, ops: &JsonMap) -> Result<bool, EngineError> {
+        let FieldKind::Scalar(kind) = fi.kind else {
+            return Ok(true);
+        };
+        let present: Vec<(&str, &JsonValue)> = ops.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        if present.len() > 1 {
+            return Err(EngineError::Query(format!(
+                "{} filter expects only one filter function, got: {}",
+                filter_type_name(fi, kind),
+                present.len()
+            )));
+        }
+        let Some((op, arg)) = present.first().copied() else {
+            return Ok(true);
+        };
+        let vals = self.rd.scalars(uid, &fi.pred)?;
+        if arg.is_null() {
+            // `{f: {eq: null}}` selects nodes without a value; other null operands are ignored.
+            return Ok(if op == "eq" { vals.is_empty() } else { true });
+        }
+        let any = |pred: &dyn Fn(&Val) -> bool| vals.iter().any(pred);
+        Ok(match op {
+            "eq" => {
+                let Some(q) = json_to_val(arg, kind) else {
+                    return Ok(false);
+                };
+                any(&|v| v.equals(&q))
+            }
+            "in" => {
+                let qs: Vec<Val> = as_list(arg)
+                    .into_iter()
+                    .filter_map(|a| json_to_val(a, kind))
+                    .collect();
+                any(&|v| qs.iter().any(|q| v.equals(q)))
+            }
+            "le" | "lt" | "ge" | "gt" => {
+                let Some(q) = json_to_val(arg, kind) else {
+                    return Ok(false);
+                };
+                any(&|v| match v.compare(&q) {
+                    Some(o) => match op {
+                        "le" => o != Ordering::Greater,
+                        "lt" => o == Ordering::Less,
+                        "ge" => o != Ordering::Less,
+                        _ => o == Ordering::Greater,
+                    },
+                    None => false,
+                })
+            }
+            "between" => {
+                let (Some(min), Some(max)) = (
+                    arg.get("min").and_then(|a| json_to_val(a, kind)),
+                    arg.get("max").and_then(|a| json_to_val(a, kind)),
+                ) else {
+                    return Ok(false);
+                };
+                any(&|v| {
+                    v.compare(&min).is_some_and(|o| o != Ordering::Less)
+                        && v.compare(&max).is_some_and(|o| o != Ordering::Greater)
+                })
+            }
+            "allofterms" | "anyofterms" => {
+                let q = text::terms(arg.as_str().unwrap_or(""));
+                text_match(&vals, &q, op == "allofterms", text::terms)
+            }
+            "alloftext" | "anyoftext" => {
+                let q = text::fulltext(arg.as_str().unwrap_or(""));
+                text_match(&vals, &q, op == "alloftext", text::fulltext)
+            }
+            "regexp" => {
+                let re = text::compile_regexp(arg.as_str().unwrap_or(""))?;
+                any(&|v| matches!(v, Val::Str(s) if re.is_match(s)))
+            }
+            "near" | "within" | "contains" | "intersects" => {
+                let q = serde_json::to_value(arg).unwrap_or_default();
+                any(&|v| match v {
+                    Val::Geo(g) => crate::geo::matches(op, g, &q),
+                    _ => false,
+                })
+            }
+            _ => true,
+        })
+    }
+}
+
+fn text_match(vals: &[Val], q: &[String], all: bool, tok: fn(&str) -> Vec<String>) -> bool {
+    if q.is_empty() {
+        return false;
+    }
+    vals.iter().any(|v| {
+        let Val::Str(s) = v else { return false };
+        let toks = tok(s);
+        if all {
+            q.iter().all(|t| toks.contains(t))
+        } else {
+            q.iter().any(|t| toks.contains(t))
+        }
+    })
+}
+
+fn filter_type_name(fi: &FieldInfo, kind: ScalarKind) -> String {
+    let _ = fi;
+    match kind {
+        ScalarKind::Int => "IntFilter".into(),
+        ScalarKind::Int64 => "Int64Filter".into(),
+        ScalarKind::Float => "FloatFilter".into(),
+        ScalarKind::DateTime => "DateTimeFilter".into(),
+        ScalarKind::String => "StringFilter".into(),
+        ScalarKind::Enum => format!("{}_hash", fi.target),
+        _ => format!("{:?}Filter", kind),
+    }
+}
+
+pub(crate) fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// Converts a (coerced) GraphQL input value to a stored value of the field's kind.
+pub fn json_to_val(v: &JsonValue, kind: ScalarKind) -> Option<Val> {
+    Some(match kind {
+        ScalarKind::Int | ScalarKind::Int64 => match v {
+            JsonValue::Number(n) => Val::Int(n.as_i64()?),
+            JsonValue::String(s) => Val::Int(s.as_str().trim().parse().ok()?),
+            _ => return None,
+        },
+        ScalarKind::Float => Val::Float(match v {
+            JsonValue::Number(n) => n.as_f64()?,
+            JsonValue::String(s) => s.as_str().trim().parse().ok()?,
+            _ => return None,
+        }),
+        ScalarKind::String | ScalarKind::Enum => Val::Str(v.as_str()?.to_string()),
+        ScalarKind::Boolean => Val::Bool(v.as_bool()?),
+        ScalarKind::DateTime => Val::DateTime(parse_datetime(v.as_str()?)?),
+        ScalarKind::Point | ScalarKind::Polygon | ScalarKind::MultiPolygon => {
+            Val::Geo(serde_json::to_value(v).ok()?)
+        }
+    })
+}
+
+/// Parses the DateTime forms Dgraph accepts: RFC 3339, or a date / date-time without zone
+/// (taken as UTC).
+pub fn parse_datetime(s: &str) -> Option<time::OffsetDateTime> {
+    use time::format_description::well_known::Rfc3339;
+    let s = s.trim();
+    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
+        return Some(t);
+    }
+    let fmts: [&[time::format_description::BorrowedFormatItem<'_>]; 3] = [
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]"),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    ];
+    for (i, f) in fmts.iter().enumerate() {
+        if i == 2 {
+            if let Ok(d) = time::Date::parse(s, f) {
+                return Some(d.midnight().assume_utc());
+            }
+        } else if let Ok(t) = time::PrimitiveDateTime::parse(s, f) {
+            return Some(t.assume_utc());
+        }
+    }
+    if let Ok(y) = s.parse::<i32>()
+        && let Ok(d) = time::Date::from_calendar_date(y, time::Month::January, 1)
+    {
+        return Some(d.midnight().assume_utc());
+    }
+    None
+}

@@ -1,0 +1,73 @@
+//! The engine's read view of one backend's graph.
+//!
+//! Execution reads through [`GraphRead`], an object-safe trait over a consistent snapshot of a
+//! single backend (a read transaction, or the reader of a write transaction so a mutation sees
+//! its own writes). The store's snapshot types implement it in [`crate::store_adapter`].
+
+use std::cmp::Ordering;
+
+/// A stored scalar value as the engine sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Val {
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Bool(bool),
+    /// Seconds since the Unix epoch plus nanoseconds, kept with the original UTC offset text
+    /// rendered in RFC 3339 on output.
+    DateTime(time::OffsetDateTime),
+    /// A GeoJSON geometry (`{"type": "Point", "coordinates": [lon, lat]}` …).
+    Geo(serde_json::Value),
+    /// A password hash; never returned to clients.
+    Password(String),
+}
+
+impl Val {
+    /// Orders two values of compatible kinds (numbers with numbers, strings with strings,
+    /// times with times); `None` for incomparable kinds.
+    pub fn compare(&self, other: &Val) -> Option<Ordering> {
+        match (self, other) {
+            (Val::Int(a), Val::Int(b)) => Some(a.cmp(b)),
+            (Val::Float(a), Val::Float(b)) => a.partial_cmp(b),
+            (Val::Int(a), Val::Float(b)) => (*a as f64).partial_cmp(b),
+            (Val::Float(a), Val::Int(b)) => a.partial_cmp(&(*b as f64)),
+            (Val::Str(a), Val::Str(b)) => Some(a.cmp(b)),
+            (Val::Bool(a), Val::Bool(b)) => Some(a.cmp(b)),
+            (Val::DateTime(a), Val::DateTime(b)) => Some(a.cmp(b)),
+            _ => None,
+        }
+    }
+
+    /// Equality across numeric kinds, exact for others.
+    pub fn equals(&self, other: &Val) -> bool {
+        match (self, other) {
+            (Val::Geo(a), Val::Geo(b)) => a == b,
+            (Val::Password(_), _) | (_, Val::Password(_)) => false,
+            _ => self.compare(other) == Some(Ordering::Equal),
+        }
+    }
+}
+
+/// Why a read failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ReadError(pub String);
+
+/// Consistent reads of one backend's graph.
+pub trait GraphRead {
+    /// Uids (ascending) of every node whose `dgraph.type` contains `storage_type`.
+    fn type_uids(&self, storage_type: &str) -> Result<Vec<u64>, ReadError>;
+    /// The `dgraph.type` values of a node (empty when the node does not exist).
+    fn node_types(&self, uid: u64) -> Result<Vec<String>, ReadError>;
+    /// Scalar values of `pred` on `uid` (one for singular predicates, a set for lists).
+    fn scalars(&self, uid: u64, pred: &str) -> Result<Vec<Val>, ReadError>;
+    /// Targets (ascending uid) of the uid edge `pred` leaving `uid`.
+    fn edges(&self, uid: u64, pred: &str) -> Result<Vec<u64>, ReadError>;
+    /// Sources (ascending uid) of the uid edges `pred` that point at `uid`.
+    fn reverse_edges(&self, uid: u64, pred: &str) -> Result<Vec<u64>, ReadError>;
+    /// Uids (ascending) whose `pred` has a value equal to `value`, when an index answers it;
+    /// `None` means "no index, scan instead".
+    fn lookup_eq(&self, _pred: &str, _value: &Val) -> Result<Option<Vec<u64>>, ReadError> {
+        Ok(None)
+    }
+}

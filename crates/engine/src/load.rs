@@ -1,0 +1,1 @@
+//! Loader for Dgraph JSON mutation data (see the crate docs).
