@@ -1,0 +1,715 @@
+//! `graphcloud-bench`: reproducible measurements of a real `graphcloud serve` process.
+//!
+//! It starts the server binary on a fresh temporary data dir and loopback ports, talks to it
+//! only over HTTP (the same public API clients use), and prints throughput, latency
+//! percentiles and the server's resident memory. It is a measuring tool, not a test: it asserts
+//! nothing about speed, but it fails loudly when a request the workload depends on fails.
+//!
+//! Workloads:
+//! - `control`: cold start of `serve`, `createDeployment` latency, idle memory with many
+//!   deployments, and time for a new backend to answer its first query after a schema upload.
+//! - `graph`: a seeded synthetic social graph loaded through the generated API, then
+//!   get-by-id, term filter + order + first, two-hop nested query, aggregate count and a
+//!   10-node add mutation at a fixed concurrency.
+//! - `people`: 2 000 people with 5 friends each and the list query
+//!   `queryPerson(first: 100) { id name age email friends { id name age } }`.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use serde_json::{Value, json};
+
+const EMAIL: &str = "bench@example.com";
+const PASSWORD: &str = "bench-password-1";
+
+#[derive(Parser)]
+#[command(version, about = "Measure a real graphcloud server over HTTP")]
+struct Cli {
+    /// Path of the graphcloud binary (default: next to this program).
+    #[arg(long, env = "GRAPHCLOUD_BENCH_BIN")]
+    bin: Option<PathBuf>,
+    #[command(subcommand)]
+    workload: Workload,
+}
+
+#[derive(Subcommand)]
+enum Workload {
+    /// Cold start, createDeployment p50/p99, idle memory with N deployments.
+    Control {
+        /// Number of deployments to create.
+        #[arg(long, default_value_t = 1000)]
+        deployments: usize,
+    },
+    /// Synthetic graph (default 100 000 people, 10 friends each) and five request kinds.
+    Graph {
+        #[arg(long, default_value_t = 100_000)]
+        nodes: usize,
+        #[arg(long, default_value_t = 10)]
+        friends: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Seconds per request kind.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// 2 000 people with 5 friends each; the list query used for side-by-side comparisons.
+    People {
+        #[arg(long, default_value_t = 2000)]
+        people: usize,
+        #[arg(long, default_value_t = 5)]
+        friends: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Keep the server running after the measurement and print its URL and token.
+        #[arg(long)]
+        keep: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let bin = match cli.bin {
+        Some(b) => b,
+        None => std::env::current_exe()?
+            .parent()
+            .context("no parent dir")?
+            .join("graphcloud"),
+    };
+    if !bin.exists() {
+        bail!(
+            "graphcloud binary not found at {} (build it with `cargo build --release`, or pass --bin)",
+            bin.display()
+        );
+    }
+    match cli.workload {
+        Workload::Control { deployments } => control(&bin, deployments).await,
+        Workload::Graph {
+            nodes,
+            friends,
+            concurrency,
+            seconds,
+            seed,
+        } => graph(&bin, nodes, friends, concurrency, seconds, seed).await,
+        Workload::People {
+            people,
+            friends,
+            concurrency,
+            seconds,
+            seed,
+            keep,
+        } => people_bench(&bin, people, friends, concurrency, seconds, seed, keep).await,
+    }
+}
+
+/// A `graphcloud serve` child process on a temporary data dir.
+struct Server {
+    child: Child,
+    _data: tempfile::TempDir,
+    control: String,
+    backend: String,
+    http: reqwest::Client,
+    cold_start: Duration,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+impl Server {
+    async fn start(bin: &Path) -> Result<Server> {
+        let data = tempfile::tempdir()?;
+        let dir = data.path().to_str().context("utf-8 temp path")?.to_string();
+        let status = Command::new(bin)
+            .args(["user", "create", "--data-dir", &dir, "--email", EMAIL])
+            .env("GRAPHCLOUD_PASSWORD", PASSWORD)
+            .stdout(Stdio::null())
+            .status()?;
+        if !status.success() {
+            bail!("`graphcloud user create` failed: {status}");
+        }
+        let (cp, bp) = (free_port()?, free_port()?);
+        let log = std::fs::File::create(data.path().join("server.log"))?;
+        let started = Instant::now();
+        let child = Command::new(bin)
+            .args(["serve", "--data-dir", &dir, "--base-domain", "localhost"])
+            .args(["--control-addr", &format!("127.0.0.1:{cp}")])
+            .args(["--backend-addr", &format!("127.0.0.1:{bp}")])
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(256)
+            .build()?;
+        let control = format!("http://127.0.0.1:{cp}");
+        let mut server = Server {
+            child,
+            _data: data,
+            control,
+            backend: format!("http://127.0.0.1:{bp}"),
+            http,
+            cold_start: Duration::ZERO,
+        };
+        // Ready = the control plane answers a GraphQL request.
+        loop {
+            if started.elapsed() > Duration::from_secs(30) {
+                bail!("server did not answer within 30 s");
+            }
+            if let Some(code) = server.child.try_wait()? {
+                bail!("server exited early: {code}");
+            }
+            let probe = server
+                .http
+                .post(format!("{}/graphql", server.control))
+                .json(&json!({"query": "{ __typename }"}))
+                .send()
+                .await;
+            if matches!(probe, Ok(ref r) if r.status().is_success()) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        server.cold_start = started.elapsed();
+        Ok(server)
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// (current RSS, peak RSS) of the server process in KiB, from /proc.
+    fn memory_kib(&self) -> (u64, u64) {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    async fn control_gql(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Result<Value> {
+        let mut req = self
+            .http
+            .post(format!("{}/graphql", self.control))
+            .json(&json!({"query": query, "variables": variables}));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let body: Value = req.send().await?.json().await?;
+        if body.get("errors").is_some_and(|e| !e.is_null()) {
+            bail!("control-plane error: {body}");
+        }
+        Ok(body["data"].clone())
+    }
+
+    async fn login(&self) -> Result<String> {
+        let data = self
+            .control_gql(
+                None,
+                "query($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+                json!({"e": EMAIL, "p": PASSWORD}),
+            )
+            .await?;
+        data["login"]["token"]
+            .as_str()
+            .map(str::to_string)
+            .context("login returned no token")
+    }
+
+    async fn create_deployment(&self, token: &str, name: &str) -> Result<Backend> {
+        let data = self
+            .control_gql(
+                Some(token),
+                "mutation($n: String!) { createDeployment(input: {name: $n}) { uid url jwtToken } }",
+                json!({"n": name}),
+            )
+            .await?;
+        let d = &data["createDeployment"];
+        let url = d["url"].as_str().context("no url")?;
+        let subdomain = url.split('.').next().context("bad url")?;
+        Ok(Backend {
+            base: format!("{}/backends/{subdomain}", self.backend),
+            token: d["jwtToken"].as_str().context("no jwtToken")?.to_string(),
+        })
+    }
+}
+
+/// One backend reached through the path prefix with its admin token.
+#[derive(Clone)]
+struct Backend {
+    base: String,
+    token: String,
+}
+
+impl Backend {
+    async fn post(&self, http: &reqwest::Client, path: &str, body: &Value) -> Result<Value> {
+        let resp = http
+            .post(format!("{}{path}", self.base))
+            .header("X-Auth-Token", &self.token)
+            .json(body)
+            .send()
+            .await?;
+        let status = resp.status();
+        let body: Value = resp.json().await?;
+        if !status.is_success() || body.get("errors").is_some_and(|e| !e.is_null()) {
+            bail!("{path} answered {status}: {body}");
+        }
+        Ok(body["data"].clone())
+    }
+
+    async fn set_schema(&self, http: &reqwest::Client, sdl: &str) -> Result<()> {
+        self.post(
+            http,
+            "/admin",
+            &json!({
+                "query": "mutation($s: String!) { updateGQLSchema(input: {set: {schema: $s}}) { gqlSchema { schema } } }",
+                "variables": {"s": sdl}
+            }),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn graphql(
+        &self,
+        http: &reqwest::Client,
+        query: &str,
+        variables: Value,
+    ) -> Result<Value> {
+        self.post(
+            http,
+            "/graphql",
+            &json!({"query": query, "variables": variables}),
+        )
+        .await
+    }
+}
+
+/// Latency summary of one request kind.
+struct Summary {
+    name: String,
+    count: usize,
+    errors: usize,
+    elapsed: Duration,
+    p50: Duration,
+    p99: Duration,
+}
+
+impl Summary {
+    fn of(name: &str, mut lat: Vec<Duration>, errors: usize, elapsed: Duration) -> Summary {
+        lat.sort_unstable();
+        let pick = |q: f64| {
+            if lat.is_empty() {
+                Duration::ZERO
+            } else {
+                lat[((lat.len() as f64 - 1.0) * q).round() as usize]
+            }
+        };
+        Summary {
+            name: name.to_string(),
+            count: lat.len(),
+            errors,
+            elapsed,
+            p50: pick(0.50),
+            p99: pick(0.99),
+        }
+    }
+
+    fn print(&self) {
+        println!(
+            "{:<28} {:>9.0} req/s  p50 {:>8.3} ms  p99 {:>8.3} ms  ({} requests, {} errors)",
+            self.name,
+            self.count as f64 / self.elapsed.as_secs_f64(),
+            self.p50.as_secs_f64() * 1e3,
+            self.p99.as_secs_f64() * 1e3,
+            self.count,
+            self.errors
+        );
+    }
+}
+
+/// Small deterministic generator (SplitMix64) so every run builds the same dataset.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const WORDS: &[&str] = &[
+    "amber", "birch", "cedar", "delta", "ember", "fable", "grove", "harbor", "iris", "juniper",
+    "kestrel", "lumen", "maple", "nova", "onyx", "pine", "quartz", "raven", "sage", "tide",
+    "umber", "vale", "willow", "yarrow", "zephyr",
+];
+
+fn name_for(rng: &mut Rng) -> String {
+    format!(
+        "{} {} {}",
+        WORDS[rng.below(WORDS.len())],
+        WORDS[rng.below(WORDS.len())],
+        rng.below(1_000_000)
+    )
+}
+
+/// Drive `make(i)` requests against `/graphql` from `concurrency` workers for `seconds`.
+async fn drive<F>(
+    name: &str,
+    backend: &Backend,
+    http: &reqwest::Client,
+    concurrency: usize,
+    seconds: u64,
+    make: F,
+) -> Summary
+where
+    F: Fn(u64) -> Value + Send + Sync + 'static,
+{
+    let make = Arc::new(make);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..concurrency {
+        let make = make.clone();
+        let backend = backend.clone();
+        let http = http.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0usize;
+            let mut i = w as u64;
+            while Instant::now() < deadline {
+                let body = make(i);
+                i += concurrency as u64;
+                let t = Instant::now();
+                let ok = match http
+                    .post(format!("{}/graphql", backend.base))
+                    .header("X-Auth-Token", &backend.token)
+                    .json(&body)
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status().is_success() => match r.bytes().await {
+                        Ok(b) => !contains(&b, b"\"errors\""),
+                        Err(_) => false,
+                    },
+                    _ => false,
+                };
+                if ok {
+                    lat.push(t.elapsed());
+                } else {
+                    errors += 1;
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (lat, e) = t.await.expect("worker panicked");
+        all.extend(lat);
+        errors += e;
+    }
+    Summary::of(name, all, errors, started.elapsed())
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn print_memory(server: &Server, label: &str) {
+    let (rss, peak) = server.memory_kib();
+    println!(
+        "{label}: RSS {:.1} MiB, peak RSS {:.1} MiB",
+        rss as f64 / 1024.0,
+        peak as f64 / 1024.0
+    );
+}
+
+async fn control(bin: &Path, deployments: usize) -> Result<()> {
+    let server = Server::start(bin).await?;
+    println!(
+        "cold start of `serve` (spawn → first control-plane answer): {:.1} ms",
+        server.cold_start.as_secs_f64() * 1e3
+    );
+    print_memory(&server, "fresh server");
+    let token = server.login().await?;
+    let mut lat = Vec::with_capacity(deployments);
+    let started = Instant::now();
+    let mut last = None;
+    for i in 0..deployments {
+        let t = Instant::now();
+        last = Some(
+            server
+                .create_deployment(&token, &format!("bench backend {i}"))
+                .await?,
+        );
+        lat.push(t.elapsed());
+    }
+    Summary::of("createDeployment (sequential)", lat, 0, started.elapsed()).print();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    print_memory(&server, &format!("idle with {deployments} deployments"));
+
+    // A brand-new backend: schema upload, then its first query.
+    let backend = server.create_deployment(&token, "first query").await?;
+    let _ = last;
+    let t = Instant::now();
+    backend
+        .set_schema(
+            &server.http,
+            "type Item { id: ID! name: String! @search(by: [term]) }",
+        )
+        .await?;
+    let upload = t.elapsed();
+    let t = Instant::now();
+    backend
+        .graphql(
+            &server.http,
+            "{ queryItem(first: 1) { id name } }",
+            json!({}),
+        )
+        .await?;
+    println!(
+        "new backend: schema upload {:.2} ms, first query {:.2} ms",
+        upload.as_secs_f64() * 1e3,
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+const GRAPH_SCHEMA: &str = r#"type Person {
+  id: ID!
+  name: String! @search(by: [term, hash])
+  age: Int @search
+  email: String @search(by: [hash])
+  friends: [Person]
+}"#;
+
+/// Load `n` people through `addPerson` in batches; each links to `friends` earlier people.
+/// Returns the ids in creation order and the load rate in nodes/s and edges/s.
+async fn load_people(
+    server: &Server,
+    backend: &Backend,
+    n: usize,
+    friends: usize,
+    seed: u64,
+) -> Result<Vec<String>> {
+    let mut rng = Rng(seed);
+    let mut ids: Vec<String> = Vec::with_capacity(n);
+    let batch = 500;
+    let started = Instant::now();
+    let mut edges = 0usize;
+    while ids.len() < n {
+        let count = batch.min(n - ids.len());
+        let mut input = Vec::with_capacity(count);
+        for _ in 0..count {
+            let fr: Vec<Value> = if ids.is_empty() {
+                Vec::new()
+            } else {
+                (0..friends)
+                    .map(|_| json!({"id": ids[rng.below(ids.len())]}))
+                    .collect()
+            };
+            edges += fr.len();
+            let name = name_for(&mut rng);
+            input.push(json!({
+                "name": name,
+                "age": 18 + rng.below(60),
+                "email": format!("p{}@example.com", rng.next() % 10_000_000),
+                "friends": fr,
+            }));
+        }
+        let data = backend
+            .graphql(
+                &server.http,
+                "mutation($in: [AddPersonInput!]!) { addPerson(input: $in) { person { id } } }",
+                json!({"in": input}),
+            )
+            .await?;
+        let created = data["addPerson"]["person"]
+            .as_array()
+            .context("no person list")?;
+        if created.len() != count {
+            bail!("addPerson returned {} of {count} people", created.len());
+        }
+        ids.extend(
+            created
+                .iter()
+                .map(|p| p["id"].as_str().unwrap_or_default().to_string()),
+        );
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "load: {n} nodes and {edges} edges in {secs:.1} s ({:.0} nodes/s, {:.0} edges/s)",
+        n as f64 / secs,
+        edges as f64 / secs
+    );
+    Ok(ids)
+}
+
+async fn graph(
+    bin: &Path,
+    nodes: usize,
+    friends: usize,
+    concurrency: usize,
+    seconds: u64,
+    seed: u64,
+) -> Result<()> {
+    let server = Server::start(bin).await?;
+    let token = server.login().await?;
+    let backend = server.create_deployment(&token, "graph bench").await?;
+    backend.set_schema(&server.http, GRAPH_SCHEMA).await?;
+    let ids = Arc::new(load_people(&server, &backend, nodes, friends, seed).await?);
+    print_memory(&server, "after load");
+
+    let http = &server.http;
+    let ids1 = ids.clone();
+    drive(
+        "get-by-id",
+        &backend,
+        http,
+        concurrency,
+        seconds,
+        move |i| {
+            json!({"query": "query($id: ID!) { getPerson(id: $id) { id name age email } }",
+               "variables": {"id": ids1[(i as usize * 7919) % ids1.len()]}})
+        },
+    )
+    .await
+    .print();
+    drive("term filter + order + first", &backend, http, concurrency, seconds, move |i| {
+        json!({"query": "query($t: String!) { queryPerson(filter: {name: {anyofterms: $t}}, order: {asc: age}, first: 10) { id name age } }",
+               "variables": {"t": WORDS[i as usize % WORDS.len()]}})
+    })
+    .await
+    .print();
+    let ids2 = ids.clone();
+    drive("two-hop nested", &backend, http, concurrency, seconds, move |i| {
+        json!({"query": "query($id: ID!) { getPerson(id: $id) { name friends(first: 10) { name friends(first: 10) { name age } } } }",
+               "variables": {"id": ids2[(i as usize * 104_729) % ids2.len()]}})
+    })
+    .await
+    .print();
+    drive("aggregate count", &backend, http, concurrency, seconds, move |i| {
+        json!({"query": "query($a: Int!) { aggregatePerson(filter: {age: {ge: $a}}) { count } }",
+               "variables": {"a": 18 + (i % 60) as i64}})
+    })
+    .await
+    .print();
+    drive("add 10 nodes", &backend, http, concurrency, seconds, move |i| {
+        let input: Vec<Value> = (0..10)
+            .map(|k| json!({"name": format!("new person {i} {k}"), "age": 30, "email": format!("n{i}.{k}@example.com")}))
+            .collect();
+        json!({"query": "mutation($in: [AddPersonInput!]!) { addPerson(input: $in) { numUids } }",
+               "variables": {"in": input}})
+    })
+    .await
+    .print();
+    print_memory(&server, "end");
+    Ok(())
+}
+
+const PEOPLE_SCHEMA: &str = r#"type Person {
+  id: ID!
+  name: String!
+  age: Int
+  email: String
+  friends: [Person]
+}"#;
+
+pub const PEOPLE_QUERY: &str =
+    "{ queryPerson(first: 100) { id name age email friends { id name age } } }";
+
+async fn people_bench(
+    bin: &Path,
+    people: usize,
+    friends: usize,
+    concurrency: usize,
+    seconds: u64,
+    seed: u64,
+    keep: bool,
+) -> Result<()> {
+    let server = Server::start(bin).await?;
+    let token = server.login().await?;
+    let backend = server.create_deployment(&token, "people bench").await?;
+    backend.set_schema(&server.http, PEOPLE_SCHEMA).await?;
+    // Create everyone first, then give each person `friends` friends, so that even the first
+    // people have a full friend list (as in the side-by-side comparison dataset).
+    let ids = load_people(&server, &backend, people, 0, seed).await?;
+    let mut rng = Rng(seed ^ 0xF00D);
+    for chunk in ids.chunks(200) {
+        for id in chunk {
+            let fr: Vec<Value> = (0..friends)
+                .map(|_| json!({"id": ids[rng.below(ids.len())]}))
+                .collect();
+            backend
+                .graphql(
+                    &server.http,
+                    "mutation($id: ID!, $f: [PersonRef]) { updatePerson(input: {filter: {id: [$id]}, set: {friends: $f}}) { numUids } }",
+                    json!({"id": id, "f": fr}),
+                )
+                .await?;
+        }
+    }
+    let sample = backend
+        .graphql(&server.http, PEOPLE_QUERY, json!({}))
+        .await?;
+    println!(
+        "response size: {} bytes",
+        serde_json::to_vec(&json!({"data": sample}))?.len()
+    );
+    drive(
+        "queryPerson(first: 100)",
+        &backend,
+        &server.http,
+        concurrency,
+        seconds,
+        |_| json!({"query": PEOPLE_QUERY}),
+    )
+    .await
+    .print();
+    print_memory(&server, "end");
+    if keep {
+        println!(
+            "server kept running: {}/graphql  X-Auth-Token: {}",
+            backend.base, backend.token
+        );
+        println!("press Ctrl-C to stop");
+        tokio::signal::ctrl_c().await?;
+    }
+    Ok(())
+}
