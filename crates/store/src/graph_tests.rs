@@ -1,0 +1,552 @@
+//! Tests of the graph layer and the store over the in-memory and redb engines.
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use crate::*;
+
+fn mem_store() -> Store {
+    Store::with_engine(Arc::new(MemoryEngine::default()), StoreOptions::default())
+}
+
+fn s(x: &str) -> Value {
+    Value::String(x.to_string())
+}
+
+fn set(v: &[u64]) -> RoaringTreemap {
+    v.iter().copied().collect()
+}
+
+fn schema() -> Vec<PredicateSchema> {
+    vec![
+        PredicateSchema::new("name", ValueKind::String, false)
+            .with_index(IndexKind::Hash)
+            .with_index(IndexKind::Term)
+            .with_index(IndexKind::Trigram),
+        PredicateSchema::new("bio", ValueKind::String, false).with_index(IndexKind::Fulltext),
+        PredicateSchema::new("tags", ValueKind::String, true)
+            .with_index(IndexKind::Exact)
+            .with_index(IndexKind::Term),
+        PredicateSchema::new("age", ValueKind::Int, false).with_index(IndexKind::Int),
+        PredicateSchema::new("score", ValueKind::Float, false).with_index(IndexKind::Float),
+        PredicateSchema::new("ok", ValueKind::Bool, false).with_index(IndexKind::Bool),
+        PredicateSchema::new("born", ValueKind::DateTime, false).with_index(IndexKind::Day),
+        PredicateSchema::new("loc", ValueKind::Geo, false).with_index(IndexKind::Geo),
+        PredicateSchema::new("friends", ValueKind::Uid, true),
+        PredicateSchema::new("best", ValueKind::Uid, false),
+    ]
+}
+
+fn block<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+#[test]
+fn values_edges_and_reverse_edges() {
+    let store = mem_store();
+    store
+        .write_blocking(1, |t| t.apply_schema(&schema()))
+        .unwrap();
+    let (a, b, c) = store
+        .write_blocking(1, |t| -> Result<_> {
+            let a = t.alloc_uid()?;
+            let b = t.alloc_uid()?;
+            let c = t.alloc_uid()?;
+            for u in [a, b, c] {
+                t.add_type(u, "Person")?;
+            }
+            t.set_value(a, "name", s("Alice"))?;
+            t.add_edge(a, "friends", b)?;
+            t.add_edge(a, "friends", c)?;
+            t.add_edge(b, "friends", c)?;
+            t.add_edge(a, "best", b)?;
+            // Own writes are visible inside the transaction.
+            assert_eq!(t.edges(a, "friends")?, vec![b, c]);
+            Ok((a, b, c))
+        })
+        .unwrap();
+    assert_eq!((a, b, c), (1, 2, 3));
+    let snap = store.read(1).unwrap();
+    assert_eq!(snap.reverse_edges(c, "friends").unwrap(), vec![a, b]);
+    assert_eq!(snap.types(a).unwrap(), vec!["Person".to_string()]);
+    assert_eq!(snap.uids_of_type("Person").unwrap(), set(&[1, 2, 3]));
+    assert_eq!(snap.uids_with("friends").unwrap(), set(&[1, 2]));
+    // Non-list uid predicate: a new edge replaces the old one and its reverse.
+    store
+        .write_blocking(1, move |t| t.add_edge(a, "best", c))
+        .unwrap();
+    let snap = store.read(1).unwrap();
+    assert_eq!(snap.edges(a, "best").unwrap(), vec![c]);
+    assert!(snap.reverse_edges(b, "best").unwrap().is_empty());
+    assert_eq!(snap.reverse_edges(c, "best").unwrap(), vec![a]);
+    // Another backend sees nothing.
+    let other = store.read(2).unwrap();
+    assert!(other.uids_of_type("Person").unwrap().is_empty());
+    assert!(other.node(a).unwrap().is_empty());
+    assert_eq!(store.read(2).unwrap().max_uid().unwrap(), 0);
+    assert_eq!(store.read(1).unwrap().max_uid().unwrap(), 3);
+}
+
+#[test]
+fn failed_mutation_applies_nothing() {
+    let store = mem_store();
+    store
+        .write_blocking(1, |t| t.apply_schema(&schema()))
+        .unwrap();
+    let err = store
+        .write_blocking(1, |t| -> Result<()> {
+            let u = t.alloc_uid()?;
+            t.add_type(u, "Person")?;
+            t.set_value(u, "name", s("Bob"))?;
+            // Kind mismatch: age is an int predicate.
+            t.set_value(u, "age", s("old"))?;
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(matches!(err, StoreError::KindMismatch { .. }), "{err}");
+    let snap = store.read(1).unwrap();
+    assert_eq!(snap.max_uid().unwrap(), 0);
+    assert!(snap.uids_of_type("Person").unwrap().is_empty());
+    assert!(snap.index_eq("name", &s("Bob")).unwrap().is_empty());
+    // A panicking closure is also rolled back and reported.
+    let err = store
+        .write_blocking(1, |t| -> Result<()> {
+            t.alloc_uid()?;
+            panic!("boom");
+        })
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Aborted(ref m) if m == "boom"),
+        "{err}"
+    );
+    assert_eq!(store.read(1).unwrap().max_uid().unwrap(), 0);
+    // NaN is refused.
+    let err = store
+        .write_blocking(1, |t| t.set_value(1, "score", Value::Float(f64::NAN)))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NaN(_)));
+}
+
+#[test]
+fn index_maintenance_on_update_and_delete() {
+    let store = mem_store();
+    store
+        .write_blocking(1, |t| t.apply_schema(&schema()))
+        .unwrap();
+    store
+        .write_blocking(1, |t| -> Result<()> {
+            t.set_value(1, "name", s("Quick Brown Fox"))?;
+            t.set_value(2, "name", s("Lazy Brown Dog"))?;
+            t.add_value(1, "tags", s("red car"))?;
+            t.add_value(1, "tags", s("red bike"))?;
+            t.set_value(1, "age", Value::Int(30))?;
+            t.set_value(2, "age", Value::Int(-4))?;
+            Ok(())
+        })
+        .unwrap();
+    let snap = store.read(1).unwrap();
+    assert_eq!(
+        snap.index_eq("name", &s("Quick Brown Fox")).unwrap(),
+        set(&[1])
+    );
+    assert_eq!(
+        snap.index_terms("name", "brown", true).unwrap(),
+        set(&[1, 2])
+    );
+    assert_eq!(
+        snap.index_terms("name", "BROWN fox", true).unwrap(),
+        set(&[1])
+    );
+    assert_eq!(
+        snap.index_terms("name", "fox dog", false).unwrap(),
+        set(&[1, 2])
+    );
+    assert_eq!(snap.index_terms("tags", "red", true).unwrap(), set(&[1]));
+    assert_eq!(snap.index_eq("tags", &s("red bike")).unwrap(), set(&[1]));
+    // Update: old tokens disappear, new ones appear.
+    store
+        .write_blocking(1, |t| -> Result<()> {
+            t.set_value(1, "name", s("Slow Green Fox"))?;
+            // Removing one list element keeps tokens shared with the other ("red").
+            t.remove_value(1, "tags", &s("red car"))?;
+            t.set_value(2, "age", Value::Int(40))?;
+            Ok(())
+        })
+        .unwrap();
+    let snap = store.read(1).unwrap();
+    assert!(
+        snap.index_eq("name", &s("Quick Brown Fox"))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(snap.index_terms("name", "brown", true).unwrap(), set(&[2]));
+    assert_eq!(snap.index_terms("name", "green", true).unwrap(), set(&[1]));
+    assert_eq!(snap.index_terms("tags", "red", true).unwrap(), set(&[1]));
+    assert!(snap.index_terms("tags", "car", true).unwrap().is_empty());
+    assert_eq!(snap.index_terms("tags", "bike", true).unwrap(), set(&[1]));
+    assert!(snap.index_eq("age", &Value::Int(-4)).unwrap().is_empty());
+    assert_eq!(snap.index_eq("age", &Value::Int(40)).unwrap(), set(&[2]));
+    // Delete a node: every index entry, type and edge goes with it.
+    store
+        .write_blocking(1, |t| -> Result<()> {
+            t.add_type(1, "P")?;
+            t.add_edge(2, "friends", 1)?;
+            t.add_edge(1, "friends", 2)?;
+            assert!(t.delete_node(1)?);
+            Ok(())
+        })
+        .unwrap();
+    let snap = store.read(1).unwrap();
+    assert!(snap.node(1).unwrap().is_empty());
+    assert!(snap.index_terms("name", "fox", false).unwrap().is_empty());
+    assert!(snap.index_terms("tags", "red", false).unwrap().is_empty());
+    assert!(snap.uids_of_type("P").unwrap().is_empty());
+    assert!(snap.edges(2, "friends").unwrap().is_empty());
+    assert!(snap.reverse_edges(2, "friends").unwrap().is_empty());
+    assert_eq!(snap.uids_with("friends").unwrap(), set(&[]));
+    assert_eq!(snap.uids_with("name").unwrap(), set(&[2]));
+    assert_eq!(snap.uids_with("age").unwrap(), set(&[2]));
+}
+
+#[test]
+fn ranges_and_ordering() {
+    let store = mem_store();
+    store
+        .write_blocking(1, |t| t.apply_schema(&schema()))
+        .unwrap();
+    store
+        .write_blocking(1, |t| -> Result<()> {
+            for (u, age, score) in [(1, 30, 1.5), (2, -4, -2.0), (3, 17, 0.0), (4, 30, 9.25)] {
+                t.set_value(u, "age", Value::Int(age))?;
+                t.set_value(u, "score", Value::Float(score))?;
+            }
+            t.add_value(1, "tags", s("b"))?;
+            t.add_value(2, "tags", s("ab"))?;
+            t.add_value(3, "tags", s("a"))?;
+            t.add_value(4, "tags", s("c"))?;
+            t.set_value(
+                1,
+                "born",
+                Value::DateTime(DateTime::from_ymd_hms(2000, 1, 1, 10, 0, 0)),
+            )?;
+            t.set_value(
+                2,
+                "born",
+                Value::DateTime(DateTime::from_ymd_hms(2000, 1, 1, 12, 0, 0)),
+            )?;
+            t.set_value(
+                3,
+                "born",
+                Value::DateTime(DateTime::from_ymd_hms(2000, 1, 2, 0, 0, 0)),
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let snap = store.read(1).unwrap();
+    let i = Value::Int;
+    assert_eq!(
+        snap.index_range("age", Bound::Included(&i(17)), Bound::Included(&i(30)))
+            .unwrap(),
+        set(&[1, 3, 4])
+    );
+    assert_eq!(
+        snap.index_range("age", Bound::Excluded(&i(17)), Bound::Unbounded)
+            .unwrap(),
+        set(&[1, 4])
+    );
+    assert_eq!(
+        snap.index_range("age", Bound::Unbounded, Bound::Excluded(&i(17)))
+            .unwrap(),
+        set(&[2])
+    );
+    assert_eq!(
+        snap.index_range(
+            "score",
+            Bound::Included(&Value::Float(-0.0)),
+            Bound::Unbounded
+        )
+        .unwrap(),
+        set(&[1, 3, 4])
+    );
+    // Strings: lexicographic; "a" < "ab" < "b" < "c".
+    assert_eq!(
+        snap.index_range("tags", Bound::Excluded(&s("a")), Bound::Included(&s("b")))
+            .unwrap(),
+        set(&[1, 2])
+    );
+    assert_eq!(
+        snap.index_range("tags", Bound::Unbounded, Bound::Excluded(&s("ab")))
+            .unwrap(),
+        set(&[3])
+    );
+    // Datetime with a day index: same-day values are told apart by verification.
+    let dt = |h| Value::DateTime(DateTime::from_ymd_hms(2000, 1, 1, h, 0, 0));
+    assert_eq!(
+        snap.index_range("born", Bound::Excluded(&dt(10)), Bound::Unbounded)
+            .unwrap(),
+        set(&[2, 3])
+    );
+    assert_eq!(snap.index_eq("born", &dt(12)).unwrap(), set(&[2]));
+    assert_eq!(snap.ordered_uids("age", false).unwrap(), vec![2, 3, 1, 4]);
+    assert_eq!(snap.ordered_uids("age", true).unwrap(), vec![4, 1, 3, 2]);
+    assert_eq!(snap.ordered_uids("score", true).unwrap(), vec![4, 1, 3, 2]);
+    assert!(matches!(
+        snap.index_range("name", Bound::Included(&s("a")), Bound::Unbounded),
+        Err(StoreError::MissingIndex { .. })
+    ));
+}
+
+#[test]
+fn fulltext_regexp_and_geo_lookups() {
+    let store = mem_store();
+    store
+        .write_blocking(1, |t| t.apply_schema(&schema()))
+        .unwrap();
+    let pt = |lon, lat| GeoPoint {
+        longitude: lon,
+        latitude: lat,
+    };
+    store
+        .write_blocking(1, move |t| -> Result<()> {
+            t.set_value(1, "bio", s("She was running through the forests"))?;
+            t.set_value(2, "bio", s("A forest run"))?;
+            t.set_value(3, "bio", s("Swimming"))?;
+            t.set_value(1, "name", s("Café Olé"))?;
+            t.set_value(2, "name", s("cafeteria"))?;
+            t.set_value(3, "name", s("Dog"))?;
+            t.set_value(1, "loc", Value::Geo(Geo::Point(pt(13.4050, 52.5200))))?; // Berlin
+            t.set_value(2, "loc", Value::Geo(Geo::Point(pt(13.4105, 52.5245))))?; // ~600 m away
+            t.set_value(3, "loc", Value::Geo(Geo::Point(pt(2.3522, 48.8566))))?; // Paris
+            t.set_value(
+                4,
+                "loc",
+                Value::Geo(Geo::Polygon(vec![vec![
+                    pt(13.0, 52.0),
+                    pt(14.0, 52.0),
+                    pt(14.0, 53.0),
+                    pt(13.0, 53.0),
+                ]])),
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let snap = store.read(1).unwrap();
+    assert_eq!(
+        snap.index_fulltext("bio", "runs in forest", true).unwrap(),
+        set(&[1, 2])
+    );
+    assert_eq!(
+        snap.index_fulltext("bio", "swim", false).unwrap(),
+        set(&[3])
+    );
+    assert!(snap.index_fulltext("bio", "the", false).unwrap().is_empty());
+    assert_eq!(
+        snap.index_regexp("name", "^caf", true).unwrap(),
+        set(&[1, 2])
+    );
+    assert_eq!(snap.index_regexp("name", "^Caf", false).unwrap(), set(&[1]));
+    assert_eq!(
+        snap.index_regexp("name", "teria$", false).unwrap(),
+        set(&[2])
+    );
+    assert!(matches!(
+        snap.index_regexp("name", "^c", false),
+        Err(StoreError::Regex(RegexIndexError::TooWide))
+    ));
+    let near = |m| GeoQuery::Near {
+        point: pt(13.4050, 52.5200),
+        metres: m,
+    };
+    assert_eq!(snap.index_geo("loc", &near(100.0)).unwrap(), set(&[1, 4]));
+    assert_eq!(
+        snap.index_geo("loc", &near(1000.0)).unwrap(),
+        set(&[1, 2, 4])
+    );
+    assert_eq!(
+        snap.index_geo("loc", &near(1_000_000.0)).unwrap(),
+        set(&[1, 2, 3, 4])
+    );
+    let area = Geo::Polygon(vec![vec![
+        pt(13.0, 52.0),
+        pt(14.0, 52.0),
+        pt(14.0, 53.0),
+        pt(13.0, 53.0),
+    ]]);
+    assert_eq!(
+        snap.index_geo("loc", &GeoQuery::Within(area.clone()))
+            .unwrap(),
+        set(&[1, 2, 4])
+    );
+    assert_eq!(
+        snap.index_geo("loc", &GeoQuery::Contains(Geo::Point(pt(13.5, 52.5))))
+            .unwrap(),
+        set(&[4])
+    );
+    let far = Geo::Polygon(vec![vec![
+        pt(2.0, 48.0),
+        pt(3.0, 48.0),
+        pt(3.0, 49.0),
+        pt(2.0, 49.0),
+    ]]);
+    assert_eq!(
+        snap.index_geo("loc", &GeoQuery::Intersects(far)).unwrap(),
+        set(&[3])
+    );
+}
+
+#[test]
+fn apply_schema_builds_and_drops_indexes() {
+    let store = mem_store();
+    store
+        .write_blocking(1, |t| -> Result<()> {
+            t.set_value(1, "title", s("Hello World"))?;
+            t.set_value(2, "title", s("hello there"))?;
+            Ok(())
+        })
+        .unwrap();
+    // No schema: lookups report the missing index.
+    assert!(matches!(
+        store.read(1).unwrap().index_terms("title", "hello", true),
+        Err(StoreError::MissingIndex { .. })
+    ));
+    let with_term =
+        vec![PredicateSchema::new("title", ValueKind::String, false).with_index(IndexKind::Term)];
+    block(store.apply_schema(1, with_term)).unwrap();
+    let snap = store.read(1).unwrap();
+    assert_eq!(
+        snap.index_terms("title", "hello", true).unwrap(),
+        set(&[1, 2])
+    );
+    assert_eq!(snap.schema().unwrap().len(), 1);
+    // Switch term -> exact: the term postings are gone, exact ones exist, data stays.
+    let with_exact =
+        vec![PredicateSchema::new("title", ValueKind::String, false).with_index(IndexKind::Exact)];
+    block(store.apply_schema(1, with_exact)).unwrap();
+    let snap = store.read(1).unwrap();
+    assert!(
+        snap.index_token("title", IndexKind::Term, &crate::keys::text_token("hello"))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        snap.index_eq("title", &s("hello there")).unwrap(),
+        set(&[2])
+    );
+    assert_eq!(snap.value(1, "title").unwrap(), Some(s("Hello World")));
+    // Invalid schema: nothing changes.
+    let bad =
+        vec![PredicateSchema::new("title", ValueKind::String, false).with_index(IndexKind::Int)];
+    assert!(block(store.apply_schema(1, bad)).is_err());
+    assert_eq!(
+        store
+            .read(1)
+            .unwrap()
+            .index_eq("title", &s("hello there"))
+            .unwrap(),
+        set(&[2])
+    );
+}
+
+#[test]
+fn drop_backend_removes_only_that_backend() {
+    let store = mem_store();
+    for b in [1u64, 2] {
+        store
+            .write_blocking(b, |t| -> Result<()> {
+                let u = t.alloc_uid()?;
+                t.add_type(u, "T")?;
+                t.set_value(u, "x", Value::Int(1))
+            })
+            .unwrap();
+    }
+    block(store.drop_backend(1)).unwrap();
+    assert!(store.read(1).unwrap().uids_of_type("T").unwrap().is_empty());
+    assert_eq!(store.read(1).unwrap().max_uid().unwrap(), 0);
+    assert_eq!(store.read(2).unwrap().uids_of_type("T").unwrap(), set(&[1]));
+}
+
+#[test]
+fn concurrent_writes_are_grouped_and_serialized() {
+    let store = mem_store();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let uids = rt.block_on(async {
+        let mut handles = Vec::new();
+        for i in 0..200i64 {
+            let st = store.clone();
+            handles.push(tokio::spawn(async move {
+                st.write(7, move |t| -> Result<u64> {
+                    let u = t.alloc_uid()?;
+                    t.add_type(u, "N")?;
+                    t.set_value(u, "n", Value::Int(i))?;
+                    Ok(u)
+                })
+                .await
+            }));
+        }
+        let mut out = Vec::new();
+        for h in handles {
+            out.push(h.await.unwrap().unwrap());
+        }
+        out
+    });
+    let mut sorted = uids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 200, "uids are unique");
+    assert_eq!(store.read(7).unwrap().uids_of_type("N").unwrap().len(), 200);
+    let stats = store.stats();
+    assert_eq!(stats.mutations, 200);
+    assert!(stats.commits <= 200);
+}
+
+#[test]
+fn redb_engine_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .write_blocking(3, |t| t.apply_schema(&schema()))
+            .unwrap();
+        store
+            .write_blocking(3, |t| -> Result<()> {
+                let u = t.alloc_uid()?;
+                t.add_type(u, "Person")?;
+                t.set_value(u, "name", s("Zed"))?;
+                t.set_value(
+                    u,
+                    "loc",
+                    Value::Geo(Geo::Point(GeoPoint {
+                        longitude: 1.0,
+                        latitude: 2.0,
+                    })),
+                )?;
+                Ok(())
+            })
+            .unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let snap = store.read(3).unwrap();
+    assert_eq!(snap.index_eq("name", &s("Zed")).unwrap(), set(&[1]));
+    assert_eq!(snap.index_regexp("name", "zed", true).unwrap(), set(&[1]));
+    assert_eq!(
+        snap.node(1).unwrap(),
+        vec![
+            ("dgraph.type".to_string(), Entry::Value(s("Person"))),
+            (
+                "loc".to_string(),
+                Entry::Value(Value::Geo(Geo::Point(GeoPoint {
+                    longitude: 1.0,
+                    latitude: 2.0
+                })))
+            ),
+            ("name".to_string(), Entry::Value(s("Zed"))),
+        ]
+    );
+    assert!(dir.path().join(GRAPH_FILE).exists());
+}

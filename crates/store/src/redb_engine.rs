@@ -1,0 +1,121 @@
+//! The embedded [`KvEngine`]: one redb file holding every backend's keys in one table.
+
+use std::ops::Bound;
+use std::path::Path;
+
+use redb::{Database, Durability, ReadOnlyTable, ReadableDatabase, TableDefinition};
+
+use crate::error::{Result, StoreError};
+use crate::kv::{KvEngine, KvIter, KvRead, KvSnapshot, WriteBatch, bounds_empty};
+
+const GRAPH: TableDefinition<&[u8], &[u8]> = TableDefinition::new("graph");
+
+/// A redb database file used as an ordered key-value engine.
+pub struct RedbEngine {
+    db: Database,
+}
+
+impl RedbEngine {
+    /// Opens (or creates) the database file at `path` and makes sure the table exists.
+    pub fn open(path: &Path) -> Result<Self> {
+        let db = Database::create(path).map_err(StoreError::engine)?;
+        let txn = db.begin_write().map_err(StoreError::engine)?;
+        txn.open_table(GRAPH).map_err(StoreError::engine)?;
+        txn.commit().map_err(StoreError::engine)?;
+        Ok(RedbEngine { db })
+    }
+}
+
+type Guard<'a> = redb::AccessGuard<'a, &'static [u8]>;
+type RangeItem<'a> = std::result::Result<(Guard<'a>, Guard<'a>), redb::StorageError>;
+
+struct RedbSnapshot {
+    table: ReadOnlyTable<&'static [u8], &'static [u8]>,
+}
+
+impl KvRead for RedbSnapshot {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .table
+            .get(key)
+            .map_err(StoreError::engine)?
+            .map(|g| g.value().to_vec()))
+    }
+
+    fn scan(
+        &self,
+        start: Bound<Vec<u8>>,
+        end: Bound<Vec<u8>>,
+        reverse: bool,
+    ) -> Result<KvIter<'_>> {
+        if bounds_empty(&start, &end) {
+            return Ok(Box::new(std::iter::empty()));
+        }
+        let s = as_slice_bound(&start);
+        let e = as_slice_bound(&end);
+        let range = self
+            .table
+            .range::<&[u8]>((s, e))
+            .map_err(StoreError::engine)?;
+        let map = |item: RangeItem<'_>| {
+            item.map(|(k, v)| (k.value().to_vec(), v.value().to_vec()))
+                .map_err(StoreError::engine)
+        };
+        if reverse {
+            Ok(Box::new(range.rev().map(map)))
+        } else {
+            Ok(Box::new(range.map(map)))
+        }
+    }
+}
+
+fn as_slice_bound(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match b {
+        Bound::Included(v) => Bound::Included(v.as_slice()),
+        Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
+impl KvSnapshot for RedbSnapshot {}
+
+impl KvEngine for RedbEngine {
+    fn snapshot(&self) -> Result<Box<dyn KvSnapshot>> {
+        let txn = self.db.begin_read().map_err(StoreError::engine)?;
+        let table = txn.open_table(GRAPH).map_err(StoreError::engine)?;
+        Ok(Box::new(RedbSnapshot { table }))
+    }
+
+    fn commit(&self, batch: WriteBatch) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut txn = self.db.begin_write().map_err(StoreError::engine)?;
+        txn.set_durability(Durability::Immediate)
+            .map_err(StoreError::engine)?;
+        {
+            let mut table = txn.open_table(GRAPH).map_err(StoreError::engine)?;
+            for (s, e) in &batch.delete_ranges {
+                if s < e {
+                    table
+                        .retain_in::<&[u8], _>(s.as_slice()..e.as_slice(), |_, _| false)
+                        .map_err(StoreError::engine)?;
+                }
+            }
+            for (k, v) in &batch.ops {
+                match v {
+                    Some(v) => {
+                        table
+                            .insert(k.as_slice(), v.as_slice())
+                            .map_err(StoreError::engine)?;
+                    }
+                    None => {
+                        table.remove(k.as_slice()).map_err(StoreError::engine)?;
+                    }
+                }
+            }
+        }
+        txn.commit().map_err(StoreError::engine)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,327 @@
+//! The store: snapshot reads and group-committed writes over a [`KvEngine`].
+
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use tokio::sync::oneshot;
+
+use crate::error::{Result, StoreError};
+use crate::graph::{Snapshot, WriteTxn};
+use crate::keys;
+use crate::kv::{KvEngine, KvRead, Layered, Overlay, WriteBatch, prefix_end};
+use crate::redb_engine::RedbEngine;
+use crate::schema::PredicateSchema;
+
+/// File name of the graph database inside the data directory.
+pub const GRAPH_FILE: &str = "graph.redb";
+
+/// Tuning of the writer.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Most mutations folded into one commit.
+    pub max_batch: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { max_batch: 512 }
+    }
+}
+
+/// Counters of the writer (monotonic since open).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Mutations applied (successful closures that were committed).
+    pub mutations: u64,
+    /// Engine commits (each one durable write, e.g. one fsync).
+    pub commits: u64,
+}
+
+type Done = Box<dyn FnOnce(Result<()>) + Send>;
+type MutationJob = Box<dyn FnOnce(&dyn KvRead) -> Option<(Overlay, Done)> + Send>;
+
+enum Job {
+    Mutation(MutationJob),
+    DropBackend(u64, oneshot::Sender<Result<()>>),
+}
+
+struct Shared {
+    engine: Arc<dyn KvEngine>,
+    mutations: AtomicU64,
+    commits: AtomicU64,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    tx: parking_lot::Mutex<Option<mpsc::Sender<Job>>>,
+    writer: parking_lot::Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.tx.lock().take();
+        if let Some(h) = self.writer.lock().take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// The graph store shared by every backend. Cheap to clone; the last clone dropped stops
+/// the writer thread after it has finished queued work.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+impl Store {
+    /// Opens (or creates) `<data_dir>/graph.redb`.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).map_err(StoreError::engine)?;
+        let engine = RedbEngine::open(&data_dir.join(GRAPH_FILE))?;
+        Ok(Store::with_engine(
+            Arc::new(engine),
+            StoreOptions::default(),
+        ))
+    }
+
+    /// A store over any engine.
+    pub fn with_engine(engine: Arc<dyn KvEngine>, options: StoreOptions) -> Store {
+        let shared = Arc::new(Shared {
+            engine,
+            mutations: AtomicU64::new(0),
+            commits: AtomicU64::new(0),
+        });
+        let (tx, rx) = mpsc::channel();
+        let s2 = shared.clone();
+        let max_batch = options.max_batch.max(1);
+        let writer = std::thread::Builder::new()
+            .name("graph-store-writer".into())
+            .spawn(move || writer_loop(&s2, &rx, max_batch))
+            .expect("spawn the store writer thread");
+        Store {
+            inner: Arc::new(Inner {
+                shared,
+                tx: parking_lot::Mutex::new(Some(tx)),
+                writer: parking_lot::Mutex::new(Some(writer)),
+            }),
+        }
+    }
+
+    /// A snapshot of everything committed so far, bound to `backend`.
+    pub fn read(&self, backend: u64) -> Result<Snapshot> {
+        Ok(Snapshot::new(backend, self.inner.shared.engine.snapshot()?))
+    }
+
+    /// Writer counters.
+    pub fn stats(&self) -> StoreStats {
+        StoreStats {
+            mutations: self.inner.shared.mutations.load(Ordering::Relaxed),
+            commits: self.inner.shared.commits.load(Ordering::Relaxed),
+        }
+    }
+
+    fn send(&self, job: Job) -> Result<()> {
+        let guard = self.inner.tx.lock();
+        let tx = guard.as_ref().ok_or(StoreError::Closed)?;
+        tx.send(job).map_err(|_| StoreError::Closed)
+    }
+
+    fn submit<F, R, E>(
+        &self,
+        backend: u64,
+        f: F,
+    ) -> std::result::Result<oneshot::Receiver<std::result::Result<R, E>>, E>
+    where
+        F: FnOnce(&mut WriteTxn<'_>) -> std::result::Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        let job: MutationJob = Box::new(move |base: &dyn KvRead| {
+            let mut txn = WriteTxn::new(backend, base);
+            match std::panic::catch_unwind(AssertUnwindSafe(|| f(&mut txn))) {
+                Ok(Ok(r)) => {
+                    let overlay = txn.into_overlay();
+                    let done: Done = Box::new(move |res: Result<()>| {
+                        let _ = reply.send(res.map(|()| r).map_err(E::from));
+                    });
+                    Some((overlay, done))
+                }
+                Ok(Err(e)) => {
+                    let _ = reply.send(Err(e));
+                    None
+                }
+                Err(panic) => {
+                    let msg = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "panic in write closure".into());
+                    let _ = reply.send(Err(E::from(StoreError::Aborted(msg))));
+                    None
+                }
+            }
+        });
+        self.send(Job::Mutation(job)).map_err(E::from)?;
+        Ok(rx)
+    }
+
+    /// Runs `f` as one mutation of `backend` and waits until it is durably committed.
+    ///
+    /// `f` runs on the writer thread, serialized with every other mutation, and may be
+    /// committed together with other concurrent mutations (group commit). Reads inside `f`
+    /// see its own writes. If `f` returns an error (or panics) nothing of it is applied and
+    /// the error is returned; if the commit fails, the commit error is returned.
+    pub async fn write<F, R, E>(&self, backend: u64, f: F) -> std::result::Result<R, E>
+    where
+        F: FnOnce(&mut WriteTxn<'_>) -> std::result::Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let rx = self.submit(backend, f)?;
+        rx.await.map_err(|_| E::from(StoreError::Closed))?
+    }
+
+    /// [`Store::write`] for synchronous callers (must not be called from an async task).
+    pub fn write_blocking<F, R, E>(&self, backend: u64, f: F) -> std::result::Result<R, E>
+    where
+        F: FnOnce(&mut WriteTxn<'_>) -> std::result::Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let rx = self.submit(backend, f)?;
+        rx.blocking_recv()
+            .map_err(|_| E::from(StoreError::Closed))?
+    }
+
+    /// Replaces the predicate schemas of `backend` (see [`WriteTxn::apply_schema`]),
+    /// atomically with the index rebuilds.
+    pub async fn apply_schema(&self, backend: u64, preds: Vec<PredicateSchema>) -> Result<()> {
+        self.write(backend, move |txn| txn.apply_schema(&preds))
+            .await
+    }
+
+    /// Deletes every key of `backend` (its whole graph, schema and uid counter).
+    pub async fn drop_backend(&self, backend: u64) -> Result<()> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Job::DropBackend(backend, tx))?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+fn writer_loop(shared: &Shared, rx: &mpsc::Receiver<Job>, max_batch: usize) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < max_batch {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        run_group(shared, jobs);
+    }
+    tracing::debug!("graph store writer stopped");
+}
+
+fn commit_group(shared: &Shared, group: Overlay, dones: Vec<Done>) {
+    if dones.is_empty() && group.ops.is_empty() {
+        return;
+    }
+    let batch = WriteBatch {
+        delete_ranges: Vec::new(),
+        ops: group.ops,
+    };
+    let res = shared.engine.commit(batch);
+    shared.commits.fetch_add(1, Ordering::Relaxed);
+    match res {
+        Ok(()) => {
+            shared
+                .mutations
+                .fetch_add(dones.len() as u64, Ordering::Relaxed);
+            for d in dones {
+                d(Ok(()));
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, mutations = dones.len(), "graph store commit failed");
+            let msg = e.to_string();
+            for d in dones {
+                d(Err(StoreError::Engine(msg.clone())));
+            }
+        }
+    }
+}
+
+fn run_group(shared: &Shared, jobs: Vec<Job>) {
+    let mut snapshot = None;
+    let mut group = Overlay::default();
+    let mut dones: Vec<Done> = Vec::new();
+    for job in jobs {
+        match job {
+            Job::Mutation(f) => {
+                if snapshot.is_none() {
+                    match shared.engine.snapshot() {
+                        Ok(s) => snapshot = Some(s),
+                        Err(e) => {
+                            tracing::error!(error = %e, "graph store snapshot failed");
+                            // The closure never runs; dropping it drops its reply channel,
+                            // which the caller sees as `Closed`.
+                            drop(f);
+                            continue;
+                        }
+                    }
+                }
+                let base = snapshot.as_deref().expect("set above");
+                let view = Layered {
+                    upper: &group,
+                    lower: base as &dyn KvRead,
+                };
+                if let Some((overlay, done)) = f(&view) {
+                    group.absorb(overlay);
+                    dones.push(done);
+                }
+            }
+            Job::DropBackend(backend, reply) => {
+                commit_group(
+                    shared,
+                    std::mem::take(&mut group),
+                    std::mem::take(&mut dones),
+                );
+                snapshot = None;
+                let start = keys::backend_prefix(backend);
+                let batch = WriteBatch {
+                    delete_ranges: match prefix_end(&start) {
+                        Some(end) => vec![(start.clone(), end)],
+                        None => Vec::new(),
+                    },
+                    ops: if backend == u64::MAX {
+                        // No key follows the prefix of the last backend: drop by scan.
+                        match scan_all_keys(shared, &start) {
+                            Ok(keys) => keys.into_iter().map(|k| (k, None)).collect(),
+                            Err(e) => {
+                                let _ = reply.send(Err(e));
+                                continue;
+                            }
+                        }
+                    } else {
+                        Default::default()
+                    },
+                };
+                let res = shared.engine.commit(batch);
+                shared.commits.fetch_add(1, Ordering::Relaxed);
+                let _ = reply.send(res);
+            }
+        }
+    }
+    commit_group(shared, group, dones);
+}
+
+fn scan_all_keys(shared: &Shared, prefix: &[u8]) -> Result<Vec<Vec<u8>>> {
+    let snap = shared.engine.snapshot()?;
+    let (s, e) = crate::kv::prefix_bounds(prefix);
+    snap.scan(s, e, false)?.map(|i| i.map(|(k, _)| k)).collect()
+}
