@@ -1,1 +1,193 @@
 //! Dgraph-flavoured GraphQL SDL: parse, validate, generate the served API, print it.
+//!
+//! [`parse`] takes the schema text a user uploads (`updateGQLSchema`) and either rejects it
+//! with Dgraph's exact error texts and positions ([`SchemaErrors`]) or returns a [`Schema`]:
+//! the resolved model the engine executes against (types, fields, storage predicates,
+//! indexes, external ids, inverses, parsed `@auth` rules, meta lines), the generated API as an
+//! apollo-compiler schema ([`Schema::api`]), the generated SDL printed byte-for-byte in
+//! Dgraph's layout ([`Schema::generated_sdl`]) and the storage (DQL) schema
+//! ([`Schema::storage_schema`]).
+//!
+//! This crate is pure: no I/O, no evaluation of rules, no execution. Fetching JWK URLs,
+//! running `@custom`/`@lambda` resolvers and enforcing `@auth` belong to other crates.
+
+mod auth;
+mod build;
+mod builtins;
+mod error;
+mod generate;
+mod meta;
+mod model;
+mod raw;
+mod storage;
+mod validate;
+mod value;
+
+use std::collections::HashMap;
+
+use apollo_compiler::validation::Valid;
+
+pub use auth::{AuthRules, QueryRule, RbacOp, RbacRule, RuleNode};
+pub use error::{Location, SchemaError, SchemaErrors};
+pub use model::{
+    AuthConfig, Custom, CustomHttp, Defaults, Federation, Field, Generate, IndexKind,
+    LambdaOnMutate, Meta, Secret, Type, TypeDef, TypeKind,
+};
+pub use storage::{Predicate, StorageSchema, StorageType, ValueKind};
+
+/// A validated schema: the model, the generated API and its printed form.
+#[derive(Debug)]
+pub struct Schema {
+    types: Vec<TypeDef>,
+    index: HashMap<String, usize>,
+    queries: Vec<Field>,
+    mutations: Vec<Field>,
+    meta: Meta,
+    generated_sdl: String,
+    api: Valid<apollo_compiler::Schema>,
+    storage: StorageSchema,
+}
+
+impl Schema {
+    /// User definitions in source order (objects, interfaces, unions, enums, inputs; also
+    /// `@remote` ones). `Query`/`Mutation` are not included: see [`Schema::custom_queries`].
+    pub fn types(&self) -> &[TypeDef] {
+        &self.types
+    }
+
+    /// A user definition by GraphQL name.
+    pub fn type_by_name(&self, name: &str) -> Option<&TypeDef> {
+        self.index.get(name).map(|&i| &self.types[i])
+    }
+
+    /// User-declared `Query` fields (`@custom`/`@lambda`).
+    pub fn custom_queries(&self) -> &[Field] {
+        &self.queries
+    }
+
+    /// User-declared `Mutation` fields (`@custom`/`@lambda`).
+    pub fn custom_mutations(&self) -> &[Field] {
+        &self.mutations
+    }
+
+    /// `# Dgraph.Authorization`, `# Dgraph.Secret`, `# Dgraph.Allow-Origin` lines.
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    /// The generated schema text, byte-for-byte in Dgraph's layout (`generatedSchema`).
+    pub fn generated_sdl(&self) -> &str {
+        &self.generated_sdl
+    }
+
+    /// The generated API as a validated apollo-compiler schema (request validation,
+    /// introspection).
+    pub fn api(&self) -> &Valid<apollo_compiler::Schema> {
+        &self.api
+    }
+
+    /// The storage (DQL) schema: predicates with kinds and indexes, and storage types.
+    pub fn storage_schema(&self) -> &StorageSchema {
+        &self.storage
+    }
+}
+
+/// Parse and validate a schema as Dgraph's `updateGQLSchema` does.
+pub fn parse(sdl: &str) -> Result<Schema, SchemaErrors> {
+    let meta = meta::parse(sdl).map_err(SchemaErrors::one)?;
+    if sdl.trim().is_empty() {
+        return Err(SchemaErrors::one(SchemaError::new(
+            "No schema specified",
+            Vec::new(),
+        )));
+    }
+    let doc = validate::parse_document(sdl).map_err(SchemaErrors::one)?;
+    validate::set_sources(&doc.sources);
+    let all = raw::collect(&doc).map_err(SchemaErrors::one)?;
+    let loc = raw::Locator {
+        sources: &doc.sources,
+    };
+
+    let errs = validate::pre(&all);
+    if !errs.is_empty() {
+        return Err(SchemaErrors::new(errs));
+    }
+    let (mut defs, ops) = validate::split_operations(all);
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(defs.len());
+    for (i, d) in defs.iter().enumerate() {
+        index.entry(d.name.clone()).or_insert(i);
+    }
+    validate::document(&defs, &index, &ops).map_err(SchemaErrors::one)?;
+    build::expand_interfaces(&mut defs, &index);
+    let errs = validate::post(&defs, &index, &ops, &meta, &loc);
+    if !errs.is_empty() {
+        return Err(SchemaErrors::new(errs));
+    }
+    build::complete_inverses(&mut defs, &index);
+
+    let mut types = build::model_types(&defs, &index);
+    let op_model = |fields: &[raw::RField]| -> Vec<Field> {
+        let holder = raw::RDef {
+            kind: TypeKind::Object,
+            name: String::new(),
+            name_loc: None,
+            description: None,
+            interfaces: Vec::new(),
+            members: Vec::new(),
+            values: Vec::new(),
+            fields: fields.to_vec(),
+            directives: Vec::new(),
+            extension: false,
+        };
+        build::model_types(std::slice::from_ref(&holder), &HashMap::new())
+            .pop()
+            .map(|t| t.fields)
+            .unwrap_or_default()
+    };
+    let queries = op_model(&ops.query);
+    let mutations = op_model(&ops.mutation);
+
+    let generated = generate::Gen::new(&types, &defs, &index, &ops).run();
+    if !generated.sdl.contains("\ntype Query {") && !generated.sdl.contains("\ntype Mutation {") {
+        return Err(SchemaErrors::one(SchemaError::new(
+            "No query or mutation found in the generated schema",
+            Vec::new(),
+        )));
+    }
+    let api = apollo_compiler::Schema::parse_and_validate(&generated.api_sdl, "generated.graphql")
+        .map_err(|e| {
+            SchemaErrors::one(SchemaError::new(
+                format!("generated schema is not valid GraphQL: {}", e.errors),
+                Vec::new(),
+            ))
+        })?;
+
+    // @auth rules are checked against the generated API.
+    let mut auth_errors = Vec::new();
+    for (i, d) in defs.iter().enumerate() {
+        if let Some(dir) = d.directive("auth") {
+            let mut p = auth::AuthParser {
+                type_name: &d.name,
+                api: &api,
+                errors: Vec::new(),
+            };
+            let rules = p.parse_directive(dir);
+            auth_errors.append(&mut p.errors);
+            types[i].auth = Some(rules);
+        }
+    }
+    if !auth_errors.is_empty() {
+        return Err(SchemaErrors::new(auth_errors));
+    }
+    let storage = storage::build(&types, &index);
+    Ok(Schema {
+        types,
+        index,
+        queries,
+        mutations,
+        meta,
+        generated_sdl: generated.sdl,
+        api,
+        storage,
+    })
+}

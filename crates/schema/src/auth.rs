@@ -1,0 +1,357 @@
+//! `@auth` rules (spec D.3): parsed into an AST and checked, not evaluated.
+
+use std::sync::LazyLock;
+
+use apollo_compiler::ast::{self, Value};
+use apollo_compiler::validation::Valid;
+use apollo_compiler::{ExecutableDocument, Node};
+use regex::Regex;
+
+use crate::error::SchemaError;
+
+/// The rules of one type, per operation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuthRules {
+    /// Gates `checkTPassword`.
+    pub password: Option<RuleNode>,
+    /// Filter on reads.
+    pub query: Option<RuleNode>,
+    /// Checked on newly added nodes.
+    pub add: Option<RuleNode>,
+    /// Filter on nodes to update.
+    pub update: Option<RuleNode>,
+    /// Filter on nodes to delete.
+    pub delete: Option<RuleNode>,
+}
+
+/// One node of a rule tree.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuleNode {
+    /// All children must hold.
+    And(Vec<RuleNode>),
+    /// Any child must hold.
+    Or(Vec<RuleNode>),
+    /// The child must not hold.
+    Not(Box<RuleNode>),
+    /// Claim-based rule `{$VAR: {op: value}}`.
+    Rbac(RbacRule),
+    /// Graph-traversal rule (a `queryT` GraphQL query).
+    Query(QueryRule),
+}
+
+/// RBAC comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RbacOp {
+    /// Deep equality with a JSON value.
+    Eq,
+    /// Equality with any element of a JSON array.
+    In,
+    /// Regular-expression match of a string claim.
+    Regexp,
+}
+
+/// `{$VAR: {op: value}}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RbacRule {
+    /// Claim variable name without `$`.
+    pub variable: String,
+    /// Operator.
+    pub op: RbacOp,
+    /// Operand (array for `in`, string for `regexp`, never null).
+    pub value: serde_json::Value,
+}
+
+/// A graph-traversal rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryRule {
+    /// The rule's GraphQL text.
+    pub text: String,
+    /// Declared variables (names without `$`), bound from JWT claims.
+    pub variables: Vec<String>,
+    /// The validated operation against the generated API.
+    pub document: Valid<ExecutableDocument>,
+}
+
+static RBAC: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^\{[\t\n\x0C\r ]?(.*?)[\t\n\x0C\r ]?:[\t\n\x0C\r ]?\{[\t\n\x0C\r ]?([0-9A-Za-z_]*)[\t\n\x0C\r ]?:[\t\n\x0C\r ]?(.*)[\t\n\x0C\r ]?\}[\t\n\x0C\r ]?\}$",
+    )
+    .expect("valid regex")
+});
+
+pub(crate) struct AuthParser<'a> {
+    pub type_name: &'a str,
+    pub api: &'a Valid<apollo_compiler::Schema>,
+    pub errors: Vec<SchemaError>,
+}
+
+impl AuthParser<'_> {
+    fn err(&mut self, msg: String) {
+        self.errors.push(SchemaError::new(
+            format!("Type {}: @auth: {msg}", self.type_name),
+            Vec::new(),
+        ));
+    }
+
+    /// Parse all rules of an `@auth` directive.
+    pub fn parse_directive(&mut self, d: &ast::Directive) -> AuthRules {
+        let mut rules = AuthRules::default();
+        for a in &d.arguments {
+            let node = self.parse_node(&a.value);
+            match a.name.as_str() {
+                "password" => rules.password = node,
+                "query" => rules.query = node,
+                "add" => rules.add = node,
+                "update" => rules.update = node,
+                "delete" => rules.delete = node,
+                _ => {}
+            }
+        }
+        rules
+    }
+
+    fn parse_node(&mut self, v: &Node<Value>) -> Option<RuleNode> {
+        let fields = match &**v {
+            Value::Object(f) => f,
+            Value::Null => {
+                self.err(
+                    "no arguments - there should be only one of \"and\", \"or\", \"not\" and \"rule\""
+                        .into(),
+                );
+                return None;
+            }
+            _ => {
+                self.err(
+                    "there should be only one of \"and\", \"or\", \"not\" and \"rule\"".into(),
+                );
+                return None;
+            }
+        };
+        if fields.len() != 1 {
+            if fields.is_empty() {
+                self.err(
+                    "no arguments - there should be only one of \"and\", \"or\", \"not\" and \"rule\""
+                        .into(),
+                );
+            } else {
+                self.err(
+                    "there should be only one of \"and\", \"or\", \"not\" and \"rule\"".into(),
+                );
+            }
+            return None;
+        }
+        let (k, val) = &fields[0];
+        match k.as_str() {
+            "and" | "or" => {
+                let items: Vec<Node<Value>> = match &**val {
+                    Value::List(items) => items.clone(),
+                    _ => vec![val.clone()],
+                };
+                let mut children = Vec::new();
+                for it in &items {
+                    if let Some(c) = self.parse_node(it) {
+                        children.push(c);
+                    }
+                }
+                if items.len() < 2 {
+                    self.err(format!(
+                        "'{}' should contain at least two rules",
+                        k.as_str().to_uppercase()
+                    ));
+                    return None;
+                }
+                if children.len() != items.len() {
+                    return None;
+                }
+                Some(if k == "and" {
+                    RuleNode::And(children)
+                } else {
+                    RuleNode::Or(children)
+                })
+            }
+            "not" => self.parse_node(val).map(|c| RuleNode::Not(Box::new(c))),
+            "rule" => {
+                let Value::String(s) = &**val else {
+                    self.err("a rule should be a string".into());
+                    return None;
+                };
+                self.parse_rule(s)
+            }
+            _ => {
+                self.err(
+                    "there should be only one of \"and\", \"or\", \"not\" and \"rule\"".into(),
+                );
+                None
+            }
+        }
+    }
+
+    fn parse_rule(&mut self, rule: &str) -> Option<RuleNode> {
+        if rule.trim_start().starts_with('{') {
+            return self.parse_rbac(rule);
+        }
+        self.parse_query(rule)
+    }
+
+    fn parse_rbac(&mut self, rule: &str) -> Option<RuleNode> {
+        let Some(c) = RBAC.captures(rule) else {
+            self.err(format!("`{rule}` is not a valid rule."));
+            return None;
+        };
+        let variable = c[1].trim().to_string();
+        let op = c[2].trim().to_string();
+        let operand = c[3].trim();
+        let Some(var) = variable.strip_prefix('$') else {
+            self.err(format!("`{variable}` is not a valid GraphQL variable."));
+            return None;
+        };
+        let value: serde_json::Value = match serde_json::from_str(operand) {
+            Ok(v) => v,
+            Err(_) => {
+                self.err(format!("`{variable}` is not a valid GraphQL variable."));
+                return None;
+            }
+        };
+        let op = match op.as_str() {
+            "eq" => RbacOp::Eq,
+            "in" => RbacOp::In,
+            "regexp" => RbacOp::Regexp,
+            other => {
+                self.err(format!("`{other}` operator is not supported."));
+                return None;
+            }
+        };
+        let name = match op {
+            RbacOp::Eq => "eq",
+            RbacOp::In => "in",
+            RbacOp::Regexp => "regexp",
+        };
+        if value.is_null() {
+            self.err(format!(
+                "`{name}` operator has invalid value. null values aren't supported."
+            ));
+            return None;
+        }
+        match op {
+            RbacOp::In if !value.is_array() => {
+                self.err(format!(
+                    "`in` operator has invalid value `{}`. Value should be an array.",
+                    plain(&value)
+                ));
+                return None;
+            }
+            RbacOp::Regexp if !value.is_string() => {
+                self.err(format!(
+                    "`regexp` operator has invalid value `{}`. Value should be of type String.",
+                    plain(&value)
+                ));
+                return None;
+            }
+            RbacOp::Eq if value.is_array() => {
+                self.err(format!(
+                    "`eq` operator has invalid value `{}`. Value should not be of type array.",
+                    plain(&value)
+                ));
+                return None;
+            }
+            _ => {}
+        }
+        Some(RuleNode::Rbac(RbacRule {
+            variable: var.to_string(),
+            op,
+            value,
+        }))
+    }
+
+    fn parse_query(&mut self, rule: &str) -> Option<RuleNode> {
+        let doc = match ast::Document::parse(rule, "rule.graphql") {
+            Ok(d) => d,
+            Err(e) => {
+                let ops = e
+                    .partial
+                    .definitions
+                    .iter()
+                    .filter(|d| matches!(d, ast::Definition::OperationDefinition(_)))
+                    .count();
+                if ops == 0 && rule.trim().is_empty() {
+                    self.err(
+                        "a rule should be exactly one query, found 0 GraphQL operations".into(),
+                    );
+                } else {
+                    let reason = e
+                        .errors
+                        .iter()
+                        .next()
+                        .map(|d| d.error.to_string())
+                        .unwrap_or_default();
+                    self.err(format!("failed to parse GraphQL rule [reason : {reason}]"));
+                }
+                return None;
+            }
+        };
+        let ops: Vec<&Node<ast::OperationDefinition>> = doc
+            .definitions
+            .iter()
+            .filter_map(|d| match d {
+                ast::Definition::OperationDefinition(o) => Some(o),
+                _ => None,
+            })
+            .collect();
+        if ops.len() != 1 {
+            self.err(format!(
+                "a rule should be exactly one query, found {} GraphQL operations",
+                ops.len()
+            ));
+            return None;
+        }
+        let op = ops[0];
+        if op.operation_type != ast::OperationType::Query {
+            self.err(format!(
+                "a rule should be exactly one query, found {} GraphQL operations",
+                0
+            ));
+            return None;
+        }
+        let expected = format!("query{}", self.type_name);
+        for sel in &op.selection_set {
+            if let ast::Selection::Field(f) = sel
+                && f.name != expected.as_str()
+            {
+                self.err(format!(
+                    "expected only {expected} rules,but found {}",
+                    f.name
+                ));
+                return None;
+            }
+        }
+        let document = match ExecutableDocument::parse_and_validate(self.api, rule, "rule.graphql")
+        {
+            Ok(d) => d,
+            Err(e) => {
+                let reason = e
+                    .errors
+                    .iter()
+                    .next()
+                    .map(|d| d.error.to_string())
+                    .unwrap_or_default();
+                self.err(format!(
+                    "failed to validate GraphQL rule [reason : {reason}]"
+                ));
+                return None;
+            }
+        };
+        Some(RuleNode::Query(QueryRule {
+            text: rule.to_string(),
+            variables: op.variables.iter().map(|v| v.name.to_string()).collect(),
+            document,
+        }))
+    }
+}
+
+/// JSON value printed like Go's `%v` of a decoded value (strings without quotes).
+fn plain(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
