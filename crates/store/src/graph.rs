@@ -254,7 +254,10 @@ pub trait GraphRead {
             out |= self.index_token(pred, kind, &t)?;
         }
         if verify {
-            out = filter_uids(self, &out, pred, |x| x == v)?;
+            out = filter_uids(self, &out, pred, |x| match (x, v) {
+                (Value::DateTime(a), Value::DateTime(b)) => a.instant() == b.instant(),
+                _ => x == v,
+            })?;
         }
         Ok(out)
     }
@@ -333,14 +336,15 @@ pub trait GraphRead {
             let (Value::DateTime(d), _) = (x, ()) else {
                 return false;
             };
+            let d = d.instant();
             let lo = match &lower {
-                Bound::Included(Value::DateTime(l)) => d >= l,
-                Bound::Excluded(Value::DateTime(l)) => d > l,
+                Bound::Included(Value::DateTime(l)) => d >= l.instant(),
+                Bound::Excluded(Value::DateTime(l)) => d > l.instant(),
                 _ => true,
             };
             let hi = match &upper {
-                Bound::Included(Value::DateTime(u)) => d <= u,
-                Bound::Excluded(Value::DateTime(u)) => d < u,
+                Bound::Included(Value::DateTime(u)) => d <= u.instant(),
+                Bound::Excluded(Value::DateTime(u)) => d < u.instant(),
                 _ => true,
             };
             lo && hi
@@ -348,24 +352,62 @@ pub trait GraphRead {
         filter_uids(self, &set, pred, in_range)
     }
 
-    /// Uids with a value of `pred`, in index order (ascending or descending by value), each
-    /// uid once at its first position. Needs an int, float or exact index. Nodes without a
-    /// value are not listed.
+    /// Uids with a value of `pred`, in value order (ascending or descending), each uid once
+    /// at its first position. Needs an int, float, exact or datetime index (datetime buckets
+    /// are ordered by the exact instants inside each bucket). Nodes without a value are not
+    /// listed.
     fn ordered_uids(&self, pred: &str, desc: bool) -> Result<Vec<u64>> {
         let schema = require_schema(self, pred)?;
         let kind = [IndexKind::Int, IndexKind::Float, IndexKind::Exact]
             .into_iter()
-            .find(|k| schema.indexes.contains(k))
-            .ok_or_else(|| missing(pred, "exact"))?;
-        let (s, e) = prefix_bounds(&keys::index_prefix(self.backend(), pred, kind));
+            .find(|k| schema.indexes.contains(k));
+        let (kind, bucketed) = match kind {
+            Some(k) => (k, false),
+            None => (
+                datetime_index(&schema).map_err(|_| missing(pred, "exact"))?,
+                true,
+            ),
+        };
+        let prefix = keys::index_prefix(self.backend(), pred, kind);
+        let (s, e) = prefix_bounds(&prefix);
         let mut seen = RoaringTreemap::new();
         let mut out = Vec::new();
+        // For bucketed indexes: the current bucket's (instant, uid) pairs.
+        let mut bucket: Vec<((i64, u32), u64)> = Vec::new();
+        let mut bucket_token: Vec<u8> = Vec::new();
+        let flush = |bucket: &mut Vec<((i64, u32), u64)>, out: &mut Vec<u64>| {
+            bucket.sort();
+            if desc {
+                bucket.reverse();
+            }
+            out.extend(bucket.drain(..).map(|(_, u)| u));
+        };
         for item in self.kv().scan(s, e, desc)? {
-            let uid = keys::trailing_uid(&item?.0)?;
+            let (k, _) = item?;
+            let uid = keys::trailing_uid(&k)?;
+            if !bucketed {
+                if seen.insert(uid) {
+                    out.push(uid);
+                }
+                continue;
+            }
+            let token = &k[prefix.len()..k.len() - 8];
+            if token != bucket_token.as_slice() {
+                flush(&mut bucket, &mut out);
+                bucket_token = token.to_vec();
+            }
             if seen.insert(uid) {
-                out.push(uid);
+                let instants = self.values(uid, pred)?.into_iter().filter_map(|v| match v {
+                    Value::DateTime(d) => Some(d.instant()),
+                    _ => None,
+                });
+                let key = if desc { instants.max() } else { instants.min() };
+                if let Some(key) = key {
+                    bucket.push((key, uid));
+                }
             }
         }
+        flush(&mut bucket, &mut out);
         Ok(out)
     }
 

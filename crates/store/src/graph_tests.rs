@@ -293,6 +293,9 @@ fn ranges_and_ordering() {
     assert_eq!(snap.ordered_uids("age", false).unwrap(), vec![2, 3, 1, 4]);
     assert_eq!(snap.ordered_uids("age", true).unwrap(), vec![4, 1, 3, 2]);
     assert_eq!(snap.ordered_uids("score", true).unwrap(), vec![4, 1, 3, 2]);
+    // Day buckets: 1 and 2 share 2000-01-01 and are ordered by their hours inside it.
+    assert_eq!(snap.ordered_uids("born", false).unwrap(), vec![1, 2, 3]);
+    assert_eq!(snap.ordered_uids("born", true).unwrap(), vec![3, 2, 1]);
     assert!(matches!(
         snap.index_range("name", Bound::Included(&s("a")), Bound::Unbounded),
         Err(StoreError::MissingIndex { .. })

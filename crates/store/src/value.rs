@@ -5,13 +5,16 @@
 
 use crate::error::{Result, StoreError};
 
-/// An instant in UTC: seconds since the Unix epoch plus nanoseconds.
+/// An instant: seconds since the Unix epoch plus nanoseconds, with the UTC offset it was
+/// written in (kept for output only: order, equality in indexes and buckets use the instant).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DateTime {
     /// Seconds since 1970-01-01T00:00:00Z (negative before).
     pub secs: i64,
     /// Nanoseconds within the second, `0..1_000_000_000`.
     pub nanos: u32,
+    /// Offset east of UTC in seconds with which the value was written (0 = `Z`).
+    pub offset_secs: i32,
 }
 
 impl DateTime {
@@ -20,7 +23,21 @@ impl DateTime {
         DateTime {
             secs: secs + i64::from(nanos / 1_000_000_000),
             nanos: nanos % 1_000_000_000,
+            offset_secs: 0,
         }
+    }
+
+    /// The same instant, to be rendered with UTC offset `offset_secs`.
+    pub fn with_offset(self, offset_secs: i32) -> Self {
+        DateTime {
+            offset_secs,
+            ..self
+        }
+    }
+
+    /// The instant without its offset (what indexes compare).
+    pub fn instant(self) -> (i64, u32) {
+        (self.secs, self.nanos)
     }
 
     /// Builds an instant from a UTC calendar date and time (month and day are 1-based).
@@ -295,7 +312,7 @@ pub fn decode_f64(b: &[u8]) -> Result<f64> {
     Ok(f64::from_bits(bits))
 }
 
-/// Order-preserving encoding of a datetime (12 bytes).
+/// Order-preserving encoding of a datetime's instant (12 bytes; the offset is not included).
 pub fn encode_datetime(v: DateTime) -> [u8; 12] {
     let mut out = [0u8; 12];
     out[..8].copy_from_slice(&encode_i64(v.secs));
@@ -303,13 +320,24 @@ pub fn encode_datetime(v: DateTime) -> [u8; 12] {
     out
 }
 
+/// Stored form: the instant (12 bytes) then the offset (4 bytes).
+fn encode_datetime_full(out: &mut Vec<u8>, v: DateTime) {
+    out.extend_from_slice(&encode_datetime(v));
+    out.extend_from_slice(&v.offset_secs.to_be_bytes());
+}
+
 fn decode_datetime(b: &[u8]) -> Result<DateTime> {
-    if b.len() < 12 {
+    if b.len() < 16 {
         return Err(StoreError::Corrupt("short datetime".into()));
     }
     let secs = decode_i64(&b[..8])?;
     let nanos = u32::from_be_bytes(b[8..12].try_into().expect("4 bytes"));
-    Ok(DateTime { secs, nanos })
+    let offset_secs = i32::from_be_bytes(b[12..16].try_into().expect("4 bytes"));
+    Ok(DateTime {
+        secs,
+        nanos,
+        offset_secs,
+    })
 }
 
 /// Appends an escaped, terminated byte string: `0x00` becomes `0x00 0xff`, and the string ends
@@ -375,7 +403,7 @@ pub(crate) fn encode_value(out: &mut Vec<u8>, v: &Value) {
         Value::Float(f) => out.extend_from_slice(&encode_f64(*f)),
         Value::String(s) | Value::Password(s) => encode_bytes_terminated(out, s.as_bytes()),
         Value::Bool(b) => out.push(u8::from(*b)),
-        Value::DateTime(d) => out.extend_from_slice(&encode_datetime(*d)),
+        Value::DateTime(d) => encode_datetime_full(out, *d),
         Value::Geo(g) => encode_geo(out, g),
     }
 }
@@ -498,7 +526,7 @@ pub(crate) fn decode_entry(b: &[u8]) -> Result<(Entry, usize)> {
                 .ok_or_else(|| StoreError::Corrupt("short bool".into()))?;
             (Entry::Value(Value::Bool(b != 0)), 1)
         }
-        ValueKind::DateTime => (Entry::Value(Value::DateTime(decode_datetime(rest)?)), 12),
+        ValueKind::DateTime => (Entry::Value(Value::DateTime(decode_datetime(rest)?)), 16),
         ValueKind::String | ValueKind::Password => {
             let (s, n) = decode_bytes_terminated(rest)?;
             let s = String::from_utf8(s).map_err(|_| StoreError::Corrupt("bad utf-8".into()))?;
@@ -543,7 +571,9 @@ mod tests {
             Entry::Value(Value::Float(2.5)),
             Entry::Value(Value::String("a\0b".into())),
             Entry::Value(Value::Bool(true)),
-            Entry::Value(Value::DateTime(DateTime::new(-10, 5))),
+            Entry::Value(Value::DateTime(
+                DateTime::new(-10, 5).with_offset(-5 * 3600),
+            )),
             Entry::Value(Value::Password("$2a$10$x".into())),
             Entry::Value(Value::Geo(Geo::Polygon(vec![vec![
                 GeoPoint {
