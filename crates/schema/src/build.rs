@@ -46,6 +46,11 @@ pub(crate) fn expand_interfaces(defs: &mut [RDef], index: &HashMap<String, usize
             }
             copied.append(&mut defs[i].fields);
             defs[i].fields = copied;
+            if !defs[i].has("secret")
+                && let Some(sec) = defs[ii].directive("secret").cloned()
+            {
+                defs[i].directives.push(sec);
+            }
         }
     }
 }
@@ -271,6 +276,34 @@ fn default_value(d: &Directive, key: &str) -> Option<String> {
     }
 }
 
+/// The `vector_distance: Float` output field of types with an `@embedding` field.
+fn vector_distance_field() -> Field {
+    Field {
+        name: "vector_distance".to_string(),
+        description: None,
+        ty: Type::Named(apollo_compiler::Name::new_unchecked("Float")),
+        predicate: None,
+        reverse: false,
+        langs: Vec::new(),
+        is_id: false,
+        xid: None,
+        search: Vec::new(),
+        has_inverse: None,
+        custom: None,
+        lambda: false,
+        default: Defaults::default(),
+        embedding: false,
+        deprecated: None,
+        inherited_from: None,
+        remote_response: None,
+        external: false,
+        requires: None,
+        provides: None,
+        computed: true,
+        arguments: Vec::new(),
+    }
+}
+
 /// Storage type name of a definition.
 pub(crate) fn storage_name(d: &RDef) -> String {
     d.directive("dgraph")
@@ -302,7 +335,14 @@ pub(crate) fn model_types(defs: &[RDef], index: &HashMap<String, usize>) -> Vec<
                 .map(|f| {
                     let custom = f.directive("custom").and_then(|c| custom_of(c));
                     let lambda = f.has("lambda");
-                    let is_id = f.type_name() == "ID" && !f.ty.is_list();
+                    let key = d
+                        .directive("key")
+                        .and_then(|k| arg(k, "fields"))
+                        .and_then(|v| as_str_loose(v));
+                    // A non-key `@external` ID of an extended type is not this service's id.
+                    let is_id = f.type_name() == "ID"
+                        && !f.ty.is_list()
+                        && !(f.has("external") && key != Some(f.name.as_str()));
                     let (mut predicate, mut reverse, mut langs) = (None, false, Vec::new());
                     if !is_id && custom.is_none() && !lambda && d.kind != TypeKind::InputObject {
                         match f
@@ -391,6 +431,7 @@ pub(crate) fn model_types(defs: &[RDef], index: &HashMap<String, usize>) -> Vec<
                             .and_then(|x| arg(x, "fields"))
                             .and_then(|v| as_str_loose(v))
                             .map(|s| s.to_string()),
+                        computed: false,
                         arguments: f
                             .args
                             .iter()
@@ -461,6 +502,12 @@ pub(crate) fn model_types(defs: &[RDef], index: &HashMap<String, usize>) -> Vec<
                     .map(|s| s.to_string()),
                 extends: d.extension || d.has("extends"),
             };
+            let mut fields: Vec<Field> = fields;
+            if matches!(d.kind, TypeKind::Object | TypeKind::Interface)
+                && fields.iter().any(|f| f.embedding)
+            {
+                fields.push(vector_distance_field());
+            }
             TypeDef {
                 name: d.name.clone(),
                 kind: d.kind,

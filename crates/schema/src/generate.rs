@@ -263,10 +263,14 @@ impl<'a> Gen<'a> {
     }
 
     fn is_orderable(&self, t: &TypeDef, f: &Field) -> bool {
+        if f.external && f.is_id && t.federation.key.as_deref() == Some(f.name.as_str()) {
+            return true;
+        }
         !f.is_list()
             && ORDERABLE.contains(&f.type_name())
             && !f.is_custom_or_lambda()
             && !f.is_multi_lang()
+            && !f.computed
             && !self.is_hidden_external(t, f)
     }
 
@@ -280,7 +284,7 @@ impl<'a> Gen<'a> {
 
     /// Fields that go into Add/Patch/Ref inputs (spec B.2 "input-eligible").
     fn input_eligible(&self, t: &TypeDef, f: &Field) -> bool {
-        if f.is_id || f.is_custom_or_lambda() || f.is_multi_lang() || f.reverse {
+        if f.is_id || f.is_custom_or_lambda() || f.is_read_only_lang() || f.reverse || f.computed {
             return false;
         }
         if self.kind(f.type_name()) == Some(TypeKind::Interface)
@@ -453,7 +457,7 @@ impl<'a> Gen<'a> {
             def.values.push(g);
         }
         let stored = t.is_stored();
-        for (rf, f) in r.fields.iter().zip(&t.fields) {
+        for (rf, f) in r.fields.iter().zip(t.fields.iter().filter(|f| !f.computed)) {
             let mut g = GField::new(&rf.name, rf.ty.to_string());
             g.description = rf.description.clone();
             if stored {
@@ -488,6 +492,9 @@ impl<'a> Gen<'a> {
             def.fields.push(g);
         }
         if stored {
+            if t.fields.iter().any(|f| f.computed) {
+                def.fields.push(GField::new("vector_distance", "Float"));
+            }
             for f in &t.fields {
                 let tn = f.type_name();
                 if f.is_list() && !f.is_custom_or_lambda() && self.is_stored(tn) {
@@ -499,9 +506,6 @@ impl<'a> Gen<'a> {
                         .arg("filter", format!("{tn}Filter")),
                     );
                 }
-            }
-            if t.fields.iter().any(|f| f.embedding) {
-                def.fields.push(GField::new("vector_distance", "Float"));
             }
         }
         def
@@ -549,10 +553,9 @@ impl<'a> Gen<'a> {
             for f in &t.fields {
                 if self.input_eligible(t, f) {
                     let key = f.xid.is_some() || t.federation.key.as_deref() == Some(&f.name);
-                    ref_fields.push((
-                        GField::new(&f.name, self.input_type(f).to_string()),
-                        key && f.xid.is_some(),
-                    ));
+                    let mut g = GField::new(&f.name, self.input_type(f).to_string());
+                    g.description = f.description.clone();
+                    ref_fields.push((g, key && f.xid.is_some()));
                 }
             }
             if let Some(s) = &t.secret {
@@ -593,7 +596,9 @@ impl<'a> Gen<'a> {
             if f.default.add.is_some() {
                 ty = nullable(&ty);
             }
-            add_fields.push(GField::new(&f.name, ty.to_string()));
+            let mut g = GField::new(&f.name, ty.to_string());
+            g.description = f.description.clone();
+            add_fields.push(g);
         }
         let mut patch_fields: Vec<GField> = add_fields
             .iter()
@@ -602,7 +607,9 @@ impl<'a> Gen<'a> {
                 let ty = Type::parse(g.ty.clone(), "t")
                     .map(|t| nullable(&t).to_string())
                     .unwrap_or_else(|_| g.ty.clone());
-                GField::new(&g.name, ty)
+                let mut p = GField::new(&g.name, ty);
+                p.description = g.description.clone();
+                p
             })
             .collect();
         if let Some(s) = &t.secret {
@@ -645,7 +652,7 @@ impl<'a> Gen<'a> {
         for f in &t.fields {
             let tn = f.type_name();
             let minmax = self.is_orderable(t, f)
-                || (f.is_multi_lang() && !f.is_list() && ORDERABLE.contains(&tn));
+                || (f.is_multi_lang() && !f.is_list() && ORDERABLE.contains(&tn) && !f.computed);
             if minmax {
                 agg.fields.push(GField::new(format!("{}Min", f.name), tn));
                 agg.fields.push(GField::new(format!("{}Max", f.name), tn));
@@ -949,7 +956,9 @@ impl<'a> Gen<'a> {
         self.mutation.retain(|m| {
             m.args.iter().all(|(_, ty)| {
                 let tn = ty.trim_matches(|c| c == '[' || c == ']' || c == '!');
-                !(tn.starts_with("Add") || tn.starts_with("Update")) || inputs.contains_key(tn)
+                !(tn.starts_with("Add") || tn.starts_with("Update"))
+                    || inputs.contains_key(tn)
+                    || user_types.contains(tn)
             })
         });
     }
@@ -986,9 +995,11 @@ impl<'a> Gen<'a> {
 
         let federation = self.types.iter().any(|t| t.federation.key.is_some());
         if federation {
-            self.query
-                .push(GField::new("_entities", "[_Entity]!").arg("representations", "[_Any!]!"));
-            self.query.push(GField::new("_service", "_Service!"));
+            self.query.insert(
+                0,
+                GField::new("_entities", "[_Entity]!").arg("representations", "[_Any!]!"),
+            );
+            self.query.insert(1, GField::new("_service", "_Service!"));
         }
         let sdl = self.render(&user, federation, false);
         let api_sdl = self.render(&user, federation, true);

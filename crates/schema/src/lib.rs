@@ -113,6 +113,8 @@ pub fn parse(sdl: &str) -> Result<Schema, SchemaErrors> {
         return Err(SchemaErrors::new(errs));
     }
     let (mut defs, ops) = validate::split_operations(all);
+    // Type extensions (`extend type`) come after all plain definitions.
+    defs.sort_by_key(|d| d.extension);
     let mut index: HashMap<String, usize> = HashMap::with_capacity(defs.len());
     for (i, d) in defs.iter().enumerate() {
         index.entry(d.name.clone()).or_insert(i);

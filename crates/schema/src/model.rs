@@ -299,6 +299,8 @@ pub struct Field {
     pub requires: Option<String>,
     /// Federation `@provides(fields:)`.
     pub provides: Option<String>,
+    /// Computed by the engine, not stored (`vector_distance` of similarity queries).
+    pub computed: bool,
     /// Field arguments (only meaningful on `@custom`/`@lambda` fields).
     pub arguments: Vec<(String, Type)>,
 }
@@ -316,9 +318,14 @@ impl Field {
     pub fn is_custom_or_lambda(&self) -> bool {
         self.custom.is_some() || self.lambda
     }
-    /// Language-tagged with several languages (`p@hi:en`, `p@.`-style fallbacks) — read-only.
+    /// Language-tagged with several languages (`p@hi:en`): not filterable or orderable.
     pub fn is_multi_lang(&self) -> bool {
-        self.langs.len() > 1 || self.langs.iter().any(|l| l == "*")
+        self.langs.len() > 1
+    }
+
+    /// Read-only language field: several languages, or the `p@.` "any language" form.
+    pub fn is_read_only_lang(&self) -> bool {
+        self.langs.len() > 1 || self.langs.iter().any(|l| l == "." || l == "*")
     }
 }
 

@@ -667,7 +667,7 @@ fn type_rules(cx: &mut Ctx<'_>, d: &RDef) {
         );
     }
     // nonIdFieldsCheck
-    if stored_kind
+    if d.kind == TypeKind::Object
         && !remote
         && d.fields
             .iter()
@@ -1352,18 +1352,23 @@ fn directive_rules(cx: &mut Ctx<'_>, d: &RDef, f: &RField, dir: &Node<Directive>
                 let ftn = fwd_field.type_name();
                 let mut allowed: Vec<String> = vec![name.clone()];
                 allowed.extend(d.interfaces.iter().map(|(i, _)| i.clone()));
-                if !allowed.iter().any(|a| a == ftn) {
+                let implements_d = cx
+                    .def(ftn)
+                    .is_some_and(|t| t.interfaces.iter().any(|(i, _)| i == name));
+                if !allowed.iter().any(|a| a == ftn) && !implements_d {
                     let msg = if allowed.len() == 1 {
                         format!("should be of type {}", allowed[0])
                     } else {
                         let (last, rest) = allowed.split_last().expect("non-empty");
                         format!("should be any of types {} or {last}", rest.join(", "))
                     };
+                    let fwd_name = fwd_field.name.clone();
+                    let fwd_loc = fwd_field.directive("dgraph").and_then(dloc);
                     cx.err(
                         format!(
-                            "Type {name}; Field {fname}: {msg} to be compatible with @dgraph reverse directive but is of type {ftn}."
+                            "Type {tn}; Field {fwd_name}: {msg} to be compatible with @dgraph reverse directive but is of type {ftn}."
                         ),
-                        loc,
+                        fwd_loc,
                     );
                 }
                 return;

@@ -1,2 +1,898 @@
-//! Mutations of the generated API (`add<T>`, `update<T>`, `delete<T>`); see the seam in the
-//! crate docs.
+//! The generated API's mutations: `add<T>`, `update<T>` and `delete<T>` (spec R.4, R.5).
+//!
+//! Each function runs inside one store write transaction ([`GraphWrite`]): it either
+//! returns the outcome and the caller commits, or returns an error and nothing of it may be
+//! kept. Inputs arrive coerced against the generated API; what the validator cannot check
+//! (xid existence and uniqueness, id references, union refs, DateTime syntax, password
+//! length, required fields of nested new nodes) is checked here with Dgraph's error texts.
+//!
+//! Rules kept here:
+//! * add: every input object creates a node carrying its `dgraph.type` values, unless it is
+//!   a reference (an `ID` → must exist and be of the expected type; `@id` values → link to
+//!   the existing node, or create it). Linked nodes are never modified. A top-level object
+//!   whose xid exists is an error unless `upsert: true`, which updates that node instead.
+//! * `@hasInverse` edges are written on both sides; when the partner field is singular the
+//!   node is first unlinked from its previous partner.
+//! * update: `set` overwrites scalars, adds list elements and links/creates nested nodes;
+//!   `remove` deletes equal values, list elements, whole predicates (`null`) and edges to
+//!   referenced nodes.
+//! * delete: every predicate and type of the node, the partner edges of `@hasInverse`
+//!   fields, and the forward edges behind reverse (`~p`) fields.
+
+pub mod coerce;
+pub mod meta;
+pub mod write;
+
+use std::collections::HashMap;
+
+use apollo_compiler::response::{JsonMap, JsonValue};
+use serde_json::Value as Json;
+use time::OffsetDateTime;
+
+use crate::catalog::{FieldInfo, FieldKind, ScalarKind, TypeInfo, TypeKind};
+use crate::filter::lower_first;
+use crate::graph::Val;
+use crate::{EngineError, ExecCtx, MutationOutcome};
+use coerce::{CoerceError, ScalarKind as CKind, coerce, format_uid, parse_uid};
+use meta::Meta;
+pub use write::{GraphWrite, WriteError};
+
+/// Runs `add<T>(input, upsert)`.
+pub fn add(
+    ctx: &ExecCtx,
+    txn: &mut dyn GraphWrite,
+    type_name: &str,
+    input: &JsonValue,
+    upsert: bool,
+) -> Result<MutationOutcome, EngineError> {
+    let meta = Meta::new(&ctx.api.catalog, &ctx.api.api);
+    let mut m = Mutator::new(meta, txn, format!("add{type_name}"), ctx.now);
+    m.add(type_name, input, upsert)
+}
+
+/// Runs `update<T>(input: {filter, set, remove})`.
+pub fn update(
+    ctx: &ExecCtx,
+    txn: &mut dyn GraphWrite,
+    type_name: &str,
+    input: &JsonValue,
+) -> Result<MutationOutcome, EngineError> {
+    let uids = match input.as_object().and_then(|o| o.get("filter")) {
+        Some(f) => crate::select_uids(ctx, &*txn, type_name, f)
+            .map_err(|e| rewrite(&format!("update{type_name}"), e))?,
+        None => Vec::new(),
+    };
+    let meta = Meta::new(&ctx.api.catalog, &ctx.api.api);
+    let mut m = Mutator::new(meta, txn, format!("update{type_name}"), ctx.now);
+    m.update(type_name, uids, input)
+}
+
+/// Runs `delete<T>(filter)`; the outcome's roots are the deleted nodes.
+pub fn delete(
+    ctx: &ExecCtx,
+    txn: &mut dyn GraphWrite,
+    type_name: &str,
+    filter: &JsonValue,
+) -> Result<MutationOutcome, EngineError> {
+    let uids = crate::select_uids(ctx, &*txn, type_name, filter)
+        .map_err(|e| rewrite(&format!("delete{type_name}"), e))?;
+    let meta = Meta::new(&ctx.api.catalog, &ctx.api.api);
+    let mut m = Mutator::new(meta, txn, format!("delete{type_name}"), ctx.now);
+    m.delete(uids)
+}
+
+/// `msg` of a delete payload.
+pub fn delete_msg(outcome: &MutationOutcome) -> &'static str {
+    if outcome.num_uids > 0 {
+        "Deleted"
+    } else {
+        "No nodes were deleted"
+    }
+}
+
+fn rewrite(mutation: &str, e: EngineError) -> EngineError {
+    match e {
+        EngineError::Mutation(m) => EngineError::Mutation(m),
+        other => EngineError::Mutation(format!(
+            "couldn't rewrite mutation {mutation} because {other}"
+        )),
+    }
+}
+
+/// What went wrong while writing; turned into the client-visible text by [`Mutator::err`].
+enum Fail {
+    /// A problem with the mutation's input (`failed to rewrite mutation payload because …`).
+    Payload(String),
+    /// Any other problem (store, reads).
+    Other(String),
+}
+
+impl From<WriteError> for Fail {
+    fn from(e: WriteError) -> Self {
+        Fail::Other(e.0)
+    }
+}
+
+impl From<crate::graph::ReadError> for Fail {
+    fn from(e: crate::graph::ReadError) -> Self {
+        Fail::Other(e.0)
+    }
+}
+
+impl From<CoerceError> for Fail {
+    fn from(e: CoerceError) -> Self {
+        Fail::Payload(e.0)
+    }
+}
+
+type R<T> = Result<T, Fail>;
+
+/// One xid value seen in this request: the node it named and the object it came with.
+struct SeenXid {
+    uid: u64,
+    object: JsonValue,
+}
+
+struct Mutator<'a, 'w> {
+    meta: Meta<'a>,
+    w: &'w mut dyn GraphWrite,
+    name: String,
+    now: OffsetDateTime,
+    created: Vec<(u64, String)>,
+    xids: HashMap<(String, String, String), SeenXid>,
+}
+
+fn to_json(v: &JsonValue) -> Json {
+    serde_json::to_value(v).unwrap_or(Json::Null)
+}
+
+fn ckind(k: ScalarKind) -> CKind {
+    match k {
+        ScalarKind::Int => CKind::Int,
+        ScalarKind::Int64 => CKind::Int64,
+        ScalarKind::Float => CKind::Float,
+        ScalarKind::String | ScalarKind::Enum => CKind::String,
+        ScalarKind::Boolean => CKind::Bool,
+        ScalarKind::DateTime => CKind::DateTime,
+        ScalarKind::Point => CKind::Point,
+        ScalarKind::Polygon => CKind::Polygon,
+        ScalarKind::MultiPolygon => CKind::MultiPolygon,
+    }
+}
+
+/// Text of an xid value as Dgraph prints it in error messages.
+fn xid_text(v: &JsonValue) -> String {
+    match v {
+        JsonValue::String(s) => s.as_str().to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn list_of(v: &JsonValue) -> Vec<&JsonValue> {
+    match v {
+        JsonValue::Array(a) => a.iter().filter(|x| !x.is_null()).collect(),
+        JsonValue::Null => Vec::new(),
+        other => vec![other],
+    }
+}
+
+impl<'a, 'w> Mutator<'a, 'w> {
+    fn new(meta: Meta<'a>, w: &'w mut dyn GraphWrite, name: String, now: OffsetDateTime) -> Self {
+        Mutator {
+            meta,
+            w,
+            name,
+            now,
+            created: Vec::new(),
+            xids: HashMap::new(),
+        }
+    }
+
+    fn err(&self, f: Fail) -> EngineError {
+        match f {
+            Fail::Payload(m) => EngineError::Mutation(format!(
+                "couldn't rewrite mutation {} because failed to rewrite mutation payload because {m}",
+                self.name
+            )),
+            Fail::Other(m) => {
+                EngineError::Mutation(format!("mutation {} failed because {m}", self.name))
+            }
+        }
+    }
+
+    fn ty(&self, name: &str) -> R<&'a TypeInfo> {
+        self.meta
+            .ty(name)
+            .ok_or_else(|| Fail::Other(format!("type {name} is not part of the API")))
+    }
+
+    // ---------------------------------------------------------------- add
+
+    fn add(
+        &mut self,
+        type_name: &str,
+        input: &JsonValue,
+        upsert: bool,
+    ) -> Result<MutationOutcome, EngineError> {
+        let run = |m: &mut Self| -> R<Vec<u64>> {
+            let ty = m.ty(type_name)?;
+            let mut roots = Vec::new();
+            for obj in list_of(input) {
+                let o = obj.as_object().ok_or_else(|| {
+                    Fail::Payload(format!("input for {type_name} must be an object"))
+                })?;
+                roots.push(m.add_top(ty, o, upsert)?);
+            }
+            m.check_required()?;
+            Ok(roots)
+        };
+        let roots = run(self).map_err(|f| self.err(f))?;
+        if self.created.is_empty() && !upsert {
+            return Err(self.err(Fail::Other("no new node was created".to_string())));
+        }
+        Ok(MutationOutcome {
+            root_uids: roots,
+            num_uids: self.created.len(),
+        })
+    }
+
+    /// One top-level input object of `add<T>`.
+    fn add_top(&mut self, ty: &'a TypeInfo, o: &JsonMap, upsert: bool) -> R<u64> {
+        let given = self.given_xids(ty, o)?;
+        for (f, v) in &given {
+            let key = self.xid_key(ty, f, v);
+            if self.xids.contains_key(&key) {
+                return Err(Fail::Payload(format!(
+                    "duplicate XID found: {}",
+                    xid_text(v)
+                )));
+            }
+        }
+        // Existing nodes with these key values.
+        let mut found: Vec<u64> = Vec::new();
+        for (f, v) in &given {
+            let hits = self.find_by_xid(ty, f, v)?;
+            if let Some(&(uid, ref scope_ok)) = hits.first() {
+                if !upsert || !*scope_ok {
+                    return Err(Fail::Payload(self.exists_msg(ty, f, v, *scope_ok)));
+                }
+                if !found.contains(&uid) {
+                    found.push(uid);
+                }
+            }
+        }
+        if found.len() > 1 {
+            return Err(Fail::Payload(
+                "multiple nodes found for given xid values, updation not possible".to_string(),
+            ));
+        }
+        let uid = match found.first() {
+            Some(&uid) => {
+                self.write_fields(ty, uid, o)?;
+                uid
+            }
+            None => self.create(ty, o)?,
+        };
+        for (f, v) in given {
+            let key = self.xid_key(ty, f, v);
+            self.xids.insert(
+                key,
+                SeenXid {
+                    uid,
+                    object: JsonValue::Object(o.clone()),
+                },
+            );
+        }
+        Ok(uid)
+    }
+
+    fn exists_msg(&self, ty: &TypeInfo, f: &str, v: &JsonValue, same_type: bool) -> String {
+        match self.meta.xid_interface(&ty.name, f) {
+            Some(iface) if !same_type => format!(
+                "id {} already exists for field {f} in some other implementing type of interface {iface}",
+                xid_text(v)
+            ),
+            _ => format!(
+                "id {} already exists for field {f} inside type {}",
+                xid_text(v),
+                ty.name
+            ),
+        }
+    }
+
+    /// The xid fields given (non-null) in an input object, in declaration order; an empty
+    /// string is an error.
+    fn given_xids<'o>(&self, ty: &'a TypeInfo, o: &'o JsonMap) -> R<Vec<(&'a str, &'o JsonValue)>> {
+        let mut out = Vec::new();
+        for x in &ty.xids {
+            if let Some(v) = o.get(x.as_str())
+                && !v.is_null()
+            {
+                if v.as_str() == Some("") {
+                    return Err(Fail::Payload(format!(
+                        "encountered an empty value for @id field `{x}`"
+                    )));
+                }
+                out.push((x.as_str(), v));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Request-level identity of an xid value: its uniqueness scope, field and value.
+    fn xid_key(&self, ty: &TypeInfo, f: &str, v: &JsonValue) -> (String, String, String) {
+        let scope = self
+            .meta
+            .xid_interface(&ty.name, f)
+            .unwrap_or_else(|| ty.name.clone());
+        (scope, f.to_string(), xid_text(v))
+    }
+
+    /// Nodes whose xid `f` equals `v` within the key's scope: `(uid, is of type ty)`.
+    fn find_by_xid(&self, ty: &TypeInfo, f: &str, v: &JsonValue) -> R<Vec<(u64, bool)>> {
+        let fi = ty
+            .fields
+            .get(f)
+            .ok_or_else(|| Fail::Other(format!("unknown field {f}")))?;
+        let FieldKind::Scalar(k) = fi.kind else {
+            return Ok(Vec::new());
+        };
+        let val = coerce(ckind(k), &to_json(v))?;
+        let scope = self
+            .meta
+            .xid_interface(&ty.name, f)
+            .unwrap_or_else(|| ty.name.clone());
+        let candidates = match self.w.lookup_eq(&fi.pred, &val)? {
+            Some(c) => c,
+            None => {
+                let mut all = Vec::new();
+                for s in self.meta.cat.storage_names(&scope) {
+                    all.extend(self.w.type_uids(&s)?);
+                }
+                all.sort_unstable();
+                all.dedup();
+                all
+            }
+        };
+        let mut out = Vec::new();
+        for uid in candidates {
+            let types = self.w.node_types(uid)?;
+            if !self.meta.node_is(&scope, &types) {
+                continue;
+            }
+            if !self
+                .w
+                .scalars(uid, &fi.pred)?
+                .iter()
+                .any(|x| x.equals(&val))
+            {
+                continue;
+            }
+            out.push((uid, self.meta.node_is(&ty.name, &types)));
+        }
+        Ok(out)
+    }
+
+    /// Creates a node of the object type `ty` from an input object.
+    fn create(&mut self, ty: &'a TypeInfo, o: &JsonMap) -> R<u64> {
+        if ty.kind != TypeKind::Object {
+            return Err(Fail::Payload(format!(
+                "{} is an {} and cannot be created; give an id of an existing node",
+                ty.name,
+                if ty.kind == TypeKind::Interface {
+                    "interface"
+                } else {
+                    "union"
+                }
+            )));
+        }
+        let uid = self.w.new_uid()?;
+        for t in self.meta.dgraph_types(&ty.name) {
+            self.w.add_type(uid, &t)?;
+        }
+        self.created.push((uid, ty.name.clone()));
+        self.write_fields(ty, uid, o)?;
+        for (fi, text) in self.meta.defaulted_fields(&ty.name, true) {
+            if o.get(fi.name.as_str()).is_none_or(JsonValue::is_null) {
+                self.write_default(uid, fi, &text)?;
+            }
+        }
+        Ok(uid)
+    }
+
+    fn write_default(&mut self, uid: u64, fi: &FieldInfo, text: &str) -> R<()> {
+        let FieldKind::Scalar(k) = fi.kind else {
+            return Ok(());
+        };
+        let val = if text == "$now" && k == ScalarKind::DateTime {
+            Val::DateTime(self.now)
+        } else {
+            let j = match k {
+                ScalarKind::Int | ScalarKind::Int64 => {
+                    Json::from(text.parse::<i64>().map_err(|_| {
+                        Fail::Payload(format!(
+                            "invalid default value {text} for field {}",
+                            fi.name
+                        ))
+                    })?)
+                }
+                ScalarKind::Float => {
+                    serde_json::Number::from_f64(text.parse::<f64>().map_err(|_| {
+                        Fail::Payload(format!(
+                            "invalid default value {text} for field {}",
+                            fi.name
+                        ))
+                    })?)
+                    .map(Json::Number)
+                    .unwrap_or(Json::Null)
+                }
+                ScalarKind::Boolean => Json::Bool(text == "true"),
+                _ => Json::String(text.to_string()),
+            };
+            coerce(ckind(k), &j)?
+        };
+        if fi.list {
+            self.w.add_scalar(uid, &fi.pred, val)?;
+        } else {
+            self.w.set_scalar(uid, &fi.pred, val)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the fields of an input object onto node `uid` of type `ty`.
+    fn write_fields(&mut self, ty: &'a TypeInfo, uid: u64, o: &JsonMap) -> R<()> {
+        let secret = self.meta.secret(&ty.name);
+        for (key, v) in o.iter() {
+            let key = key.as_str();
+            if v.is_null() {
+                continue;
+            }
+            if let Some(s) = &secret
+                && s.field == key
+            {
+                let val = coerce(CKind::Password, &to_json(v))?;
+                self.w.set_scalar(uid, &s.pred, val)?;
+                continue;
+            }
+            let Some(fi) = ty.fields.get(key) else {
+                continue;
+            };
+            if fi.reverse {
+                continue;
+            }
+            match &fi.kind {
+                FieldKind::Scalar(k) => {
+                    if fi.list {
+                        for item in list_of(v) {
+                            let val = coerce(ckind(*k), &to_json(item))?;
+                            self.w.add_scalar(uid, &fi.pred, val)?;
+                        }
+                    } else {
+                        let val = coerce(ckind(*k), &to_json(v))?;
+                        self.w.set_scalar(uid, &fi.pred, val)?;
+                    }
+                }
+                FieldKind::Edge => {
+                    let items = list_of(v);
+                    for (i, item) in items.iter().enumerate() {
+                        let idx = fi.list.then_some(i);
+                        let target = self.resolve_ref(ty, fi, idx, item)?;
+                        self.link(ty, uid, fi, target)?;
+                    }
+                }
+                FieldKind::Id | FieldKind::Aggregate(_) | FieldKind::Unstored => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The node an object-valued input names: an existing node (by id or xid) or a new one.
+    fn resolve_ref(
+        &mut self,
+        parent: &TypeInfo,
+        fi: &FieldInfo,
+        idx: Option<usize>,
+        v: &JsonValue,
+    ) -> R<u64> {
+        let o = v.as_object().ok_or_else(|| {
+            Fail::Payload(format!("value for field `{}` must be an object", fi.name))
+        })?;
+        let target = self.ty(&fi.target)?;
+        if target.kind == TypeKind::Union {
+            let given: Vec<(&str, &JsonValue)> = o
+                .iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k.as_str(), x))
+                .collect();
+            if given.len() != 1 {
+                let at = idx.map(|i| format!("index `{i}` ")).unwrap_or_default();
+                return Err(Fail::Payload(format!(
+                    "value for field `{}` in type `{}` {at}must have exactly one child, found {} children",
+                    fi.name,
+                    parent.name,
+                    given.len()
+                )));
+            }
+            let (key, child) = given[0];
+            let member = target
+                .concrete
+                .iter()
+                .find(|m| format!("{}Ref", lower_first(m)) == key)
+                .ok_or_else(|| Fail::Payload(format!("unknown union member reference `{key}`")))?
+                .clone();
+            let mt = self.ty(&member)?;
+            let co = child
+                .as_object()
+                .ok_or_else(|| Fail::Payload(format!("value for `{key}` must be an object")))?;
+            return self.resolve_typed(mt, co);
+        }
+        self.resolve_typed(target, o)
+    }
+
+    fn resolve_typed(&mut self, ty: &'a TypeInfo, o: &JsonMap) -> R<u64> {
+        // Reference by ID.
+        if let Some(idf) = &ty.id_field
+            && let Some(idv) = o.get(idf.as_str())
+            && !idv.is_null()
+        {
+            let text = xid_text(idv);
+            let not_a = || Fail::Payload(format!("ID \"{text}\" isn't a {}", ty.name));
+            let uid = parse_uid(&text).ok_or_else(not_a)?;
+            let types = self.w.node_types(uid)?;
+            if !self.meta.node_is(&ty.name, &types) {
+                return Err(not_a());
+            }
+            return Ok(uid);
+        }
+        // Reference by xid: link when it exists, else create.
+        let given = self.given_xids(ty, o)?;
+        if !given.is_empty() {
+            let mut seen_uid = None;
+            for (f, v) in &given {
+                let key = self.xid_key(ty, f, v);
+                if let Some(seen) = self.xids.get(&key) {
+                    let reference_only = o
+                        .iter()
+                        .all(|(k, x)| x.is_null() || ty.xids.iter().any(|xf| xf == k.as_str()));
+                    let same = match &seen.object {
+                        JsonValue::Object(prev) => prev == o,
+                        _ => false,
+                    };
+                    if !(reference_only || same) {
+                        return Err(Fail::Payload(format!(
+                            "duplicate XID found: {}",
+                            xid_text(v)
+                        )));
+                    }
+                    seen_uid = Some(seen.uid);
+                }
+            }
+            let mut found: Vec<u64> = Vec::new();
+            if let Some(u) = seen_uid {
+                found.push(u);
+            }
+            for (f, v) in &given {
+                for (uid, same_type) in self.find_by_xid(ty, f, v)? {
+                    if !same_type {
+                        return Err(Fail::Payload(self.exists_msg(ty, f, v, false)));
+                    }
+                    if !found.contains(&uid) {
+                        found.push(uid);
+                    }
+                }
+            }
+            if found.len() > 1 {
+                return Err(Fail::Payload(
+                    "multiple nodes found for given xid values, updation not possible".to_string(),
+                ));
+            }
+            let uid = match found.first() {
+                Some(&u) => u,
+                None => self.create(ty, o)?,
+            };
+            for (f, v) in given {
+                let key = self.xid_key(ty, f, v);
+                self.xids.entry(key).or_insert_with(|| SeenXid {
+                    uid,
+                    object: JsonValue::Object(o.clone()),
+                });
+            }
+            return Ok(uid);
+        }
+        if ty.kind != TypeKind::Object {
+            return Err(Fail::Payload(format!(
+                "a reference to {} needs the id of an existing node",
+                ty.name
+            )));
+        }
+        self.create(ty, o)
+    }
+
+    /// Adds the edge `uid -fi-> target`, keeping singular fields singular and the
+    /// `@hasInverse` partner in sync.
+    fn link(&mut self, ty: &TypeInfo, uid: u64, fi: &FieldInfo, target: u64) -> R<()> {
+        let inv = self.meta.inverse(&ty.name, &fi.name);
+        if !fi.list {
+            for old in self.w.edges(uid, &fi.pred)? {
+                if old != target {
+                    self.w.remove_edge(uid, &fi.pred, old)?;
+                    if let Some(inv) = &inv {
+                        self.w.remove_edge(old, &inv.pred, uid)?;
+                    }
+                }
+            }
+        }
+        self.w.add_edge(uid, &fi.pred, target)?;
+        if let Some(inv) = inv {
+            if !inv.list {
+                for prev in self.w.edges(target, &inv.pred)? {
+                    if prev != uid {
+                        self.w.remove_edge(target, &inv.pred, prev)?;
+                        self.w.remove_edge(prev, &fi.pred, target)?;
+                    }
+                }
+            }
+            self.w.add_edge(target, &inv.pred, uid)?;
+        }
+        Ok(())
+    }
+
+    /// Removes the edge `uid -fi-> target` and its `@hasInverse` partner edge.
+    fn unlink(&mut self, ty: &TypeInfo, uid: u64, fi: &FieldInfo, target: u64) -> R<()> {
+        self.w.remove_edge(uid, &fi.pred, target)?;
+        if let Some(inv) = self.meta.inverse(&ty.name, &fi.name) {
+            self.w.remove_edge(target, &inv.pred, uid)?;
+        }
+        Ok(())
+    }
+
+    /// Every node created by this mutation must have its required fields.
+    fn check_required(&mut self) -> R<()> {
+        let created = std::mem::take(&mut self.created);
+        for (uid, tname) in &created {
+            let ty = self.ty(tname)?;
+            for fname in self.meta.field_order(tname) {
+                let Some(fi) = ty.fields.get(&fname) else {
+                    continue;
+                };
+                if !fi.non_null || fi.reverse {
+                    continue;
+                }
+                let present = match fi.kind {
+                    FieldKind::Scalar(_) => !self.w.scalars(*uid, &fi.pred)?.is_empty(),
+                    FieldKind::Edge => !self.w.edges(*uid, &fi.pred)?.is_empty(),
+                    _ => true,
+                };
+                if !present {
+                    return Err(Fail::Payload(format!(
+                        "type {tname} requires a value for field {fname}, but no value present"
+                    )));
+                }
+            }
+        }
+        self.created = created;
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------- update
+
+    fn update(
+        &mut self,
+        type_name: &str,
+        uids: Vec<u64>,
+        input: &JsonValue,
+    ) -> Result<MutationOutcome, EngineError> {
+        let run = |m: &mut Self| -> R<()> {
+            let ty = m.ty(type_name)?;
+            let o = input.as_object();
+            let set = o.and_then(|o| o.get("set")).and_then(JsonValue::as_object);
+            let remove = o
+                .and_then(|o| o.get("remove"))
+                .and_then(JsonValue::as_object);
+            for &uid in &uids {
+                if let Some(set) = set {
+                    m.check_xid_update(ty, uid, set)?;
+                    m.write_fields(ty, uid, set)?;
+                }
+                if let Some(remove) = remove {
+                    m.remove_fields(ty, uid, remove)?;
+                }
+                for (fi, text) in m.meta.defaulted_fields(type_name, false) {
+                    if set.is_none_or(|s| s.get(fi.name.as_str()).is_none_or(JsonValue::is_null)) {
+                        m.write_default(uid, fi, &text)?;
+                    }
+                }
+            }
+            m.check_required()
+        };
+        run(self).map_err(|f| self.err(f))?;
+        Ok(MutationOutcome {
+            num_uids: uids.len(),
+            root_uids: uids,
+        })
+    }
+
+    /// Setting an xid to a value another node already has is an error.
+    fn check_xid_update(&mut self, ty: &'a TypeInfo, uid: u64, set: &JsonMap) -> R<()> {
+        for (f, v) in self.given_xids(ty, set)? {
+            for (other, same_type) in self.find_by_xid(ty, f, v)? {
+                if other != uid {
+                    return Err(Fail::Payload(self.exists_msg(ty, f, v, same_type)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn remove_fields(&mut self, ty: &'a TypeInfo, uid: u64, o: &JsonMap) -> R<()> {
+        let secret = self.meta.secret(&ty.name);
+        for (key, v) in o.iter() {
+            let key = key.as_str();
+            if let Some(s) = &secret
+                && s.field == key
+            {
+                if v.is_null() {
+                    self.w.clear(uid, &s.pred)?;
+                }
+                continue;
+            }
+            let Some(fi) = ty.fields.get(key) else {
+                continue;
+            };
+            if fi.reverse {
+                continue;
+            }
+            match &fi.kind {
+                FieldKind::Scalar(k) => {
+                    if v.is_null() {
+                        self.w.clear(uid, &fi.pred)?;
+                        continue;
+                    }
+                    for item in list_of(v) {
+                        let val = coerce(ckind(*k), &to_json(item))?;
+                        // Only an equal value is removed.
+                        let present = self.w.scalars(uid, &fi.pred)?;
+                        if let Some(stored) = present.iter().find(|s| s.equals(&val)) {
+                            let stored = stored.clone();
+                            self.w.remove_scalar(uid, &fi.pred, &stored)?;
+                        }
+                    }
+                }
+                FieldKind::Edge => {
+                    if v.is_null() {
+                        for t in self.w.edges(uid, &fi.pred)? {
+                            self.unlink(ty, uid, fi, t)?;
+                        }
+                        continue;
+                    }
+                    for item in list_of(v) {
+                        if let Some(target) = self.find_ref(fi, item)?
+                            && self.w.edges(uid, &fi.pred)?.contains(&target)
+                        {
+                            self.unlink(ty, uid, fi, target)?;
+                        }
+                    }
+                }
+                FieldKind::Id | FieldKind::Aggregate(_) | FieldKind::Unstored => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The existing node a `remove` reference names (by id or xid); `None` when it names none.
+    fn find_ref(&mut self, fi: &FieldInfo, v: &JsonValue) -> R<Option<u64>> {
+        let Some(o) = v.as_object() else {
+            return Ok(None);
+        };
+        let target = self.ty(&fi.target)?;
+        let (ty, o) = if target.kind == TypeKind::Union {
+            let Some((k, child)) = o.iter().find(|(_, x)| !x.is_null()) else {
+                return Ok(None);
+            };
+            let Some(member) = target
+                .concrete
+                .iter()
+                .find(|m| format!("{}Ref", lower_first(m)) == k.as_str())
+            else {
+                return Ok(None);
+            };
+            let Some(co) = child.as_object() else {
+                return Ok(None);
+            };
+            (self.ty(member)?, co)
+        } else {
+            (target, o)
+        };
+        if let Some(idf) = &ty.id_field
+            && let Some(idv) = o.get(idf.as_str())
+            && !idv.is_null()
+        {
+            return Ok(parse_uid(&xid_text(idv)));
+        }
+        for x in &ty.xids {
+            if let Some(v) = o.get(x.as_str())
+                && !v.is_null()
+            {
+                let hits = self.find_by_xid(ty, x, v)?;
+                return Ok(hits.into_iter().find(|h| h.1).map(|h| h.0));
+            }
+        }
+        Ok(None)
+    }
+
+    // ---------------------------------------------------------------- delete
+
+    fn delete(&mut self, uids: Vec<u64>) -> Result<MutationOutcome, EngineError> {
+        let run = |m: &mut Self| -> R<()> {
+            for &uid in &uids {
+                m.delete_node(uid)?;
+            }
+            Ok(())
+        };
+        run(self).map_err(|f| self.err(f))?;
+        Ok(MutationOutcome {
+            num_uids: uids.len(),
+            root_uids: uids,
+        })
+    }
+
+    fn delete_node(&mut self, uid: u64) -> R<()> {
+        let node_types = self.w.node_types(uid)?;
+        // Every API type the node is an instance of (its object type and interfaces).
+        let mut tnames: Vec<&'a String> = self
+            .meta
+            .cat
+            .types
+            .iter()
+            .filter(|(_, t)| t.kind != TypeKind::Union && node_types.contains(&t.storage))
+            .map(|(n, _)| n)
+            .collect();
+        tnames.sort();
+        let mut done: Vec<String> = Vec::new();
+        for tname in tnames {
+            let ty = self.ty(tname)?;
+            if let Some(s) = self.meta.secret(tname)
+                && !done.contains(&s.pred)
+            {
+                self.w.clear(uid, &s.pred)?;
+                done.push(s.pred);
+            }
+            let mut fields: Vec<&FieldInfo> = ty.fields.values().collect();
+            fields.sort_by(|a, b| a.name.cmp(&b.name));
+            for fi in fields {
+                let key = format!("{}{}", if fi.reverse { "~" } else { "" }, fi.pred);
+                match fi.kind {
+                    FieldKind::Scalar(_) => {
+                        if done.contains(&key) {
+                            continue;
+                        }
+                        self.w.clear(uid, &fi.pred)?;
+                    }
+                    FieldKind::Edge if fi.reverse => {
+                        for src in self.w.reverse_edges(uid, &fi.pred)? {
+                            self.w.remove_edge(src, &fi.pred, uid)?;
+                        }
+                    }
+                    FieldKind::Edge => {
+                        let inv = self.meta.inverse(tname, &fi.name);
+                        for t in self.w.edges(uid, &fi.pred)? {
+                            if let Some(inv) = &inv {
+                                self.w.remove_edge(t, &inv.pred, uid)?;
+                            }
+                        }
+                        self.w.clear(uid, &fi.pred)?;
+                    }
+                    _ => continue,
+                }
+                done.push(key);
+            }
+        }
+        self.w.clear_types(uid)?;
+        Ok(())
+    }
+}
+
+/// Renders a uid list as GraphQL ids (for logs and tests).
+pub fn ids(uids: &[u64]) -> Vec<String> {
+    uids.iter().map(|&u| format_uid(u)).collect()
+}
