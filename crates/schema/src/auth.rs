@@ -278,12 +278,13 @@ impl AuthParser<'_> {
                         "a rule should be exactly one query, found 0 GraphQL operations".into(),
                     );
                 } else {
-                    let reason = e
+                    let off = e
                         .errors
                         .iter()
                         .next()
-                        .map(|d| d.error.to_string())
-                        .unwrap_or_default();
+                        .and_then(|d| d.line_column_range())
+                        .map(|r| crate::validate::offset_of(rule, r.start.line, r.start.column));
+                    let reason = crate::validate::graphql_syntax_message(rule, off);
                     self.err(format!("failed to parse GraphQL rule [reason : {reason}]"));
                 }
                 return None;

@@ -793,19 +793,19 @@ fn type_rules(cx: &mut Ctx<'_>, d: &RDef) {
                         "Type {}; @key directive uses a field {fname} which is not defined inside the type.",
                         d.name
                     ),
-                    dloc(k),
+                    arg_loc(k, "fields"),
                 ),
                 Some(f) if f.type_name() != "ID" && !f.has("id") => cx.err(
                     format!(
                         "Type {}: Field {fname}: used inside @key directive should be of type ID or have @id directive.",
                         d.name
                     ),
-                    dloc(k),
+                    arg_loc(k, "fields"),
                 ),
                 _ => {}
             }
         }
-    } else if d.extension && stored_kind {
+    } else if (d.extension || d.has("extends")) && stored_kind {
         cx.err(
             format!(
                 "Type {}; Type Extension cannot be defined without @key directive",
@@ -835,7 +835,7 @@ fn type_rules(cx: &mut Ctx<'_>, d: &RDef) {
                             a.name,
                             compact(&a.value)
                         ),
-                        value_loc(&a.value).or(loc),
+                        arg_loc(lm, a.name.as_str()).or(loc),
                     );
                 }
             }
@@ -843,11 +843,26 @@ fn type_rules(cx: &mut Ctx<'_>, d: &RDef) {
     }
 }
 
+/// Position of a literal (strings: the first character after the quote, like Dgraph's parser).
 fn value_loc(v: &Node<Value>) -> Option<Location> {
+    let shift = usize::from(matches!(**v, Value::String(_)));
     SOURCES.with(|s| {
         let s = s.borrow();
         let map = s.as_ref()?;
         v.line_column_range(map).map(|r| Location {
+            line: r.start.line,
+            column: r.start.column + shift,
+        })
+    })
+}
+
+/// Position of a directive argument (its name).
+fn arg_loc(dir: &Directive, name: &str) -> Option<Location> {
+    let a = dir.arguments.iter().find(|a| a.name == name)?;
+    SOURCES.with(|s| {
+        let s = s.borrow();
+        let map = s.as_ref()?;
+        a.line_column_range(map).map(|r| Location {
             line: r.start.line,
             column: r.start.column,
         })
@@ -1182,12 +1197,6 @@ fn directive_rules(cx: &mut Ctx<'_>, d: &RDef, f: &RField, dir: &Node<Directive>
                 }
             }
             if f.has("custom") {
-                cx.err(
-                    format!(
-                        "Type {name}; Field {fname}; custom directive not allowed along with @search directive."
-                    ),
-                    loc,
-                );
                 return;
             }
             if matches!(
@@ -1244,12 +1253,6 @@ fn directive_rules(cx: &mut Ctx<'_>, d: &RDef, f: &RField, dir: &Node<Directive>
                 return;
             }
             if f.has("custom") {
-                cx.err(
-                    format!(
-                        "Type {name}; Field {fname}; custom directive not allowed along with @dgraph directive."
-                    ),
-                    loc,
-                );
                 return;
             }
             let pred = match arg(dir, "pred").map(|v| &**v) {
@@ -1342,10 +1345,9 @@ fn directive_rules(cx: &mut Ctx<'_>, d: &RDef, f: &RField, dir: &Node<Directive>
                 if fwd_field.has("hasInverse") {
                     cx.err(
                         format!(
-                            "Type {tn}; Field {}: @hasInverse directive is not allowed when pred argument in @dgraph directive starts with a ~.",
-                            fwd_field.name
+                            "Type {name}; Field {fname}: @hasInverse directive is not allowed when pred argument in @dgraph directive starts with a ~."
                         ),
-                        fwd_field.directive("hasInverse").and_then(dloc),
+                        loc,
                     );
                     return;
                 }
@@ -1602,6 +1604,17 @@ fn custom_rules(cx: &mut Ctx<'_>, d: &RDef, f: &RField, dir: &Node<Directive>) {
     let (name, fname) = (&d.name, &f.name);
     let loc = dloc(dir);
     let is_op = matches!(name.as_str(), "Query" | "Mutation");
+    for other in ["search", "dgraph"] {
+        if f.has(other) {
+            cx.err(
+                format!(
+                    "Type {name}; Field {fname}; custom directive not allowed along with @{other} directive."
+                ),
+                loc,
+            );
+            return;
+        }
+    }
     if !is_op {
         if f.type_name() == "ID" && !f.ty.is_list() || f.has("id") {
             cx.err(
@@ -1610,9 +1623,7 @@ fn custom_rules(cx: &mut Ctx<'_>, d: &RDef, f: &RField, dir: &Node<Directive>) {
                 ),
                 loc,
             );
-            return;
-        }
-        if !d.has("remote")
+        } else if !d.has("remote")
             && !d
                 .fields
                 .iter()
@@ -1624,7 +1635,6 @@ fn custom_rules(cx: &mut Ctx<'_>, d: &RDef, f: &RField, dir: &Node<Directive>) {
                 ),
                 loc,
             );
-            return;
         }
     }
     for a in &dir.arguments {
@@ -1655,7 +1665,7 @@ fn custom_rules(cx: &mut Ctx<'_>, d: &RDef, f: &RField, dir: &Node<Directive>) {
                 format!(
                     "Type {name}; Field {fname}: @custom directive with `dql` can be used only on queries."
                 ),
-                loc,
+                arg_loc(dir, "dql"),
             );
             return;
         }
@@ -1665,7 +1675,7 @@ fn custom_rules(cx: &mut Ctx<'_>, d: &RDef, f: &RField, dir: &Node<Directive>) {
                     format!(
                         "Type {name}; Field {fname}: dql argument for @custom directive must not be empty."
                     ),
-                    loc,
+                    arg_loc(dir, "dql"),
                 );
                 return;
             }
@@ -1675,21 +1685,22 @@ fn custom_rules(cx: &mut Ctx<'_>, d: &RDef, f: &RField, dir: &Node<Directive>) {
                     format!(
                         "Type {name}; Field {fname}: dql argument for @custom directive must be of type String."
                     ),
-                    loc,
+                    arg_loc(dir, "dql"),
                 );
                 return;
             }
         }
         for a in &f.args {
             let tn = a.ty.inner_named_type().as_str();
-            let scalar = SCALARS.contains(&tn) || cx.kind(tn) == Some(TypeKind::Enum);
+            let scalar =
+                !a.ty.is_list() && (SCALARS.contains(&tn) || cx.kind(tn) == Some(TypeKind::Enum));
             if !scalar {
                 cx.err(
                     format!(
                         "Type {name}; Field {fname}: Argument {}: must be of a scalar type. @custom DQL queries accept only scalar arguments.",
                         a.name
                     ),
-                    loc,
+                    arg_loc(dir, "dql"),
                 );
                 return;
             }
@@ -1706,10 +1717,11 @@ fn custom_rules(cx: &mut Ctx<'_>, d: &RDef, f: &RField, dir: &Node<Directive>) {
         );
         return;
     };
-    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 9 {
+    let url_loc = get("url").and_then(value_loc);
+    if !valid_url(url) {
         cx.err(
             format!("Type {name}; Field {fname}; url field inside @custom directive is invalid."),
-            loc,
+            url_loc,
         );
         return;
     }
@@ -1720,8 +1732,9 @@ fn custom_rules(cx: &mut Ctx<'_>, d: &RDef, f: &RField, dir: &Node<Directive>) {
                 format!(
                     "Type {name}; Field {fname}; method field inside @custom directive can only be GET/POST/PUT/PATCH/DELETE."
                 ),
-                loc,
+                get("method").and_then(value_loc).or(loc),
             );
+            return;
         }
     }
     if let Some(mode) = get("mode") {
@@ -1730,27 +1743,51 @@ fn custom_rules(cx: &mut Ctx<'_>, d: &RDef, f: &RField, dir: &Node<Directive>) {
                 format!(
                     "Type {name}; Field {fname}; mode field inside @custom directive can't be present on Query/Mutation."
                 ),
-                loc,
+                value_loc(mode),
             );
+            return;
         } else if !matches!(as_str_loose(mode), Some("SINGLE" | "BATCH")) {
             cx.err(
                 format!(
                     "Type {name}; Field {fname}; mode field inside @custom directive can only be SINGLE/BATCH."
                 ),
-                loc,
+                value_loc(mode),
             );
+            return;
         }
     }
     if let Some(skip) = get("skipIntrospection")
         && !matches!(**skip, Value::Boolean(_))
     {
+        let shown = as_str_loose(skip)
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| compact(skip));
         cx.err(
             format!(
-                "Type {name}; Field {fname}; skipIntrospection in @custom directive can only be true/false, found: `{}`.",
-                compact(skip)
+                "Type {name}; Field {fname}; skipIntrospection in @custom directive can only be true/false, found: `{shown}`."
             ),
-            loc,
+            get("graphql").and_then(value_loc).or(loc),
         );
+        return;
+    }
+    check_http(cx, d, f, dir, kv, is_op);
+}
+
+fn valid_url(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    !host.is_empty() && !host.contains(' ')
+}
+
+fn strip_non_null(t: &Type) -> String {
+    match t {
+        Type::Named(n) | Type::NonNullNamed(n) => n.to_string(),
+        Type::List(i) | Type::NonNullList(i) => format!("[{}]", strip_non_null(i)),
     }
 }
 
@@ -1760,6 +1797,20 @@ fn predicate_rules(cx: &mut Ctx<'_>) {
         def: &'a RDef,
         field: &'a RField,
     }
+    let pred_of = |d: &RDef, f: &RField| -> Option<String> {
+        if f.type_name() == "ID" || f.has("custom") || f.has("lambda") {
+            return None;
+        }
+        match f
+            .directive("dgraph")
+            .and_then(|x| arg(x, "pred"))
+            .and_then(|v| as_str_loose(v))
+        {
+            Some(p) if p.starts_with('~') || p.starts_with("<~") => None,
+            Some(p) => Some(p.to_string()),
+            None => Some(format!("{}.{}", crate::build::storage_name(d), f.name)),
+        }
+    };
     let mut by_pred: HashMap<String, Vec<Use<'_>>> = HashMap::new();
     let mut secret_preds: HashMap<String, &RDef> = HashMap::new();
     for d in cx.defs {
@@ -1774,86 +1825,13 @@ fn predicate_rules(cx: &mut Ctx<'_>) {
                 .and_then(|v| as_str_loose(v))
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| format!("{}.{field}", crate::build::storage_name(d)));
-            secret_preds.insert(pred, d);
+            secret_preds.entry(pred).or_insert(d);
         }
     }
     let mut errs = Vec::new();
     for d in cx.defs {
         if !matches!(d.kind, TypeKind::Object | TypeKind::Interface) || d.has("remote") {
             continue;
-        }
-        for f in &d.fields {
-            if f.inherited_from.is_some() {
-                continue;
-            }
-            let Some(pred) = f
-                .directive("dgraph")
-                .and_then(|x| arg(x, "pred"))
-                .and_then(|v| as_str_loose(v))
-            else {
-                continue;
-            };
-            if pred.starts_with('~') || pred.starts_with("<~") {
-                continue;
-            }
-            if let Some(sd) = secret_preds.get(pred) {
-                errs.push(SchemaError::at(
-                    format!(
-                        "Type {}; Field {}: has the @dgraph predicate, but that conflicts with type {} @secret directive on the same predicate. @secret predicates are stored encrypted and so the same predicate can't be used as a String.",
-                        d.name, f.name, sd.name
-                    ),
-                    f.name_loc,
-                ));
-                continue;
-            }
-            let uses = by_pred.entry(pred.to_string()).or_default();
-            // interfaces implemented by d that already use the predicate
-            let implemented: Vec<&str> = d.interfaces.iter().map(|(i, _)| i.as_str()).collect();
-            if let Some(u) = uses.iter().find(|u| {
-                u.def.kind == TypeKind::Interface && implemented.contains(&u.def.name.as_str())
-            }) {
-                errs.push(SchemaError::at(
-                    format!(
-                        "Type {}; Field {}: has the @dgraph directive, which conflicts with interface {}; field {}, that this type implements. These fields must use different Dgraph predicates.",
-                        d.name, f.name, u.def.name, u.field.name
-                    ),
-                    f.name_loc,
-                ));
-                continue;
-            }
-            if let Some(u) = uses.first() {
-                if u.field.ty != f.ty {
-                    errs.push(SchemaError::at(
-                        format!(
-                            "Type {}; Field {}: has type {}, which is different to type {}; field {}, which has the same @dgraph directive but type {}. These fields must have either the same GraphQL types, or use different Dgraph predicates.",
-                            d.name, f.name, f.ty, u.def.name, u.field.name, u.field.ty
-                        ),
-                        f.name_loc,
-                    ));
-                    continue;
-                }
-                if u.field.has("id") != f.has("id") {
-                    let (has, hasnt) = if f.has("id") {
-                        ("has", "along with")
-                    } else {
-                        ("doesn't have", "along with")
-                    };
-                    let _ = hasnt;
-                    errs.push(SchemaError::at(
-                        format!(
-                            "Type {}; Field {}: {has} @id directive, which conflicts with type {}; field {}, which has the same @dgraph directive {} @id directive. Both these fields must either use @id directive, or use different Dgraph predicates.",
-                            d.name,
-                            f.name,
-                            u.def.name,
-                            u.field.name,
-                            if u.field.has("id") { "along with" } else { "without" }
-                        ),
-                        f.name_loc,
-                    ));
-                    continue;
-                }
-            }
-            uses.push(Use { def: d, field: f });
         }
         // several implemented interfaces sharing a predicate
         if d.interfaces.len() > 1 {
@@ -1869,8 +1847,10 @@ fn predicate_rules(cx: &mut Ctx<'_>) {
                     else {
                         continue;
                     };
-                    if seen.insert(p.to_string(), i).is_some_and(|prev| prev != i) {
-                        dup.push(f.name.clone());
+                    if seen.insert(p.to_string(), i).is_some_and(|prev| prev != i)
+                        && !dup.iter().any(|x| x == p)
+                    {
+                        dup.push(p.to_string());
                     }
                 }
             }
@@ -1887,6 +1867,628 @@ fn predicate_rules(cx: &mut Ctx<'_>) {
                 ));
             }
         }
+        for f in &d.fields {
+            if f.inherited_from.is_some() {
+                continue;
+            }
+            let Some(pred) = pred_of(d, f) else { continue };
+            if f.has("dgraph")
+                && let Some(sd) = secret_preds.get(&pred)
+            {
+                errs.push(SchemaError::at(
+                    format!(
+                        "Type {}; Field {}: has the @dgraph predicate, but that conflicts with type {} @secret directive on the same predicate. @secret predicates are stored encrypted and so the same predicate can't be used as a String.",
+                        d.name, f.name, sd.name
+                    ),
+                    f.name_loc,
+                ));
+                continue;
+            }
+            let uses = by_pred.entry(pred).or_default();
+            let implemented: Vec<&str> = d.interfaces.iter().map(|(i, _)| i.as_str()).collect();
+            if let Some(u) = uses.iter().find(|u| {
+                u.def.kind == TypeKind::Interface && implemented.contains(&u.def.name.as_str())
+            }) {
+                errs.push(SchemaError::at(
+                    format!(
+                        "Type {}; Field {}: has the @dgraph directive, which conflicts with interface {}; field {}, that this type implements. These fields must use different Dgraph predicates.",
+                        d.name, f.name, u.def.name, u.field.name
+                    ),
+                    f.name_loc,
+                ));
+                continue;
+            }
+            if let Some(u) = uses.first() {
+                let (a, b) = (strip_non_null(&f.ty), strip_non_null(&u.field.ty));
+                if a != b {
+                    errs.push(SchemaError::at(
+                        format!(
+                            "Type {}; Field {}: has type {a}, which is different to type {}; field {}, which has the same @dgraph directive but type {b}. These fields must have either the same GraphQL types, or use different Dgraph predicates.",
+                            d.name, f.name, u.def.name, u.field.name
+                        ),
+                        f.name_loc,
+                    ));
+                    continue;
+                }
+                if u.field.has("id") != f.has("id") {
+                    let (mine, theirs) = if f.has("id") {
+                        ("has", "without")
+                    } else {
+                        ("doesn't have", "along with")
+                    };
+                    errs.push(SchemaError::at(
+                        format!(
+                            "Type {}; Field {}: {mine} @id directive, which conflicts with type {}; field {}, which has the same @dgraph directive {theirs} @id directive. Both these fields must either use @id directive, or use different Dgraph predicates.",
+                            d.name, f.name, u.def.name, u.field.name
+                        ),
+                        f.name_loc,
+                    ));
+                    continue;
+                }
+            }
+            uses.push(Use { def: d, field: f });
+        }
     }
     cx.errs.extend(errs);
+}
+
+/// `$name` references in a URL: (in path, name).
+fn url_vars(url: &str) -> Vec<(bool, String)> {
+    let (path, query) = match url.split_once('?') {
+        Some((p, q)) => (p, q),
+        None => (url, ""),
+    };
+    let mut out = Vec::new();
+    let scan = |text: &str, in_path: bool, out: &mut Vec<(bool, String)>| {
+        let mut rest = text;
+        while let Some(i) = rest.find('$') {
+            let after = &rest[i + 1..];
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            if end > 0 {
+                out.push((in_path, after[..end].to_string()));
+            }
+            rest = &after[end..];
+        }
+    };
+    scan(path, true, &mut out);
+    scan(query, false, &mut out);
+    out
+}
+
+/// Parse a `@custom` body template; returns the variables it uses, in order.
+fn body_vars(body: &str) -> Result<Vec<String>, String> {
+    struct P<'a> {
+        s: &'a [u8],
+        i: usize,
+        vars: Vec<String>,
+    }
+    impl P<'_> {
+        fn ws(&mut self) {
+            while self.i < self.s.len() && (self.s[self.i] as char).is_whitespace() {
+                self.i += 1;
+            }
+        }
+        fn ident(&mut self) -> String {
+            let st = self.i;
+            while self.i < self.s.len()
+                && ((self.s[self.i] as char).is_ascii_alphanumeric() || self.s[self.i] == b'_')
+            {
+                self.i += 1;
+            }
+            String::from_utf8_lossy(&self.s[st..self.i]).into_owned()
+        }
+        fn token(&mut self) -> String {
+            let st = self.i;
+            while self.i < self.s.len()
+                && !matches!(self.s[self.i], b',' | b'}' | b']' | b' ' | b'\n' | b'\t')
+            {
+                self.i += 1;
+            }
+            String::from_utf8_lossy(&self.s[st..self.i]).into_owned()
+        }
+        fn string(&mut self) {
+            self.i += 1;
+            while self.i < self.s.len() && self.s[self.i] != b'"' {
+                if self.s[self.i] == b'\\' {
+                    self.i += 1;
+                }
+                self.i += 1;
+            }
+            self.i += 1;
+        }
+        fn value(&mut self) -> Result<(), String> {
+            self.ws();
+            match self.s.get(self.i) {
+                Some(b'$') => {
+                    self.i += 1;
+                    let v = self.ident();
+                    self.vars.push(v);
+                    Ok(())
+                }
+                Some(b'{') => self.object(),
+                Some(b'"') => {
+                    self.string();
+                    Ok(())
+                }
+                Some(c) if c.is_ascii_digit() || *c == b'-' || c.is_ascii_uppercase() => {
+                    self.token();
+                    Ok(())
+                }
+                Some(b'[') => {
+                    self.i += 1;
+                    loop {
+                        self.ws();
+                        if self.s.get(self.i) == Some(&b']') {
+                            self.i += 1;
+                            return Ok(());
+                        }
+                        self.value()?;
+                        self.ws();
+                        match self.s.get(self.i) {
+                            Some(b',') => self.i += 1,
+                            Some(b']') => {}
+                            _ => return Err(format!("found unexpected value: {}", self.token())),
+                        }
+                    }
+                }
+                _ => Err(format!("found unexpected value: {}", self.token())),
+            }
+        }
+        fn object(&mut self) -> Result<(), String> {
+            self.i += 1;
+            loop {
+                self.ws();
+                match self.s.get(self.i) {
+                    Some(b'}') => {
+                        self.i += 1;
+                        return Ok(());
+                    }
+                    Some(b'"') => self.string(),
+                    Some(_) => {
+                        if self.ident().is_empty() {
+                            return Err(format!("found unexpected value: {}", self.token()));
+                        }
+                    }
+                    None => return Err("unexpected end of template".into()),
+                }
+                self.ws();
+                if self.s.get(self.i) != Some(&b':') {
+                    return Err(format!("found unexpected value: {}", self.token()));
+                }
+                self.i += 1;
+                self.value()?;
+                self.ws();
+                match self.s.get(self.i) {
+                    Some(b',') => self.i += 1,
+                    Some(b'}') => {}
+                    _ => return Err(format!("found unexpected value: {}", self.token())),
+                }
+            }
+        }
+    }
+    let mut p = P {
+        s: body.as_bytes(),
+        i: 0,
+        vars: Vec::new(),
+    };
+    p.ws();
+    p.value()?;
+    Ok(p.vars)
+}
+
+/// Byte offset of a 1-based line/column (in characters) in `text`.
+pub(crate) fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut off = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            return off
+                + l.char_indices()
+                    .nth(column.saturating_sub(1))
+                    .map(|(b, _)| b)
+                    .unwrap_or(l.len());
+        }
+        off += l.len();
+    }
+    text.len()
+}
+
+/// A GraphQL syntax error phrased like Dgraph's parser (`Expected Name, found :`).
+pub(crate) fn graphql_syntax_message(text: &str, offset: Option<usize>) -> String {
+    let Some(off) = offset else {
+        return "Expected Name, found <EOF>".to_string();
+    };
+    let rest = text.get(off..).unwrap_or_default().trim_start();
+    let Some(c) = rest.chars().next() else {
+        return "Expected Name, found <EOF>".to_string();
+    };
+    if c.is_ascii_alphabetic() || c == '_' {
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        format!("Unexpected Name \"{name}\"")
+    } else {
+        format!("Expected Name, found {c}")
+    }
+}
+
+fn collect_value_vars(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Variable(n) => out.push(n.to_string()),
+        Value::List(items) => items.iter().for_each(|i| collect_value_vars(i, out)),
+        Value::Object(kv) => kv.iter().for_each(|(_, i)| collect_value_vars(i, out)),
+        _ => {}
+    }
+}
+
+fn is_scalar_name(cx: &Ctx<'_>, n: &str) -> bool {
+    SCALARS.contains(&n) || cx.kind(n) == Some(TypeKind::Enum)
+}
+
+/// Checks of `$var` references (body or graphql) against the type's fields.
+fn check_field_refs(
+    cx: &mut Ctx<'_>,
+    d: &RDef,
+    f: &RField,
+    vars: &[String],
+    what: &str,
+    loc: Option<Location>,
+) {
+    let (name, fname) = (&d.name, &f.name);
+    let mut uses_key = false;
+    for v in vars {
+        let Some(target) = d.field(v) else {
+            cx.err(
+                format!(
+                    "Type {name}; Field {fname}; @custom directive, {what} must use fields defined within the type, found `{v}`."
+                ),
+                loc,
+            );
+            continue;
+        };
+        if target.name == *fname {
+            cx.err(
+                format!(
+                    "Type {name}; Field {fname}; @custom directive, {what} can't require itself."
+                ),
+                loc,
+            );
+        }
+        if target.has("custom") || target.has("lambda") {
+            cx.err(
+                format!(
+                    "Type {name}; Field {fname}; @custom directive, {what} can't use another field with @custom/@lambda directive, found field `{v}` with @custom/@lambda."
+                ),
+                loc,
+            );
+            continue;
+        }
+        if !is_scalar_name(cx, target.type_name()) {
+            cx.err(
+                format!(
+                    "Type {name}; Field {fname}; @custom directive, {what} must use scalar fields, found field `{v}` of type `{}`.",
+                    target.type_name()
+                ),
+                loc,
+            );
+            continue;
+        }
+        if (target.type_name() == "ID" && !target.ty.is_list()) || target.has("id") {
+            uses_key = true;
+        }
+    }
+    if !uses_key {
+        cx.err(
+            format!(
+                "Type {name}; Field {fname}: @custom directive, {what} must use a field with type ID! or a field with @id directive."
+            ),
+            loc,
+        );
+    }
+}
+
+fn check_http(
+    cx: &mut Ctx<'_>,
+    d: &RDef,
+    f: &RField,
+    dir: &Node<Directive>,
+    kv: &[(apollo_compiler::Name, Node<Value>)],
+    is_op: bool,
+) {
+    let (name, fname) = (&d.name, &f.name);
+    let loc = dloc(dir);
+    let get = |k: &str| kv.iter().find(|(n, _)| n == k).map(|(_, v)| v);
+    let url = get("url").and_then(|v| as_str_loose(v)).unwrap_or_default();
+    let url_loc = get("url").and_then(value_loc);
+    let batch = matches!(get("mode").and_then(|v| as_str_loose(v)), Some("BATCH"));
+    let uvars = url_vars(url);
+    let mut url_err = false;
+    for (in_path, v) in &uvars {
+        let part = if *in_path { "path" } else { "query" };
+        if is_op {
+            match f.args.iter().find(|a| a.name == v.as_str()) {
+                None => {
+                    cx.err(
+                        format!(
+                            "Type {name}; Field {fname}; url {part} inside @custom directive uses an argument {v} that is not defined."
+                        ),
+                        url_loc,
+                    );
+                    url_err = true;
+                }
+                Some(a) if *in_path && !a.ty.is_non_null() => {
+                    cx.err(
+                        format!(
+                            "Type {name}; Field {fname}; url path inside @custom directive uses an argument {v} that can be null."
+                        ),
+                        url_loc,
+                    );
+                    url_err = true;
+                }
+                _ => {}
+            }
+        } else {
+            match d.field(v) {
+                None => {
+                    cx.err(
+                        format!(
+                            "Type {name}; Field {fname}; url {part} inside @custom directive uses a field {v} that is not defined."
+                        ),
+                        url_loc,
+                    );
+                    url_err = true;
+                }
+                Some(g) if *in_path && !g.ty.is_non_null() => {
+                    cx.err(
+                        format!(
+                            "Type {name}; Field {fname}; url path inside @custom directive uses a field {v} that can be null."
+                        ),
+                        url_loc,
+                    );
+                    url_err = true;
+                }
+                _ => {}
+            }
+        }
+    }
+    if url_err {
+        return;
+    }
+    if batch && !uvars.is_empty() {
+        cx.err(
+            format!(
+                "Type {name}; Field {fname}; has parameters in url inside @custom directive while mode is BATCH, url can't contain parameters if mode is BATCH."
+            ),
+            url_loc,
+        );
+        return;
+    }
+    let graphql = get("graphql");
+    let body = get("body");
+    let method = get("method")
+        .and_then(|v| as_str_loose(v))
+        .unwrap_or_default();
+    if graphql.is_some() {
+        if !uvars.is_empty() {
+            cx.err(
+                format!(
+                    "Type {name}; Field {fname}; has parameters in url along with graphql field inside @custom directive, url can't contain parameters if graphql field is present."
+                ),
+                loc,
+            );
+            return;
+        }
+        if method != "POST" {
+            cx.err(
+                format!(
+                    "Type {name}; Field {fname}; has method {method} while graphql field is also present inside @custom directive, method can only be POST if graphql field is present."
+                ),
+                loc,
+            );
+            return;
+        }
+        if body.is_some() && !batch {
+            cx.err(
+                format!(
+                    "Type {name}; Field {fname}; has both body and graphql field inside @custom directive, they can't be present together."
+                ),
+                loc,
+            );
+            return;
+        }
+    }
+    if let Some(b) = body {
+        let bloc = value_loc(b);
+        match body_vars(as_str_loose(b).unwrap_or_default()) {
+            Err(e) => {
+                cx.err(
+                    format!(
+                        "Type {name}; Field {fname}; body template inside @custom directive could not be parsed: {e}"
+                    ),
+                    bloc,
+                );
+                return;
+            }
+            Ok(vars) => {
+                if is_op {
+                    for v in &vars {
+                        if !f.args.iter().any(|a| a.name == v.as_str()) {
+                            cx.err(
+                                format!(
+                                    "Type {name}; Field {fname}; body template inside @custom directive uses an argument {v} that is not defined."
+                                ),
+                                bloc,
+                            );
+                        }
+                    }
+                } else if d.kind != TypeKind::InputObject {
+                    check_field_refs(cx, d, f, &vars, "body template", bloc);
+                }
+            }
+        }
+    }
+    let Some(g) = graphql else { return };
+    let gloc = value_loc(g);
+    let text = as_str_loose(g).unwrap_or_default();
+    let gerr = |cx: &mut Ctx<'_>, m: String| {
+        cx.err(
+            format!("Type {name}; Field {fname}: inside graphql in @custom directive, {m}"),
+            gloc,
+        )
+    };
+    let doc = match Document::parse(text, "custom.graphql") {
+        Ok(doc) => doc,
+        Err(e) => {
+            if text.trim().is_empty() {
+                gerr(
+                    cx,
+                    "found 0 operations, it can have exactly one operation.".into(),
+                );
+            } else {
+                let off = e
+                    .errors
+                    .iter()
+                    .next()
+                    .and_then(|d| d.line_column_range())
+                    .map(|r| offset_of(text, r.start.line, r.start.column));
+                cx.err(
+                    format!(
+                        "Type {name}; Field {fname}: unable to parse graphql in @custom directive because: {}",
+                        graphql_syntax_message(text, off)
+                    ),
+                    gloc,
+                );
+            }
+            return;
+        }
+    };
+    let ops: Vec<_> = doc
+        .definitions
+        .iter()
+        .filter_map(|d| match d {
+            apollo_compiler::ast::Definition::OperationDefinition(o) => Some(o),
+            _ => None,
+        })
+        .collect();
+    if ops.len() != 1 {
+        gerr(
+            cx,
+            format!(
+                "found {} operations, it can have exactly one operation.",
+                ops.len()
+            ),
+        );
+        return;
+    }
+    let op = ops[0];
+    let op_kind = match op.operation_type {
+        apollo_compiler::ast::OperationType::Query => "query",
+        apollo_compiler::ast::OperationType::Mutation => "mutation",
+        apollo_compiler::ast::OperationType::Subscription => {
+            gerr(
+                cx,
+                "found `subscription` operation, it can only have query/mutation.".into(),
+            );
+            return;
+        }
+    };
+    if let Some(n) = &op.name {
+        gerr(
+            cx,
+            format!("found operation with name `{n}`, it can't have a name."),
+        );
+        return;
+    }
+    if !op.directives.is_empty() {
+        gerr(
+            cx,
+            "found operation with directives, it can't have any directives.".into(),
+        );
+        return;
+    }
+    if op.selection_set.len() != 1 {
+        gerr(
+            cx,
+            format!(
+                "found {} fields inside operation `{op_kind}`, it can have exactly one field.",
+                op.selection_set.len()
+            ),
+        );
+        return;
+    }
+    let apollo_compiler::ast::Selection::Field(field) = &op.selection_set[0] else {
+        gerr(
+            cx,
+            format!("found 0 fields inside operation `{op_kind}`, it can have exactly one field."),
+        );
+        return;
+    };
+    let qf = field.name.as_str();
+    if let Some(alias) = &field.alias {
+        gerr(
+            cx,
+            format!("found {op_kind} `{qf}` with alias `{alias}`, it can't have any alias."),
+        );
+        return;
+    }
+    if !field.directives.is_empty() {
+        gerr(
+            cx,
+            format!("found {op_kind} `{qf}` with directives, it can't have any directives."),
+        );
+        return;
+    }
+    if !field.selection_set.is_empty() {
+        gerr(
+            cx,
+            format!(
+                "found {op_kind} `{qf}` with a selection set, it can't have any selection set."
+            ),
+        );
+        return;
+    }
+    if batch
+        && (field.arguments.len() != 1 || !matches!(*field.arguments[0].value, Value::Variable(_)))
+    {
+        gerr(
+            cx,
+            format!(
+                "for BATCH mode, {op_kind} `{qf}` can have only one argument whose value should be a variable."
+            ),
+        );
+        return;
+    }
+    let mut used = Vec::new();
+    for a in &field.arguments {
+        collect_value_vars(&a.value, &mut used);
+    }
+    let defined: Vec<String> = op.variables.iter().map(|v| v.name.to_string()).collect();
+    for u in &used {
+        if !defined.contains(u) {
+            cx.err(
+                format!(
+                    "Type {name}; Field {fname}; @custom directive, graphql must use fields with a variable definition, found `{u}`."
+                ),
+                gloc,
+            );
+            return;
+        }
+    }
+    if is_op {
+        for v in &defined {
+            if !f.args.iter().any(|a| a.name == v.as_str()) {
+                cx.err(
+                    format!(
+                        "Type {name}; Field {fname}; @custom directive, graphql variables must use fields defined within the type, found `{v}`."
+                    ),
+                    gloc,
+                );
+                return;
+            }
+        }
+    } else if !batch {
+        check_field_refs(cx, d, f, &defined, "graphql", gloc);
+    }
 }
