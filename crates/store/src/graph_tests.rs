@@ -553,3 +553,173 @@ fn redb_engine_round_trip() {
     );
     assert!(dir.path().join(GRAPH_FILE).exists());
 }
+
+/// Recomputes every index, the has index and the reverse edges from the data keys of backend
+/// `b` and compares them with what is stored.
+fn assert_indexes_exact(kv: &dyn KvRead, b: u64) {
+    use crate::keys;
+    use crate::kv::prefix_bounds;
+    use std::collections::BTreeSet;
+    let all = |prefix: Vec<u8>| -> BTreeSet<Vec<u8>> {
+        let (s, e) = prefix_bounds(&prefix);
+        kv.scan(s, e, false)
+            .unwrap()
+            .map(|i| i.unwrap().0)
+            .collect()
+    };
+    let snap_schema: std::collections::HashMap<String, PredicateSchema> = {
+        let (s, e) = prefix_bounds(&keys::schema_prefix(b));
+        kv.scan(s, e, false)
+            .unwrap()
+            .map(|i| {
+                let (k, v) = i.unwrap();
+                let name = keys::schema_key_name(b, &k).unwrap();
+                (name.clone(), PredicateSchema::decode(&name, &v).unwrap())
+            })
+            .collect()
+    };
+    let mut want_index = BTreeSet::new();
+    let mut want_has = BTreeSet::new();
+    let mut want_rev = BTreeSet::new();
+    let mut want_type = BTreeSet::new();
+    let data_prefix = {
+        let mut p = b.to_be_bytes().to_vec();
+        p.push(keys::DATA);
+        p
+    };
+    for k in all(data_prefix.clone()) {
+        let uid = u64::from_be_bytes(k[9..17].try_into().unwrap());
+        let (pred, entry) = keys::split_data_suffix(&k[17..]).unwrap();
+        if pred == TYPE_PREDICATE {
+            if let Entry::Value(Value::String(t)) = &entry {
+                want_type.insert(keys::type_key(b, t, uid));
+            }
+            continue;
+        }
+        want_has.insert(keys::has_key(b, &pred, uid));
+        match entry {
+            Entry::Uid(dst) => {
+                want_rev.insert(keys::rev_key(b, dst, &pred, uid));
+            }
+            Entry::Value(v) => {
+                if let Some(s) = snap_schema.get(&pred) {
+                    for kind in &s.indexes {
+                        let prefix = keys::index_prefix(b, &pred, *kind);
+                        for t in keys::index_tokens(*kind, &v) {
+                            want_index.insert(keys::posting_key(&prefix, &t, uid));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let section = |s: u8| {
+        let mut p = b.to_be_bytes().to_vec();
+        p.push(s);
+        all(p)
+    };
+    assert_eq!(section(keys::INDEX), want_index, "value index postings");
+    assert_eq!(section(keys::HAS), want_has, "has index");
+    assert_eq!(section(keys::REV), want_rev, "reverse edges");
+    assert_eq!(section(keys::TYPE), want_type, "type index");
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    SetName(u64, u8),
+    AddTag(u64, u8),
+    RemoveTag(u64, u8),
+    SetAge(u64, i64),
+    AddFriend(u64, u64),
+    RemoveFriend(u64, u64),
+    SetBest(u64, u64),
+    RemovePred(u64, u8),
+    Delete(u64),
+    AddType(u64),
+    Fail,
+}
+
+fn op_strategy() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    let uid = 1u64..4;
+    prop_oneof![
+        1 => (uid.clone(), 0u8..6).prop_map(|(u, n)| Op::SetName(u, n)),
+        4 => (uid.clone(), 0u8..4).prop_map(|(u, n)| Op::AddTag(u, n)),
+        4 => (uid.clone(), 0u8..4).prop_map(|(u, n)| Op::RemoveTag(u, n)),
+        1 => (uid.clone(), -3i64..3).prop_map(|(u, a)| Op::SetAge(u, a)),
+        1 => (uid.clone(), uid.clone()).prop_map(|(a, b)| Op::AddFriend(a, b)),
+        1 => (uid.clone(), uid.clone()).prop_map(|(a, b)| Op::RemoveFriend(a, b)),
+        1 => (uid.clone(), uid.clone()).prop_map(|(a, b)| Op::SetBest(a, b)),
+        1 => (uid.clone(), 0u8..4).prop_map(|(u, p)| Op::RemovePred(u, p)),
+        1 => uid.clone().prop_map(Op::Delete),
+        1 => uid.prop_map(Op::AddType),
+        1 => Just(Op::Fail),
+    ]
+}
+
+const WORDS: [&str; 6] = [
+    "red car", "red bike", "blue car", "Green", "car red", "the cars",
+];
+
+fn apply_op(t: &mut WriteTxn<'_>, op: &Op) -> Result<()> {
+    match op {
+        Op::SetName(u, n) => t.set_value(*u, "name", s(WORDS[*n as usize])),
+        Op::AddTag(u, n) => t.add_value(*u, "tags", s(WORDS[*n as usize])).map(|_| ()),
+        Op::RemoveTag(u, n) => t
+            .remove_value(*u, "tags", &s(WORDS[*n as usize]))
+            .map(|_| ()),
+        Op::SetAge(u, a) => t.set_value(*u, "age", Value::Int(*a)),
+        Op::AddFriend(a, b) => t.add_edge(*a, "friends", *b).map(|_| ()),
+        Op::RemoveFriend(a, b) => t.remove_edge(*a, "friends", *b).map(|_| ()),
+        Op::SetBest(a, b) => t.add_edge(*a, "best", *b).map(|_| ()),
+        Op::RemovePred(u, p) => t
+            .remove_predicate(*u, ["name", "tags", "friends", "best"][*p as usize])
+            .map(|_| ()),
+        Op::Delete(u) => t.delete_node(*u).map(|_| ()),
+        Op::AddType(u) => t.add_type(*u, "T"),
+        Op::Fail => Err(StoreError::InvalidPredicate("forced".into())),
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+    #[test]
+    fn indexes_stay_exact_under_random_mutations(
+        batches in proptest::collection::vec(proptest::collection::vec(op_strategy(), 1..6), 1..12)
+    ) {
+        let store = mem_store();
+        store.write_blocking(1, |t| t.apply_schema(&schema())).unwrap();
+        for batch in batches {
+            let _ = store.write_blocking(1, move |t| -> Result<()> {
+                for op in &batch {
+                    apply_op(t, op)?;
+                }
+                Ok(())
+            });
+            let snap = store.read(1).unwrap();
+            assert_indexes_exact(snap.kv(), 1);
+        }
+        // Changing the schema rebuilds indexes exactly too.
+        let mut changed = schema();
+        changed[0] = PredicateSchema::new("name", ValueKind::String, false).with_index(IndexKind::Exact).with_index(IndexKind::Fulltext);
+        changed.remove(2);
+        store.write_blocking(1, move |t| t.apply_schema(&changed)).unwrap();
+        assert_indexes_exact(store.read(1).unwrap().kv(), 1);
+    }
+}
+
+#[test]
+fn checker_detects_shared_token_removal() {
+    let store = mem_store();
+    store
+        .write_blocking(1, |t| t.apply_schema(&schema()))
+        .unwrap();
+    store
+        .write_blocking(1, |t| -> Result<()> {
+            apply_op(t, &Op::AddTag(1, 0))?;
+            apply_op(t, &Op::AddTag(1, 1))?;
+            apply_op(t, &Op::RemoveTag(1, 0))
+        })
+        .unwrap();
+    assert_indexes_exact(store.read(1).unwrap().kv(), 1);
+}

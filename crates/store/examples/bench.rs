@@ -1,0 +1,199 @@
+//! Store benchmark (not a test). Run with
+//! `cargo run --release -p graphcloud-store --example bench [-- <dir>]`.
+//!
+//! Measures, on a fresh `graph.redb`:
+//! * durable mutations/s with one writer at a time (one commit each) and with 64 concurrent
+//!   writers (group commit folds them into fewer commits);
+//! * point reads/s (one predicate of a random node on a snapshot);
+//! * index lookups/s (hash equality, term, int range).
+
+use std::ops::Bound;
+use std::time::Instant;
+
+use graphcloud_store::{
+    GraphRead, IndexKind, PredicateSchema, Store, StoreError, Value, ValueKind,
+};
+
+const BACKEND: u64 = 1;
+
+fn schema() -> Vec<PredicateSchema> {
+    vec![
+        PredicateSchema::new("Person.name", ValueKind::String, false)
+            .with_index(IndexKind::Hash)
+            .with_index(IndexKind::Term),
+        PredicateSchema::new("Person.age", ValueKind::Int, false).with_index(IndexKind::Int),
+        PredicateSchema::new("Person.friends", ValueKind::Uid, true),
+    ]
+}
+
+/// xorshift64*: deterministic pseudo-random numbers.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+async fn add_person(store: &Store, i: u64, friend: Option<u64>) -> u64 {
+    store
+        .write(BACKEND, move |t| -> Result<u64, StoreError> {
+            let u = t.alloc_uid()?;
+            t.add_type(u, "Person")?;
+            t.set_value(
+                u,
+                "Person.name",
+                Value::String(format!("person {i} group{}", i % 100)),
+            )?;
+            t.set_value(u, "Person.age", Value::Int((i % 90) as i64))?;
+            if let Some(f) = friend {
+                t.add_edge(u, "Person.friends", f)?;
+            }
+            Ok(u)
+        })
+        .await
+        .expect("write")
+}
+
+fn main() {
+    let dir = match std::env::args().nth(1) {
+        Some(d) => std::path::PathBuf::from(d),
+        None => std::env::temp_dir().join(format!("graphcloud-store-bench-{}", std::process::id())),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = Store::open(&dir).expect("open");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        store.apply_schema(BACKEND, schema()).await.expect("schema");
+
+        // 1. one writer at a time
+        let n_seq = 1_000u64;
+        let before = store.stats();
+        let t0 = Instant::now();
+        let mut prev = None;
+        for i in 0..n_seq {
+            prev = Some(add_person(&store, i, prev).await);
+        }
+        let dt = t0.elapsed().as_secs_f64();
+        let after = store.stats();
+        println!(
+            "sequential mutations: {n_seq} in {dt:.2}s = {:.0}/s ({} commits)",
+            n_seq as f64 / dt,
+            after.commits - before.commits
+        );
+
+        // 2. 64 concurrent writers
+        let writers = 64u64;
+        let per = 500u64;
+        let before = store.stats();
+        let t0 = Instant::now();
+        let mut tasks = Vec::new();
+        for w in 0..writers {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut rng = Rng(w + 1);
+                for j in 0..per {
+                    let i = n_seq + w * per + j;
+                    let friend = 1 + rng.next() % n_seq;
+                    add_person(&store, i, Some(friend)).await;
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("task");
+        }
+        let dt = t0.elapsed().as_secs_f64();
+        let after = store.stats();
+        let n_conc = writers * per;
+        let commits = after.commits - before.commits;
+        println!(
+            "concurrent mutations ({writers} writers): {n_conc} in {dt:.2}s = {:.0}/s ({commits} commits, {:.1} mutations/commit)",
+            n_conc as f64 / dt,
+            n_conc as f64 / commits.max(1) as f64
+        );
+    });
+
+    let total = store.read(BACKEND).unwrap().max_uid().unwrap();
+    let snap = store.read(BACKEND).expect("snapshot");
+
+    // 3. point reads
+    let mut rng = Rng(7);
+    let reads = 200_000;
+    let t0 = Instant::now();
+    let mut found = 0usize;
+    for _ in 0..reads {
+        let uid = 1 + rng.next() % total;
+        if snap.value(uid, "Person.name").unwrap().is_some() {
+            found += 1;
+        }
+    }
+    let dt = t0.elapsed().as_secs_f64();
+    assert_eq!(found, reads);
+    println!(
+        "point reads: {reads} in {dt:.2}s = {:.0}/s",
+        reads as f64 / dt
+    );
+
+    // 4. index lookups
+    let lookups = 20_000u64;
+    let t0 = Instant::now();
+    let mut hits = 0u64;
+    for _ in 0..lookups {
+        let i = rng.next() % total;
+        let name = Value::String(format!("person {i} group{}", i % 100));
+        hits += snap.index_eq("Person.name", &name).unwrap().len();
+    }
+    let dt = t0.elapsed().as_secs_f64();
+    assert_eq!(hits, lookups);
+    println!(
+        "hash eq lookups: {lookups} in {dt:.2}s = {:.0}/s",
+        lookups as f64 / dt
+    );
+
+    let t0 = Instant::now();
+    let term_lookups = 2_000u64;
+    let mut hits = 0u64;
+    for _ in 0..term_lookups {
+        let g = rng.next() % 100;
+        hits += snap
+            .index_terms("Person.name", &format!("group{g} person"), true)
+            .unwrap()
+            .len();
+    }
+    let dt = t0.elapsed().as_secs_f64();
+    println!(
+        "term lookups (~{} uids each): {term_lookups} in {dt:.2}s = {:.0}/s",
+        hits / term_lookups,
+        term_lookups as f64 / dt
+    );
+
+    let t0 = Instant::now();
+    let range_lookups = 2_000u64;
+    let mut hits = 0u64;
+    for _ in 0..range_lookups {
+        let a = (rng.next() % 85) as i64;
+        hits += snap
+            .index_range(
+                "Person.age",
+                Bound::Included(&Value::Int(a)),
+                Bound::Included(&Value::Int(a + 4)),
+            )
+            .unwrap()
+            .len();
+    }
+    let dt = t0.elapsed().as_secs_f64();
+    println!(
+        "int range lookups (~{} uids each): {range_lookups} in {dt:.2}s = {:.0}/s",
+        hits / range_lookups,
+        range_lookups as f64 / dt
+    );
+    drop(snap);
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
