@@ -333,7 +333,7 @@ impl AuthParser<'_> {
                     .errors
                     .iter()
                     .next()
-                    .map(|d| d.error.to_string())
+                    .map(|d| validation_message(self.api, &d.error.to_string()))
                     .unwrap_or_default();
                 self.err(format!(
                     "failed to validate GraphQL rule [reason : {reason}]"
@@ -354,5 +354,119 @@ fn plain(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+static UNKNOWN_INPUT_FIELD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^field `([_A-Za-z][_0-9A-Za-z]*)` does not exist on `([_A-Za-z][_0-9A-Za-z]*)`")
+        .expect("valid regex")
+});
+
+static UNKNOWN_FIELD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^type `([_A-Za-z][_0-9A-Za-z]*)` does not have a field `([_A-Za-z][_0-9A-Za-z]*)`")
+        .expect("valid regex")
+});
+
+/// Rephrase common validation errors the way Dgraph's GraphQL validator words them.
+fn validation_message(api: &apollo_compiler::Schema, msg: &str) -> String {
+    use apollo_compiler::schema::ExtendedType;
+    let fields_of = |t: &str| -> Vec<String> {
+        match api.types.get(t) {
+            Some(ExtendedType::InputObject(o)) => o.fields.keys().map(|k| k.to_string()).collect(),
+            Some(ExtendedType::Object(o)) => o.fields.keys().map(|k| k.to_string()).collect(),
+            Some(ExtendedType::Interface(o)) => o.fields.keys().map(|k| k.to_string()).collect(),
+            _ => Vec::new(),
+        }
+    };
+    if let Some(c) = UNKNOWN_INPUT_FIELD.captures(msg) {
+        let (field, ty) = (&c[1], &c[2]);
+        return format!(
+            "Field \"{field}\" is not defined by type {ty}.{}",
+            did_you_mean(field, &fields_of(ty))
+        );
+    }
+    if let Some(c) = UNKNOWN_FIELD.captures(msg) {
+        let (ty, field) = (&c[1], &c[2]);
+        return format!(
+            "Cannot query field \"{field}\" on type \"{ty}\".{}",
+            did_you_mean(field, &fields_of(ty))
+        );
+    }
+    msg.to_string()
+}
+
+fn levenshtein(a: &[char], b: &[char]) -> usize {
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// ` Did you mean a, b or c?` for options lexically close to `input` (empty when none).
+fn did_you_mean(input: &str, options: &[String]) -> String {
+    let mut found: Vec<(usize, &String)> = Vec::new();
+    for o in options {
+        let distance = if o == input {
+            0
+        } else {
+            let (a, b) = (input.to_lowercase(), o.to_lowercase());
+            if a == b {
+                1
+            } else {
+                let a: Vec<char> = a.chars().collect();
+                let b: Vec<char> = b.chars().collect();
+                levenshtein(&a, &b)
+            }
+        };
+        let threshold = (input.len().max(o.len()) / 2).max(1);
+        if distance <= threshold {
+            found.push((distance, o));
+        }
+    }
+    found.sort_by_key(|(d, _)| *d);
+    let names: Vec<&str> = found.iter().map(|(_, o)| o.as_str()).collect();
+    match names.len() {
+        0 => String::new(),
+        1 => format!(" Did you mean {}?", names[0]),
+        n => format!(
+            " Did you mean {} or {}?",
+            names[..n - 1].join(", "),
+            names[n - 1]
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_follow_lexical_distance() {
+        let opts: Vec<String> = ["username", "userRole", "has", "and", "or", "not"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            did_you_mean("userRle", &opts),
+            " Did you mean userRole or username?"
+        );
+        assert_eq!(did_you_mean("zzzzzzzz", &opts), "");
+    }
+
+    #[test]
+    fn rbac_rule_shapes() {
+        let m = RBAC
+            .captures("{$ROLE: { eq: \"Admin\" } }")
+            .expect("matches");
+        assert_eq!(&m[1], "$ROLE");
+        assert_eq!(&m[2], "eq");
+        assert_eq!(m[3].trim(), "\"Admin\"");
+        assert!(RBAC.captures("{ \"ADMIN\" }").is_none());
     }
 }

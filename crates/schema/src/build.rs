@@ -344,7 +344,13 @@ pub(crate) fn model_types(defs: &[RDef], index: &HashMap<String, usize>) -> Vec<
                         && !f.ty.is_list()
                         && !(f.has("external") && key != Some(f.name.as_str()));
                     let (mut predicate, mut reverse, mut langs) = (None, false, Vec::new());
-                    if !is_id && custom.is_none() && !lambda && d.kind != TypeKind::InputObject {
+                    // The `@key` id of an extended type is stored like an external key.
+                    let stored_key_id = is_id && f.has("external");
+                    if (!is_id || stored_key_id)
+                        && custom.is_none()
+                        && !lambda
+                        && d.kind != TypeKind::InputObject
+                    {
                         match f
                             .directive("dgraph")
                             .and_then(|x| arg(x, "pred"))

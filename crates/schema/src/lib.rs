@@ -156,13 +156,7 @@ pub fn parse(sdl: &str) -> Result<Schema, SchemaErrors> {
             Vec::new(),
         )));
     }
-    let api = apollo_compiler::Schema::parse_and_validate(&generated.api_sdl, "generated.graphql")
-        .map_err(|e| {
-            SchemaErrors::one(SchemaError::new(
-                format!("generated schema is not valid GraphQL: {}", e.errors),
-                Vec::new(),
-            ))
-        })?;
+    let api = build_api(&generated.api_sdl)?;
 
     // @auth rules are checked against the generated API.
     let mut auth_errors = Vec::new();
@@ -192,4 +186,29 @@ pub fn parse(sdl: &str) -> Result<Schema, SchemaErrors> {
         api,
         storage,
     })
+}
+
+/// Build the apollo-compiler schema of the generated API. Dgraph accepts schemas whose API
+/// has mutations only; GraphQL requires a query root, which is the one rule relaxed here.
+fn build_api(sdl: &str) -> Result<Valid<apollo_compiler::Schema>, SchemaErrors> {
+    let fail = |msg: String| SchemaErrors::one(SchemaError::new(msg, Vec::new()));
+    match apollo_compiler::Schema::parse_and_validate(sdl, "generated.graphql") {
+        Ok(api) => Ok(api),
+        Err(e) => {
+            let only_missing_query = e.errors.len() == 1
+                && e.errors.iter().all(|d| {
+                    d.error
+                        .to_string()
+                        .contains("missing query root operation type")
+                });
+            if only_missing_query {
+                Ok(Valid::assume_valid(e.partial))
+            } else {
+                Err(fail(format!(
+                    "generated schema is not valid GraphQL: {}",
+                    e.errors
+                )))
+            }
+        }
+    }
 }

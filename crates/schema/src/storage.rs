@@ -184,6 +184,17 @@ pub(crate) fn build(types: &[TypeDef], index: &HashMap<String, usize>) -> Storag
             }
         }
     }
+    let mut provided: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    for t in types {
+        for f in &t.fields {
+            if let Some(p) = &f.provides {
+                provided
+                    .entry(f.type_name())
+                    .or_default()
+                    .extend(p.split_whitespace());
+            }
+        }
+    }
     for t in types.iter().filter(|t| t.is_stored()) {
         let mut st = StorageType {
             name: t.storage_name.clone(),
@@ -218,10 +229,16 @@ pub(crate) fn build(types: &[TypeDef], index: &HashMap<String, usize>) -> Storag
         };
         for f in &t.fields {
             let Some(pred) = &f.predicate else { continue };
-            if f.reverse || f.external {
+            let is_key = t.federation.key.as_deref() == Some(f.name.as_str());
+            let is_provided = provided
+                .get(t.name.as_str())
+                .is_some_and(|s| s.contains(f.name.as_str()));
+            if f.reverse || (f.external && !is_key && !is_provided) {
                 continue;
             }
-            let kind = if f.embedding {
+            let kind = if f.is_id {
+                ValueKind::String
+            } else if f.embedding {
                 ValueKind::Float32Vector
             } else {
                 kind_of(f.type_name(), types, index)
@@ -234,7 +251,7 @@ pub(crate) fn build(types: &[TypeDef], index: &HashMap<String, usize>) -> Storag
                 .iter()
                 .map(|k| k.storage_tokenizer().to_string())
                 .collect();
-            if is_enum && indexes.is_empty() {
+            if (is_enum || f.is_id) && indexes.is_empty() {
                 indexes.push("hash".to_string());
             }
             indexes.sort();
@@ -256,7 +273,7 @@ pub(crate) fn build(types: &[TypeDef], index: &HashMap<String, usize>) -> Storag
                     list: f.is_list() && kind != ValueKind::Float32Vector,
                     indexes,
                     hnsw_options,
-                    upsert: f.xid.is_some(),
+                    upsert: f.xid.is_some() || f.is_id,
                     reverse: reversed.contains(pred),
                     lang: !f.langs.is_empty(),
                 },

@@ -457,6 +457,20 @@ pub(crate) fn document(
                             d.name_loc,
                         ));
                     }
+                    if let Some((_, t)) = inherited.get(f.name.as_str())
+                        && **t == f.ty
+                        && f.type_name() != "ID"
+                    {
+                        let first = d
+                            .interfaces
+                            .iter()
+                            .filter_map(|(n, _)| index.get(n).map(|&k| &defs[k]))
+                            .find_map(|i| i.field(&f.name));
+                        return Err(SchemaError::at(
+                            format!("Field {}.{} can only be defined once.", d.name, f.name),
+                            first.and_then(|g| g.name_loc),
+                        ));
+                    }
                     inherited.insert(f.name.as_str(), (iname.as_str(), &f.ty));
                     if let Some(own) = d.field(&f.name)
                         && own.ty != f.ty
