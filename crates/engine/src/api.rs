@@ -23,6 +23,8 @@ pub struct CompiledApi {
     pub api: Valid<Schema>,
     pub implementers: ApolloMap<Name, Implementers>,
     pub catalog: Catalog,
+    /// The schema model (absent only for APIs assembled from parts in tests).
+    pub model: Option<graphcloud_schema::Schema>,
 }
 
 impl CompiledApi {
@@ -35,6 +37,7 @@ impl CompiledApi {
             api,
             implementers,
             catalog,
+            model: None,
         }
     }
 }
@@ -103,4 +106,37 @@ impl ApiCache {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+impl StorageNames for graphcloud_schema::Schema {
+    fn storage_type(&self, type_name: &str) -> Option<String> {
+        self.type_by_name(type_name)
+            .filter(|t| t.is_stored())
+            .map(|t| t.storage_name.clone())
+    }
+
+    fn predicate(&self, type_name: &str, field: &str) -> Option<String> {
+        let f = self.type_by_name(type_name)?.field(field)?;
+        if f.is_custom_or_lambda() || f.is_multi_lang() {
+            return None;
+        }
+        let p = f.predicate.clone()?;
+        Some(if f.reverse { format!("~{p}") } else { p })
+    }
+
+    fn is_xid(&self, type_name: &str, field: &str) -> bool {
+        self.type_by_name(type_name)
+            .and_then(|t| t.field(field))
+            .is_some_and(|f| f.xid.is_some())
+    }
+}
+
+/// Compiles a backend's SDL: validates it (Dgraph's errors on failure), generates the API
+/// and builds the lookup tables.
+pub fn compile(sdl: &str) -> Result<CompiledApi, graphcloud_schema::SchemaErrors> {
+    let model = graphcloud_schema::parse(sdl)?;
+    let api = model.api().clone();
+    let mut c = CompiledApi::from_parts(sdl.to_string(), api, &model);
+    c.model = Some(model);
+    Ok(c)
 }

@@ -217,15 +217,12 @@ impl Catalog {
     ) -> Option<&'a str> {
         let t = self.types.get(declared)?;
         if t.kind == TypeKind::Object {
-            return node_types
-                .iter()
-                .any(|s| *s == t.storage)
-                .then_some(t.name.as_str());
+            return node_types.contains(&t.storage).then_some(t.name.as_str());
         }
         t.concrete.iter().map(String::as_str).find(|c| {
             self.types
                 .get(*c)
-                .is_some_and(|ct| node_types.iter().any(|s| *s == ct.storage))
+                .is_some_and(|ct| node_types.contains(&ct.storage))
         })
     }
 

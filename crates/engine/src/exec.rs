@@ -20,7 +20,7 @@ use crate::{EngineError, Limits};
 /// Per-request execution state shared by every resolver.
 pub struct Exec<'a> {
     pub cat: &'a Catalog,
-    pub rd: &'a dyn GraphRead,
+    pub rd: std::rc::Rc<dyn GraphRead + 'a>,
     pub doc: &'a ExecutableDocument,
     pub vars: &'a JsonMap,
     pub limits: &'a Limits,
@@ -38,7 +38,7 @@ impl<'a> Exec<'a> {
     fn filters(&self) -> FilterEval<'_> {
         FilterEval {
             cat: self.cat,
-            rd: self.rd,
+            rd: &*self.rd,
         }
     }
 
@@ -427,6 +427,20 @@ fn json_resolved<'a>(v: &JsonValue, info: &ResolveInfo<'_>) -> ResolvedValue<'a>
     }
 }
 
+impl JsonObj {
+    /// Resolves one field of this object for a resolver that built it on the fly.
+    pub(crate) fn resolve_owned<'a>(
+        self,
+        info: &ResolveInfo<'_>,
+    ) -> Result<ResolvedValue<'a>, FieldError> {
+        match self.map.get(info.field_name()) {
+            Some(v) => Ok(json_resolved(v, info)),
+            None if info.field_definition().ty.is_non_null() => Err(not_present(info)),
+            None => Ok(ResolvedValue::null()),
+        }
+    }
+}
+
 impl ObjectValue for JsonObj {
     fn type_name(&self) -> &str {
         &self.type_name
@@ -774,7 +788,7 @@ fn resolve_get<'a>(
 /// A mutation payload (`AddTPayload`, `UpdateTPayload`, `DeleteTPayload`), rendered from a
 /// snapshot taken after the write (or before it, for deletions).
 pub struct PayloadObj<'e> {
-    pub ex: &'e Exec<'e>,
+    pub ex: Exec<'e>,
     pub type_name: String,
     pub ty: &'e TypeInfo,
     pub uids: Vec<u64>,
@@ -800,15 +814,15 @@ impl ObjectValue for PayloadObj<'_> {
                     .unwrap_or(JsonValue::Null),
             )),
             f if f == lower_first(&self.ty.name) => {
-                let uids = self
-                    .ex
-                    .visible(&self.ty.name, self.uids.clone())
-                    .map_err(ferr)?;
+                let mut uids = self.uids.clone();
+                uids.sort_unstable();
+                uids.dedup();
+                let uids = self.ex.visible(&self.ty.name, uids).map_err(ferr)?;
                 let uids = self
                     .ex
                     .shape_list(self.ty, uids, info.arguments(), info.field_selections())
                     .map_err(ferr)?;
-                node_list(self.ex, &self.ty.name, uids)
+                node_list(&self.ex, &self.ty.name, uids)
             }
             _ => Ok(ResolvedValue::null()),
         }

@@ -40,20 +40,26 @@
 //! For update/delete the mutation side selects nodes with [`select_uids`], which works on any
 //! [`graph::GraphRead`] — including the reader view of a write transaction.
 
+pub mod admin;
 pub mod api;
 pub mod catalog;
+pub mod engine;
 pub mod exec;
 pub mod filter;
 pub mod geo;
 pub mod graph;
 pub mod load;
 pub mod mutation;
+pub mod request;
+pub mod store_adapter;
 pub mod text;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use apollo_compiler::response::{JsonMap, JsonValue};
+pub use engine::{Caller, Engine, RawSchemaResult};
+pub use request::{Request, Response};
 
 use crate::api::CompiledApi;
 use crate::graph::{GraphRead, ReadError};

@@ -1,0 +1,383 @@
+//! [`Engine`]: what the server calls for a backend's `/graphql`, `/admin`, `/admin/schema`
+//! and `/probe/graphql`. Work runs on tokio's blocking pool; nothing is kept per backend
+//! except an entry in the bounded compiled-API cache.
+//!
+//! A backend's schema is stored in its own key range, like Dgraph does: one node of type
+//! `dgraph.graphql` carrying the SDL (`dgraph.graphql.schema`) and the schema update counter
+//! (`dgraph.graphql.counter`). So data and schema are one unit for backups and deletion.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use apollo_compiler::response::{JsonMap, JsonValue};
+use graphcloud_store::{self as store, PredicateSchema, Store, Value};
+
+use crate::admin::{self, AdminBackend};
+use crate::api::{ApiCache, CompiledApi, compile};
+use crate::graph::GraphRead;
+use crate::request::{self, BackendGraph, Options, Request, Response, WriteFn};
+use crate::store_adapter::StoreRead;
+use crate::{Access, EngineError, Limits, MutationOutcome};
+
+/// Storage type of the schema node.
+pub const SCHEMA_TYPE: &str = "dgraph.graphql";
+/// Predicate holding the SDL text.
+pub const SCHEMA_PRED: &str = "dgraph.graphql.schema";
+/// Predicate holding the schema update counter.
+pub const COUNTER_PRED: &str = "dgraph.graphql.counter";
+
+/// Who calls, as the server decided from credentials and the deployment's settings.
+#[derive(Clone, Copy, Debug)]
+pub struct Caller {
+    pub access: Access,
+    /// `deploymentMode: readonly`.
+    pub read_only: bool,
+}
+
+/// Result of `POST /admin/schema`: HTTP status and JSON body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawSchemaResult {
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+/// The GraphQL engine for every backend of one store.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    cache: ApiCache,
+    limits: Limits,
+    started: Instant,
+}
+
+/// The stored schema of a backend.
+#[derive(Clone, Debug)]
+struct StoredSchema {
+    uid: u64,
+    sdl: String,
+    counter: u64,
+}
+
+fn read_stored(rd: &dyn store::GraphRead) -> Result<Option<StoredSchema>, EngineError> {
+    let se = |e: store::StoreError| EngineError::Store(e.to_string());
+    let Some(uid) = rd.uids_of_type(SCHEMA_TYPE).map_err(se)?.iter().next() else {
+        return Ok(None);
+    };
+    let sdl = match rd.value(uid, SCHEMA_PRED).map_err(se)? {
+        Some(Value::String(s)) => s,
+        _ => return Ok(None),
+    };
+    let counter = match rd.value(uid, COUNTER_PRED).map_err(se)? {
+        Some(Value::Int(i)) => i.max(0) as u64,
+        _ => 0,
+    };
+    Ok(Some(StoredSchema { uid, sdl, counter }))
+}
+
+struct StoreBackend<'a> {
+    store: &'a Store,
+    backend: u64,
+}
+
+impl BackendGraph for StoreBackend<'_> {
+    fn snapshot(&self) -> Result<Box<dyn GraphRead + '_>, EngineError> {
+        let s = self
+            .store
+            .read(self.backend)
+            .map_err(|e| EngineError::Store(e.to_string()))?;
+        Ok(Box::new(StoreRead(s)))
+    }
+
+    fn write(&self, f: WriteFn) -> Result<MutationOutcome, EngineError> {
+        self.store.write_blocking(self.backend, move |txn| {
+            let mut g = crate::mutation::store_write::TxnGraph::new(txn);
+            f(&mut g)
+        })
+    }
+}
+
+impl From<store::StoreError> for EngineError {
+    fn from(e: store::StoreError) -> Self {
+        EngineError::Store(e.to_string())
+    }
+}
+
+/// Maps the schema's storage predicates onto the store's predicate schemas.
+fn predicate_schemas(model: &graphcloud_schema::Schema) -> Vec<PredicateSchema> {
+    use graphcloud_schema::ValueKind as K;
+    let mut out = vec![
+        PredicateSchema::new(SCHEMA_PRED, store::ValueKind::String, false),
+        PredicateSchema::new(COUNTER_PRED, store::ValueKind::Int, false),
+    ];
+    for p in &model.storage_schema().predicates {
+        let kind = match p.kind {
+            K::Int => store::ValueKind::Int,
+            K::Float => store::ValueKind::Float,
+            K::String => store::ValueKind::String,
+            K::Bool => store::ValueKind::Bool,
+            K::DateTime => store::ValueKind::DateTime,
+            K::Geo => store::ValueKind::Geo,
+            K::Password => store::ValueKind::Password,
+            K::Uid => store::ValueKind::Uid,
+            K::Float32Vector => continue,
+        };
+        let mut ps = PredicateSchema::new(p.name.clone(), kind, p.list);
+        ps.upsert = p.upsert;
+        for i in &p.indexes {
+            if let Some(k) = store::IndexKind::from_name(i)
+                && k.value_kind() == kind
+            {
+                ps = ps.with_index(k);
+            }
+        }
+        if ps.validate().is_ok() {
+            out.push(ps);
+        }
+    }
+    out
+}
+
+impl Engine {
+    /// An engine over `store` with default limits.
+    pub fn new(store: Store) -> Engine {
+        Engine::with_limits(store, Limits::default())
+    }
+
+    pub fn with_limits(store: Store, limits: Limits) -> Engine {
+        Engine {
+            inner: Arc::new(Inner {
+                store,
+                cache: ApiCache::new(256),
+                limits,
+                started: Instant::now(),
+            }),
+        }
+    }
+
+    /// The store this engine executes against.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The compiled API of `backend`, or `None` when it has no schema yet.
+    fn api_for(
+        &self,
+        backend: u64,
+    ) -> Result<Option<(Arc<CompiledApi>, StoredSchema)>, EngineError> {
+        let snap = self.inner.store.read(backend)?;
+        let Some(stored) = read_stored(&snap)? else {
+            return Ok(None);
+        };
+        if let Some(api) = self.inner.cache.get(backend, stored.counter) {
+            return Ok(Some((api, stored)));
+        }
+        let api = compile(&stored.sdl).map_err(|e| {
+            EngineError::Query(format!("the stored schema no longer compiles: {e}"))
+        })?;
+        let api = Arc::new(api);
+        self.inner.cache.put(backend, stored.counter, api.clone());
+        Ok(Some((api, stored)))
+    }
+
+    /// Answers a `/graphql` request of `backend`.
+    pub async fn graphql(&self, backend: u64, caller: Caller, req: Request) -> Response {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.graphql_blocking(backend, caller, &req))
+            .await
+            .unwrap_or_else(|e| Response::error(format!("internal error: {e}")))
+    }
+
+    /// [`Engine::graphql`] for callers already on a blocking thread.
+    pub fn graphql_blocking(&self, backend: u64, caller: Caller, req: &Request) -> Response {
+        let api = match self.api_for(backend) {
+            Ok(Some((api, _))) => api,
+            Ok(None) => return no_schema(req),
+            Err(e) => return Response::error(e.to_string()),
+        };
+        let opts = Options {
+            access: caller.access,
+            read_only: caller.read_only,
+            limits: self.inner.limits.clone(),
+        };
+        let graph = StoreBackend {
+            store: &self.inner.store,
+            backend,
+        };
+        request::execute(&api, backend, &graph, req, &opts)
+    }
+
+    /// Answers an `/admin` GraphQL request of `backend`.
+    pub async fn admin(&self, backend: u64, caller: Caller, req: Request) -> Response {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let b = AdminOf {
+                engine: &this,
+                backend,
+                caller,
+            };
+            admin::execute(&b, &req)
+        })
+        .await
+        .unwrap_or_else(|e| Response::error(format!("internal error: {e}")))
+    }
+
+    /// `POST /admin/schema` with a raw SDL body.
+    pub async fn admin_schema(&self, backend: u64, caller: Caller, sdl: String) -> RawSchemaResult {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || match this.update_schema(backend, caller, &sdl) {
+            Ok(_) => RawSchemaResult {
+                status: 200,
+                body: serde_json::json!({"data": {"code": "Success", "message": "Done"}}),
+            },
+            Err(msg) => RawSchemaResult {
+                status: 200,
+                body: serde_json::json!({"errors": [{"message": msg, "extensions": {"code": "Error"}}]}),
+            },
+        })
+        .await
+        .unwrap_or_else(|e| RawSchemaResult {
+            status: 500,
+            body: serde_json::json!({"errors": [{"message": format!("internal error: {e}")}]}),
+        })
+    }
+
+    /// `/probe/graphql`: `{"status": "up", "schemaUpdateCounter": n}`.
+    pub async fn probe(&self, backend: u64) -> serde_json::Value {
+        let this = self.clone();
+        let counter = tokio::task::spawn_blocking(move || {
+            let snap = this.inner.store.read(backend).ok()?;
+            read_stored(&snap).ok().flatten().map(|s| s.counter)
+        })
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(0);
+        serde_json::json!({"status": "up", "schemaUpdateCounter": counter})
+    }
+
+    /// Deletes a backend's whole graph (data and schema) and forgets its compiled API.
+    pub async fn drop_backend(&self, backend: u64) -> Result<(), EngineError> {
+        self.inner.cache.evict(backend);
+        self.inner.store.drop_backend(backend).await?;
+        Ok(())
+    }
+
+    /// Validates `sdl`, then stores it with its storage schema in one write. On error the
+    /// returned text is the complete client-visible message and nothing changed.
+    pub fn update_schema(
+        &self,
+        backend: u64,
+        caller: Caller,
+        sdl: &str,
+    ) -> Result<(String, String, String), String> {
+        if caller.read_only {
+            return Err("resolving updateGQLSchema failed because schema updates are not allowed: the backend is in readonly mode (deploymentMode: readonly)".into());
+        }
+        let api =
+            compile(sdl).map_err(|e| format!("resolving updateGQLSchema failed because {e}"))?;
+        let preds = predicate_schemas(api.model.as_ref().ok_or("schema model missing")?);
+        let text = sdl.to_string();
+        let (uid, counter) = self
+            .inner
+            .store
+            .write_blocking(
+                backend,
+                move |txn| -> Result<(u64, u64), store::StoreError> {
+                    let existing = read_stored(&*txn)
+                        .map_err(|e| store::StoreError::Aborted(e.to_string()))?;
+                    let (uid, counter) = match existing {
+                        Some(s) => (s.uid, s.counter),
+                        None => {
+                            let uid = txn.alloc_uid()?;
+                            txn.add_type(uid, SCHEMA_TYPE)?;
+                            (uid, 0)
+                        }
+                    };
+                    txn.apply_schema(&preds)?;
+                    txn.set_value(uid, SCHEMA_PRED, Value::String(text))?;
+                    txn.set_value(uid, COUNTER_PRED, Value::Int((counter + 1) as i64))?;
+                    Ok((uid, counter + 1))
+                },
+            )
+            .map_err(|e| format!("resolving updateGQLSchema failed because {e}"))?;
+        let generated = api
+            .model
+            .as_ref()
+            .map(|m| m.generated_sdl().to_string())
+            .unwrap_or_default();
+        self.inner.cache.put(backend, counter, Arc::new(api));
+        tracing::info!(backend, counter, "schema updated");
+        Ok((sdl.to_string(), generated, crate::filter::format_uid(uid)))
+    }
+}
+
+fn no_schema(req: &Request) -> Response {
+    let names = admin::root_field_names(&req.query, req.operation_name.as_deref());
+    let errors = if names.is_empty() {
+        vec![
+            serde_json::json!({"message": "There's no GraphQL schema in Dgraph. Use the /admin API to add a GraphQL schema"}),
+        ]
+    } else {
+        names
+            .iter()
+            .map(|n| serde_json::json!({"message": format!("Not resolving {n}. There's no GraphQL schema in Dgraph. Use the /admin API to add a GraphQL schema")}))
+            .collect()
+    };
+    Response {
+        data: Some(serde_json::Value::Null),
+        errors,
+    }
+}
+
+struct AdminOf<'a> {
+    engine: &'a Engine,
+    backend: u64,
+    caller: Caller,
+}
+
+impl AdminBackend for AdminOf<'_> {
+    fn current_schema(&self) -> Result<(String, String, String), String> {
+        match self.engine.api_for(self.backend) {
+            Ok(Some((api, stored))) => Ok((
+                stored.sdl,
+                api.model
+                    .as_ref()
+                    .map(|m| m.generated_sdl().to_string())
+                    .unwrap_or_default(),
+                crate::filter::format_uid(stored.uid),
+            )),
+            Ok(None) => Ok((String::new(), String::new(), "0x0".into())),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn update_schema(&self, sdl: &str) -> Result<(String, String, String), String> {
+        self.engine.update_schema(self.backend, self.caller, sdl)
+    }
+
+    fn health(&self) -> JsonValue {
+        let mut m = JsonMap::new();
+        m.insert("instance", JsonValue::String("alpha".into()));
+        m.insert("address", JsonValue::String("localhost".into()));
+        m.insert("status", JsonValue::String("healthy".into()));
+        m.insert("group", JsonValue::String("1".into()));
+        m.insert(
+            "version",
+            JsonValue::String(env!("CARGO_PKG_VERSION").into()),
+        );
+        m.insert(
+            "uptime",
+            JsonValue::Number((self.engine.inner.started.elapsed().as_nanos() as i64).into()),
+        );
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        m.insert("lastEcho", JsonValue::Number(now.into()));
+        m.insert("ongoing", JsonValue::Array(Vec::new()));
+        m.insert("indexing", JsonValue::Array(Vec::new()));
+        m.insert("ee_features", JsonValue::Array(Vec::new()));
+        JsonValue::Array(vec![JsonValue::Object(m)])
+    }
+}

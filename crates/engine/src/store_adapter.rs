@@ -1,0 +1,147 @@
+//! The engine's views over `graphcloud-store`: [`crate::graph::GraphRead`] on store snapshots
+//! (and any other store reader), and value conversions between the two crates.
+
+use graphcloud_store::{self as store, DateTime, Geo, GeoPoint, Value};
+use serde_json::json;
+
+use crate::graph::{GraphRead, ReadError, Val};
+
+fn rerr(e: store::StoreError) -> ReadError {
+    ReadError(e.to_string())
+}
+
+/// A store value as the engine sees it.
+pub fn val_from_store(v: Value) -> Val {
+    match v {
+        Value::Int(i) => Val::Int(i),
+        Value::Float(f) => Val::Float(f),
+        Value::String(s) => Val::Str(s),
+        Value::Bool(b) => Val::Bool(b),
+        Value::DateTime(d) => Val::DateTime(datetime_from_store(d)),
+        Value::Geo(g) => Val::Geo(geo_to_json(&g)),
+        Value::Password(p) => Val::Password(p),
+    }
+}
+
+/// An engine value as the store keeps it; `None` for a malformed geometry.
+pub fn val_to_store(v: &Val) -> Option<Value> {
+    Some(match v {
+        Val::Int(i) => Value::Int(*i),
+        Val::Float(f) => Value::Float(*f),
+        Val::Str(s) => Value::String(s.clone()),
+        Val::Bool(b) => Value::Bool(*b),
+        Val::DateTime(t) => Value::DateTime(datetime_to_store(*t)),
+        Val::Geo(g) => Value::Geo(geo_from_json(g)?),
+        Val::Password(p) => Value::Password(p.clone()),
+    })
+}
+
+pub fn datetime_from_store(d: DateTime) -> time::OffsetDateTime {
+    let base = time::OffsetDateTime::from_unix_timestamp(d.secs)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        + time::Duration::nanoseconds(i64::from(d.nanos));
+    match time::UtcOffset::from_whole_seconds(d.offset_secs) {
+        Ok(off) => base.to_offset(off),
+        Err(_) => base,
+    }
+}
+
+pub fn datetime_to_store(t: time::OffsetDateTime) -> DateTime {
+    DateTime::new(t.unix_timestamp(), t.nanosecond()).with_offset(t.offset().whole_seconds())
+}
+
+fn pt(p: &GeoPoint) -> serde_json::Value {
+    json!([p.longitude, p.latitude])
+}
+
+/// A store geometry as GeoJSON.
+pub fn geo_to_json(g: &Geo) -> serde_json::Value {
+    let poly = |rings: &Vec<Vec<GeoPoint>>| -> serde_json::Value {
+        serde_json::Value::Array(
+            rings
+                .iter()
+                .map(|r| serde_json::Value::Array(r.iter().map(pt).collect()))
+                .collect(),
+        )
+    };
+    match g {
+        Geo::Point(p) => json!({"type": "Point", "coordinates": pt(p)}),
+        Geo::Polygon(r) => json!({"type": "Polygon", "coordinates": poly(r)}),
+        Geo::MultiPolygon(ps) => json!({
+            "type": "MultiPolygon",
+            "coordinates": ps.iter().map(poly).collect::<Vec<_>>()
+        }),
+    }
+}
+
+/// A GeoJSON geometry as a store geometry.
+pub fn geo_from_json(v: &serde_json::Value) -> Option<Geo> {
+    let p = |c: &serde_json::Value| -> Option<GeoPoint> {
+        let a = c.as_array()?;
+        Some(GeoPoint {
+            longitude: a.first()?.as_f64()?,
+            latitude: a.get(1)?.as_f64()?,
+        })
+    };
+    let rings = |c: &serde_json::Value| -> Option<Vec<Vec<GeoPoint>>> {
+        c.as_array()?
+            .iter()
+            .map(|r| r.as_array()?.iter().map(p).collect::<Option<Vec<_>>>())
+            .collect()
+    };
+    let coords = v.get("coordinates")?;
+    match v.get("type")?.as_str()? {
+        "Point" => Some(Geo::Point(p(coords)?)),
+        "Polygon" => Some(Geo::Polygon(rings(coords)?)),
+        "MultiPolygon" => Some(Geo::MultiPolygon(
+            coords
+                .as_array()?
+                .iter()
+                .map(rings)
+                .collect::<Option<Vec<_>>>()?,
+        )),
+        _ => None,
+    }
+}
+
+/// Any store reader (a snapshot, or a write transaction) seen through the engine's trait.
+pub struct StoreRead<T>(pub T);
+
+impl<T: store::GraphRead> GraphRead for StoreRead<T> {
+    fn type_uids(&self, storage_type: &str) -> Result<Vec<u64>, ReadError> {
+        Ok(self
+            .0
+            .uids_of_type(storage_type)
+            .map_err(rerr)?
+            .iter()
+            .collect())
+    }
+    fn node_types(&self, uid: u64) -> Result<Vec<String>, ReadError> {
+        self.0.types(uid).map_err(rerr)
+    }
+    fn scalars(&self, uid: u64, pred: &str) -> Result<Vec<Val>, ReadError> {
+        Ok(self
+            .0
+            .values(uid, pred)
+            .map_err(rerr)?
+            .into_iter()
+            .map(val_from_store)
+            .collect())
+    }
+    fn edges(&self, uid: u64, pred: &str) -> Result<Vec<u64>, ReadError> {
+        self.0.edges(uid, pred).map_err(rerr)
+    }
+    fn reverse_edges(&self, uid: u64, pred: &str) -> Result<Vec<u64>, ReadError> {
+        self.0.reverse_edges(uid, pred).map_err(rerr)
+    }
+    fn lookup_eq(&self, pred: &str, value: &Val) -> Result<Option<Vec<u64>>, ReadError> {
+        let Some(v) = val_to_store(value) else {
+            return Ok(None);
+        };
+        match self.0.index_eq(pred, &v) {
+            Ok(set) => Ok(Some(set.iter().collect())),
+            // No suitable index (or no schema for the predicate): the caller scans.
+            Err(_) => Ok(None),
+        }
+    }
+}

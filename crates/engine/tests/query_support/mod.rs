@@ -1,0 +1,120 @@
+//! Shared fixture of the query-side end-to-end tests: a real store in a temp dir, the
+//! engine, Dgraph's `e2e/normal` schema uploaded through the admin path and its
+//! `test_data.json` loaded through the data loader.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use graphcloud_engine::load::LoadSchema;
+use graphcloud_engine::load::load_json;
+use graphcloud_engine::mutation::store_write::TxnGraph;
+use graphcloud_engine::{Access, Caller, Engine, Request};
+use graphcloud_store::Store;
+use serde_json::Value;
+
+pub fn conformance_dir() -> PathBuf {
+    match std::env::var("GRAPHCLOUD_CONFORMANCE_DIR") {
+        Ok(d) => PathBuf::from(d),
+        Err(_) => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/conformance/dgraph"
+        )),
+    }
+}
+
+pub const BACKEND: u64 = 7;
+
+pub struct Fixture {
+    pub engine: Engine,
+    _dir: tempfile::TempDir,
+}
+
+pub const ADMIN: Caller = Caller {
+    access: Access::Admin,
+    read_only: false,
+};
+
+impl Fixture {
+    /// An engine over an empty store.
+    pub fn empty() -> Fixture {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open store");
+        Fixture {
+            engine: Engine::new(store),
+            _dir: dir,
+        }
+    }
+
+    /// The `e2e/normal` schema and data.
+    pub fn normal() -> Fixture {
+        let f = Fixture::empty();
+        let base = conformance_dir().join("graphql/e2e/normal");
+        let sdl = std::fs::read_to_string(base.join("schema.graphql")).expect("schema");
+        f.engine
+            .update_schema(BACKEND, ADMIN, &sdl)
+            .expect("schema accepted");
+        let data: Value =
+            serde_json::from_str(&std::fs::read_to_string(base.join("test_data.json")).unwrap())
+                .unwrap();
+        f.engine
+            .store()
+            .write_blocking(BACKEND, move |txn| {
+                let schema = LoadSchema::from_txn(txn)
+                    .map_err(|e| graphcloud_store::StoreError::Aborted(e.to_string()))?;
+                let mut g = TxnGraph::new(txn);
+                load_json(&mut g, &schema, &data)
+                    .map_err(|e| graphcloud_store::StoreError::Aborted(e.to_string()))
+            })
+            .expect("data loads");
+        f
+    }
+
+    pub fn query_as(&self, caller: Caller, q: &str, vars: Value) -> Value {
+        let req = Request {
+            query: q.to_string(),
+            operation_name: None,
+            variables: vars.as_object().cloned().unwrap_or_default(),
+        };
+        self.engine
+            .graphql_blocking(BACKEND, caller, &req)
+            .to_json()
+    }
+
+    pub fn query(&self, q: &str) -> Value {
+        self.query_as(ADMIN, q, Value::Null)
+    }
+
+    pub fn query_vars(&self, q: &str, vars: Value) -> Value {
+        self.query_as(ADMIN, q, vars)
+    }
+}
+
+/// Asserts that a response has no errors and its data equals `expected`.
+#[track_caller]
+pub fn assert_data(resp: &Value, expected: Value) {
+    assert!(
+        resp.get("errors").is_none(),
+        "unexpected errors: {}",
+        serde_json::to_string_pretty(resp).unwrap()
+    );
+    assert_eq!(
+        resp["data"],
+        expected,
+        "\n got: {}\nwant: {}",
+        serde_json::to_string(&resp["data"]).unwrap(),
+        serde_json::to_string(&expected).unwrap()
+    );
+}
+
+/// The error messages of a response.
+pub fn messages(resp: &Value) -> Vec<String> {
+    resp["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| e["message"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
