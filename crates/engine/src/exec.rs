@@ -206,16 +206,30 @@ impl<'a> Exec<'a> {
         for f in fields {
             collect_fields(self.doc, &f.selection_set, ty, self.cat, &mut sub);
         }
-        for f in sub {
-            let name = f.name.as_str();
-            if name.starts_with("__") {
-                continue;
+        let checks: Vec<(&str, Option<&Field>)> = match &c.fields {
+            Some(only) => {
+                let mut v = Vec::with_capacity(only.len());
+                for name in only {
+                    if !ty.fields.contains_key(name) {
+                        return Err(EngineError::Query(format!(
+                            "Field `{name}` is not present in type `{}`. You can only use fields in cascade which are in type `{}`",
+                            ty.name, ty.name
+                        )));
+                    }
+                    v.push((
+                        name.as_str(),
+                        sub.iter().copied().find(|f| f.name == name.as_str()),
+                    ));
+                }
+                v
             }
-            if let Some(only) = &c.fields
-                && !only.iter().any(|x| x == name)
-            {
-                continue;
-            }
+            None => sub
+                .iter()
+                .map(|f| (f.name.as_str(), Some(*f)))
+                .filter(|(n, _)| !n.starts_with("__"))
+                .collect(),
+        };
+        for (name, sel) in checks {
             let Some(fi) = ty.fields.get(name) else {
                 continue;
             };
@@ -227,16 +241,16 @@ impl<'a> Exec<'a> {
                     let Some(tt) = self.cat.get(&fi.target) else {
                         continue;
                     };
-                    let args = ast_args(f, self.vars);
+                    let args = sel.map(|f| ast_args(f, self.vars)).unwrap_or_default();
                     let targets = self.edge_targets(uid, fi)?;
                     let targets = self.filters().apply(tt, targets, args.get("filter"))?;
-                    let nested = match cascade_of(&[f], self.vars) {
+                    let nested = match sel.and_then(|f| cascade_of(&[f], self.vars)) {
                         Some(own) => Some(own),
                         None if c.fields.is_none() => Some(Cascade { fields: None }),
                         None => None,
                     };
-                    match nested {
-                        Some(nc) => {
+                    match (nested, sel) {
+                        (Some(nc), Some(f)) => {
                             let mut any = false;
                             for t in targets {
                                 if self.cascade_keep(&fi.target, t, &[f], &nc)? {
@@ -246,7 +260,7 @@ impl<'a> Exec<'a> {
                             }
                             any
                         }
-                        None => !targets.is_empty(),
+                        _ => !targets.is_empty(),
                     }
                 }
             };

@@ -17,7 +17,7 @@ pub fn parse_uid(s: &str) -> Option<u64> {
     } else {
         s.parse::<u64>().ok()?
     };
-    (n != 0).then_some(n)
+    Some(n)
 }
 
 /// Formats a uid as a GraphQL `ID`.
@@ -69,10 +69,17 @@ impl<'a> FilterEval<'a> {
             return self.matches_union(ty, uid, f);
         }
         let mut rest = true;
+        let mut rest_entries = 0usize;
         let mut or_part: Option<bool> = None;
         for (k, v) in f.iter() {
             let key = k.as_str();
             if v.is_null() {
+                continue;
+            }
+            if key != "or" {
+                rest_entries += 1;
+            }
+            if !rest {
                 continue;
             }
             match key {
@@ -132,18 +139,41 @@ impl<'a> FilterEval<'a> {
                     } else if let JsonValue::Object(ops) = v {
                         self.scalar_ops(uid, fi, ops)?
                     } else {
-                        true
+                        // A bare value (Boolean filters): equality.
+                        let mut ops = JsonMap::new();
+                        ops.insert("eq", v.clone());
+                        self.scalar_ops(uid, fi, &ops)?
                     };
                     if !ok {
                         rest = false;
                     }
                 }
             }
-            if !rest && or_part.is_none() && !f.contains_key("or") {
-                return Ok(false);
+        }
+        // The `or` entry is a disjunction with the conjunction of the other entries; alone it
+        // is the whole filter. (The `or` list itself was evaluated even after `rest` failed
+        // only when it came first; evaluate it now when needed.)
+        if or_part.is_none()
+            && let Some(v) = f.get("or")
+            && !v.is_null()
+        {
+            let mut any = false;
+            let mut saw = false;
+            for sub in as_list(v) {
+                if let JsonValue::Object(sf) = sub {
+                    saw = true;
+                    if self.matches(ty, uid, sf)? {
+                        any = true;
+                        break;
+                    }
+                }
+            }
+            if saw {
+                or_part = Some(any);
             }
         }
         Ok(match or_part {
+            Some(o) if rest_entries == 0 => o,
             Some(o) => rest || o,
             None => rest,
         })

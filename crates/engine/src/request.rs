@@ -69,7 +69,17 @@ impl Response {
                     .map(|d| serde_json::to_value(d).unwrap_or_default())
                     .unwrap_or(serde_json::Value::Null),
             ),
-            errors: r.errors.iter().map(error_json).collect(),
+            errors: r
+                .errors
+                .iter()
+                .map(|e| {
+                    let mut e = e.clone();
+                    if let Some(m) = e.message.strip_prefix("resolver error: ") {
+                        e.message = m.to_string();
+                    }
+                    error_json(&e)
+                })
+                .collect(),
         }
     }
 }
@@ -163,12 +173,16 @@ fn prepare(
     let doc = match ExecutableDocument::parse_and_validate(&api.api, &req.query, "query.graphql") {
         Ok(d) => d,
         Err(with) => {
+            let errs: Vec<GraphQLError> = with
+                .errors
+                .iter()
+                .map(|d| d.unstable_to_json_compat())
+                .collect();
             return Err(Response {
                 data: Some(serde_json::Value::Null),
-                errors: with
-                    .errors
+                errors: polish_validation_errors(&api.api, errs)
                     .iter()
-                    .map(|d| error_json(&d.unstable_to_json_compat()))
+                    .map(error_json)
                     .collect(),
             });
         }
@@ -426,4 +440,106 @@ impl<'a> MutationRoot<'a> {
 /// Lower-cased first letter, as generated payload field names use.
 pub fn camel(t: &str) -> String {
     lower_first(t)
+}
+
+/// Brings validator messages closer to the reference texts: field suggestions
+/// (`Did you mean "name"?`) and no follow-up error about an empty selection set that only
+/// held unknown fields.
+fn polish_validation_errors(
+    api: &apollo_compiler::Schema,
+    errs: Vec<GraphQLError>,
+) -> Vec<GraphQLError> {
+    let has_unknown_field = errs
+        .iter()
+        .any(|e| e.message.starts_with("Cannot query field "));
+    errs.into_iter()
+        .filter(|e| {
+            !(has_unknown_field && e.message.contains("must have a selection of subfields"))
+        })
+        .map(|mut e| {
+            if let Some((field, ty)) = parse_unknown_field(&e.message) {
+                let options: Vec<String> = match api.types.get(ty.as_str()) {
+                    Some(apollo_compiler::schema::ExtendedType::Object(o)) => {
+                        o.fields.keys().map(|k| k.to_string()).collect()
+                    }
+                    Some(apollo_compiler::schema::ExtendedType::Interface(i)) => {
+                        i.fields.keys().map(|k| k.to_string()).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                let sugg = suggestion_list(&field, &options);
+                if !sugg.is_empty() {
+                    e.message = format!(
+                        "Cannot query field \"{field}\" on type \"{ty}\". Did you mean {}?",
+                        quoted_or_list(&sugg)
+                    );
+                }
+            }
+            e
+        })
+        .collect()
+}
+
+fn parse_unknown_field(m: &str) -> Option<(String, String)> {
+    let rest = m.strip_prefix("Cannot query field \"")?;
+    let (field, rest) = rest.split_once("\" on type \"")?;
+    let ty = rest.strip_suffix("\".")?;
+    Some((field.to_string(), ty.to_string()))
+}
+
+/// Options within the lexical-distance threshold of `input`, closest first.
+pub fn suggestion_list(input: &str, options: &[String]) -> Vec<String> {
+    let threshold = (input.chars().count() as f64 * 0.4).floor() as usize + 1;
+    let mut hits: Vec<(usize, &String)> = options
+        .iter()
+        .filter_map(|o| {
+            let d = lexical_distance(input, o);
+            (d <= threshold).then_some((d, o))
+        })
+        .collect();
+    hits.sort_by_key(|(d, _)| *d);
+    hits.into_iter().map(|(_, o)| o.clone()).collect()
+}
+
+/// Damerau–Levenshtein distance; a case-only difference counts 1.
+fn lexical_distance(a: &str, b: &str) -> usize {
+    if a == b {
+        return 0;
+    }
+    let (la, lb) = (a.to_lowercase(), b.to_lowercase());
+    if la == lb {
+        return 1;
+    }
+    let a: Vec<char> = la.chars().collect();
+    let b: Vec<char> = lb.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + cost);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+fn quoted_or_list(items: &[String]) -> String {
+    let items: Vec<String> = items.iter().take(5).map(|s| format!("\"{s}\"")).collect();
+    match items.len() {
+        0 => String::new(),
+        1 => items[0].clone(),
+        2 => format!("{} or {}", items[0], items[1]),
+        n => format!("{}, or {}", items[..n - 1].join(", "), items[n - 1]),
+    }
 }

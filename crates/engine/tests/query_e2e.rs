@@ -1,21 +1,732 @@
 //! End-to-end query tests on Dgraph's `e2e/normal` schema and data. Every expected value
-//! was derived by hand from `test_data.json` and the spec (graphql-backend.md R.1–R.3).
+//! was derived by hand from `test_data.json` and the spec (graphql-backend.md R.1–R.3), not
+//! from this engine's output.
+//!
+//! Data recap (test_data.json): authors Ann Author (dob 2000-01-01, reputation 6.6,
+//! Bangladesh, posts 1 and 3), Ann Other Author (1988-01-01, 8.9, Angola, posts 2 and 4),
+//! Three Author (2001-01-01, 9.1, Bangladesh, no posts); posts 1–4 with numLikes 100, 87,
+//! 77, 1; states NSW, Nusa, Maharashtra, Gujarat, Karnataka (the last three in India).
 
 mod query_support;
 
+use std::sync::OnceLock;
+
+use graphcloud_engine::Caller;
 use query_support::*;
-use serde_json::json;
+use serde_json::{Value, json};
+
+fn fx() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(Fixture::normal)
+}
+
+fn q(query: &str) -> Value {
+    fx().query(query)
+}
+
+macro_rules! case {
+    ($name:ident, $query:expr, $expected:tt) => {
+        #[test]
+        fn $name() {
+            assert_data(&q($query), json!($expected));
+        }
+    };
+}
+
+// ---- order, pagination ----
+
+case!(
+    order_asc_string,
+    "{ queryAuthor(order: {asc: name}) { name reputation } }",
+    {"queryAuthor": [
+        {"name": "Ann Author", "reputation": 6.6},
+        {"name": "Ann Other Author", "reputation": 8.9},
+        {"name": "Three Author", "reputation": 9.1}
+    ]}
+);
+
+case!(
+    order_desc_float,
+    "{ queryAuthor(order: {desc: reputation}) { name } }",
+    {"queryAuthor": [{"name": "Three Author"}, {"name": "Ann Other Author"}, {"name": "Ann Author"}]}
+);
+
+case!(
+    order_desc_int_first,
+    "{ queryPost(order: {desc: numLikes}, first: 2) { title numLikes } }",
+    {"queryPost": [
+        {"title": "Introducing GraphQL in Dgraph", "numLikes": 100},
+        {"title": "Learning GraphQL in Dgraph", "numLikes": 87}
+    ]}
+);
+
+case!(
+    order_first_offset,
+    "{ queryPost(order: {desc: numLikes}, first: 2, offset: 1) { numLikes } }",
+    {"queryPost": [{"numLikes": 87}, {"numLikes": 77}]}
+);
+
+case!(
+    order_offset_past_end,
+    "{ queryPost(order: {asc: numLikes}, offset: 10) { numLikes } }",
+    {"queryPost": []}
+);
+
+case!(
+    order_then_when_first_key_missing,
+    "{ queryState(order: {asc: capital, then: {asc: name}}) { name } }",
+    {"queryState": [
+        {"name": "Gujarat"}, {"name": "Karnataka"}, {"name": "Maharashtra"},
+        {"name": "NSW"}, {"name": "Nusa"}
+    ]}
+);
+
+case!(
+    order_datetime_desc,
+    "{ queryAuthor(order: {desc: dob}) { name dob } }",
+    {"queryAuthor": [
+        {"name": "Three Author", "dob": "2001-01-01T00:00:00Z"},
+        {"name": "Ann Author", "dob": "2000-01-01T00:00:00Z"},
+        {"name": "Ann Other Author", "dob": "1988-01-01T00:00:00Z"}
+    ]}
+);
+
+// ---- hash / exact / ordered filters ----
+
+case!(
+    filter_hash_eq,
+    "{ queryAuthor(filter: {name: {eq: \"Ann Author\"}}) { name dob } }",
+    {"queryAuthor": [{"name": "Ann Author", "dob": "2000-01-01T00:00:00Z"}]}
+);
+
+case!(
+    filter_hash_in,
+    "{ queryAuthor(filter: {name: {in: [\"Three Author\", \"Ann Author\", \"Nobody\"]}}, order: {asc: name}) { name } }",
+    {"queryAuthor": [{"name": "Ann Author"}, {"name": "Three Author"}]}
+);
+
+case!(
+    filter_float_gt,
+    "{ queryAuthor(filter: {reputation: {gt: 8.0}}, order: {asc: reputation}) { name } }",
+    {"queryAuthor": [{"name": "Ann Other Author"}, {"name": "Three Author"}]}
+);
+
+case!(
+    filter_float_between_inclusive,
+    "{ queryAuthor(filter: {reputation: {between: {min: 6.6, max: 8.9}}}, order: {asc: name}) { name } }",
+    {"queryAuthor": [{"name": "Ann Author"}, {"name": "Ann Other Author"}]}
+);
+
+case!(
+    filter_float_le,
+    "{ queryAuthor(filter: {reputation: {le: 6.6}}) { name } }",
+    {"queryAuthor": [{"name": "Ann Author"}]}
+);
+
+case!(
+    filter_datetime_le,
+    "{ queryAuthor(filter: {dob: {le: \"2000-01-01\"}}, order: {asc: dob}) { name } }",
+    {"queryAuthor": [{"name": "Ann Other Author"}, {"name": "Ann Author"}]}
+);
+
+case!(
+    filter_datetime_gt_rfc3339,
+    "{ queryAuthor(filter: {dob: {gt: \"2000-06-01T00:00:00Z\"}}) { name } }",
+    {"queryAuthor": [{"name": "Three Author"}]}
+);
+
+case!(
+    filter_datetime_between,
+    "{ queryAuthor(filter: {dob: {between: {min: \"1980-01-01\", max: \"1999-12-31\"}}}) { name } }",
+    {"queryAuthor": [{"name": "Ann Other Author"}]}
+);
+
+case!(
+    filter_int_gt,
+    "{ queryPost(filter: {numLikes: {gt: 80}}, order: {desc: numLikes}) { numLikes } }",
+    {"queryPost": [{"numLikes": 100}, {"numLikes": 87}]}
+);
+
+case!(
+    filter_int_between,
+    "{ queryPost(filter: {numLikes: {between: {min: 50, max: 90}}}, order: {asc: numLikes}) { title } }",
+    {"queryPost": [{"title": "GraphQL doco"}, {"title": "Learning GraphQL in Dgraph"}]}
+);
+
+case!(
+    filter_int_lt,
+    "{ queryPost(filter: {numLikes: {lt: 77}}) { title } }",
+    {"queryPost": [{"title": "Random post"}]}
+);
+
+case!(
+    filter_int_eq,
+    "{ queryPost(filter: {numLikes: {eq: 87}}) { title } }",
+    {"queryPost": [{"title": "Learning GraphQL in Dgraph"}]}
+);
+
+case!(
+    filter_int64_ge_beyond_32_bits,
+    "{ queryPost(filter: {numViews: {ge: 274877906944}}, order: {desc: numViews}) { numViews } }",
+    {"queryPost": [{"numViews": 280000000000_i64}, {"numViews": 274877906944_i64}]}
+);
+
+case!(
+    filter_int64_lt,
+    "{ queryPost(filter: {numViews: {lt: 2147483649}}, order: {asc: numViews}) { title numViews } }",
+    {"queryPost": [
+        {"title": "Random post", "numViews": 0},
+        {"title": "GraphQL doco", "numViews": 2147483648_i64}
+    ]}
+);
+
+case!(
+    filter_bool_eq,
+    "{ queryPost(filter: {isPublished: false}) { title } }",
+    {"queryPost": [{"title": "Random post"}]}
+);
+
+case!(
+    filter_enum_eq,
+    "{ queryPost(filter: {postType: {eq: Fact}}, order: {asc: title}) { title postType } }",
+    {"queryPost": [
+        {"title": "Introducing GraphQL in Dgraph", "postType": "Fact"},
+        {"title": "Random post", "postType": "Fact"}
+    ]}
+);
+
+case!(
+    filter_enum_in,
+    "{ queryPost(filter: {postType: {in: [Question, Opinion]}}, order: {asc: title}) { title } }",
+    {"queryPost": [{"title": "GraphQL doco"}, {"title": "Learning GraphQL in Dgraph"}]}
+);
+
+case!(
+    filter_exact_list_eq,
+    "{ queryPost(filter: {tags: {eq: \"Database\"}}) { title } }",
+    {"queryPost": [{"title": "Introducing GraphQL in Dgraph"}]}
+);
+
+case!(
+    filter_exact_list_in,
+    "{ queryPost(filter: {tags: {in: [\"Random\", \"Database\"]}}, order: {asc: title}) { title } }",
+    {"queryPost": [{"title": "Introducing GraphQL in Dgraph"}, {"title": "Random post"}]}
+);
+
+case!(
+    filter_exact_string_lt,
+    "{ queryPost(filter: {topic: {lt: \"GraphQL\"}}) { topic } }",
+    {"queryPost": [{"topic": "Docs"}]}
+);
+
+case!(
+    filter_exact_string_ge,
+    "{ queryPost(filter: {topic: {ge: \"Learn\"}}, order: {asc: topic}) { topic } }",
+    {"queryPost": [{"topic": "Learn"}, {"topic": "Random"}]}
+);
+
+case!(
+    filter_eq_null_means_no_value,
+    "{ queryAuthor(filter: {qualification: {eq: null}}, order: {asc: name}) { name } }",
+    {"queryAuthor": [{"name": "Ann Author"}, {"name": "Ann Other Author"}, {"name": "Three Author"}]}
+);
+
+// ---- term / fulltext / trigram ----
+
+case!(
+    filter_allofterms,
+    "{ queryPost(filter: {title: {allofterms: \"dgraph GRAPHQL\"}}, order: {asc: title}) { title } }",
+    {"queryPost": [{"title": "Introducing GraphQL in Dgraph"}, {"title": "Learning GraphQL in Dgraph"}]}
+);
+
+case!(
+    filter_anyofterms,
+    "{ queryPost(filter: {title: {anyofterms: \"doco random\"}}, order: {asc: title}) { title } }",
+    {"queryPost": [{"title": "GraphQL doco"}, {"title": "Random post"}]}
+);
+
+case!(
+    filter_alloftext_stems,
+    "{ queryPost(filter: {text: {alloftext: \"learning graphql\"}}, order: {asc: title}) { title } }",
+    {"queryPost": [{"title": "GraphQL doco"}, {"title": "Learning GraphQL in Dgraph"}]}
+);
+
+case!(
+    filter_anyoftext_stem_plural,
+    "{ queryPost(filter: {text: {anyoftext: \"databases\"}}) { title } }",
+    {"queryPost": [{"title": "Introducing GraphQL in Dgraph"}]}
+);
+
+case!(
+    filter_alloftext_publishing_posts,
+    "{ queryPost(filter: {text: {alloftext: \"posts published\"}}) { title } }",
+    {"queryPost": [{"title": "Random post"}]}
+);
+
+case!(
+    filter_fulltext_on_title,
+    "{ queryPost(filter: {title: {anyoftext: \"introduce\"}}) { title } }",
+    {"queryPost": [{"title": "Introducing GraphQL in Dgraph"}]}
+);
+
+case!(
+    filter_regexp_anchored,
+    "{ queryAuthor(filter: {name: {regexp: \"/^Ann/\"}}, order: {asc: name}) { name } }",
+    {"queryAuthor": [{"name": "Ann Author"}, {"name": "Ann Other Author"}]}
+);
+
+case!(
+    filter_regexp_case_insensitive,
+    "{ queryAuthor(filter: {name: {regexp: \"/other/i\"}}) { name } }",
+    {"queryAuthor": [{"name": "Ann Other Author"}]}
+);
+
+case!(
+    filter_regexp_on_id_field_of_state,
+    "{ queryState(filter: {xcode: {regexp: \"/^nus/\"}}) { name } }",
+    {"queryState": [{"name": "Nusa"}]}
+);
+
+case!(
+    filter_trigram_country,
+    "{ queryCountry(filter: {name: {regexp: \"/desh$/\"}}) { name } }",
+    {"queryCountry": [{"name": "Bangladesh"}]}
+);
+
+// ---- and / or / not / has / id ----
+
+case!(
+    filter_not,
+    "{ queryPost(filter: {not: {isPublished: true}}) { title } }",
+    {"queryPost": [{"title": "Random post"}]}
+);
+
+case!(
+    filter_or,
+    "{ queryPost(filter: {title: {anyofterms: \"doco\"}, or: {numLikes: {gt: 90}}}, order: {asc: title}) { title } }",
+    {"queryPost": [{"title": "GraphQL doco"}, {"title": "Introducing GraphQL in Dgraph"}]}
+);
+
+case!(
+    filter_and_list,
+    "{ queryPost(filter: {and: [{numLikes: {gt: 50}}, {isPublished: true}, {not: {postType: {eq: Fact}}}]}, order: {asc: numLikes}) { numLikes } }",
+    {"queryPost": [{"numLikes": 77}, {"numLikes": 87}]}
+);
+
+case!(
+    filter_or_list,
+    "{ queryAuthor(filter: {or: [{name: {eq: \"Three Author\"}}, {reputation: {lt: 7.0}}]}, order: {asc: name}) { name } }",
+    {"queryAuthor": [{"name": "Ann Author"}, {"name": "Three Author"}]}
+);
+
+case!(
+    filter_has_edge,
+    "{ queryAuthor(filter: {has: posts}, order: {asc: name}) { name } }",
+    {"queryAuthor": [{"name": "Ann Author"}, {"name": "Ann Other Author"}]}
+);
+
+case!(
+    filter_not_has,
+    "{ queryState(filter: {not: {has: country}}, order: {asc: name}) { name } }",
+    {"queryState": [{"name": "NSW"}, {"name": "Nusa"}]}
+);
+
+case!(
+    filter_has_list_of_fields,
+    "{ queryCountry(filter: {has: [name, states]}) { name } }",
+    {"queryCountry": [{"name": "India"}]}
+);
+
+// ---- get ----
+
+case!(
+    get_by_xid,
+    "{ getState(xcode: \"mh\") { name country { name } } }",
+    {"getState": {"name": "Maharashtra", "country": {"name": "India"}}}
+);
+
+case!(
+    get_by_int64_xid,
+    "{ getBook(bookId: 1234567890) { bookId name desc } }",
+    {"getBook": {"bookId": 1234567890, "name": "Dgraph and Graphql", "desc": "All love between dgraph and graphql"}}
+);
+
+case!(
+    get_by_int_xid_missing_edge_is_null,
+    "{ getChapter(chapterId: 1) { name book { name } } }",
+    {"getChapter": {"name": "How Dgraph Works", "book": null}}
+);
+
+case!(
+    get_missing_xid_is_null,
+    "{ getState(xcode: \"zz\") { name } }",
+    {"getState": null}
+);
+
+case!(
+    get_uid_zero_is_null,
+    "{ getAuthor(id: \"0x0\") { name } }",
+    {"getAuthor": null}
+);
 
 #[test]
-fn query_authors_ordered_by_name() {
-    let f = Fixture::normal();
-    let r = f.query("{ queryAuthor(order: {asc: name}) { name reputation } }");
+fn get_by_id_round_trip_and_id_filter() {
+    let r = q("{ queryAuthor(filter: {name: {eq: \"Three Author\"}}) { id } }");
+    let id = r["data"]["queryAuthor"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(id.starts_with("0x"), "{id}");
+    let g = q(&format!("{{ getAuthor(id: \"{id}\") {{ id name }} }}"));
+    assert_data(&g, json!({"getAuthor": {"id": id, "name": "Three Author"}}));
+    let f = q(&format!(
+        "{{ queryAuthor(filter: {{id: [\"{id}\", \"0xfffffff\"]}}) {{ name }} }}"
+    ));
+    assert_data(&f, json!({"queryAuthor": [{"name": "Three Author"}]}));
+    // The uid of an author is not a Post.
+    let p = q(&format!("{{ getPost(postID: \"{id}\") {{ title }} }}"));
+    assert_data(&p, json!({"getPost": null}));
+}
+
+#[test]
+fn get_with_unparsable_id() {
+    let r = q("{ getAuthor(id: \"not-an-id\") { name } }");
+    assert_eq!(
+        messages(&r),
+        vec![
+            "couldn't rewrite query getAuthor because ID argument (not-an-id) of getAuthor was not able to be parsed"
+        ]
+    );
+    assert_eq!(r["data"], json!({"getAuthor": null}));
+}
+
+// ---- nested fields ----
+
+case!(
+    nested_order,
+    "{ queryAuthor(filter: {name: {eq: \"Ann Author\"}}) { posts(order: {asc: title}) { title } } }",
+    {"queryAuthor": [{"posts": [{"title": "GraphQL doco"}, {"title": "Introducing GraphQL in Dgraph"}]}]}
+);
+
+case!(
+    nested_filter,
+    "{ queryAuthor(order: {asc: name}) { name posts(filter: {numLikes: {gt: 80}}) { numLikes } } }",
+    {"queryAuthor": [
+        {"name": "Ann Author", "posts": [{"numLikes": 100}]},
+        {"name": "Ann Other Author", "posts": [{"numLikes": 87}]},
+        {"name": "Three Author", "posts": []}
+    ]}
+);
+
+case!(
+    nested_pagination,
+    "{ queryAuthor(filter: {name: {eq: \"Ann Other Author\"}}) { posts(order: {desc: numLikes}, first: 1, offset: 1) { title } } }",
+    {"queryAuthor": [{"posts": [{"title": "Random post"}]}]}
+);
+
+case!(
+    nested_two_hops,
+    "{ queryPost(filter: {numLikes: {eq: 1}}) { author { name country { name } } } }",
+    {"queryPost": [{"author": {"name": "Ann Other Author", "country": {"name": "Angola"}}}]}
+);
+
+case!(
+    nested_singular_filter_not_matching_is_null,
+    "{ queryAuthor(filter: {name: {eq: \"Ann Author\"}}) { name country(filter: {name: {eq: \"Angola\"}}) { name } } }",
+    {"queryAuthor": [{"name": "Ann Author", "country": null}]}
+);
+
+#[test]
+fn non_null_edge_filtered_away_propagates_null() {
+    // `Post.author` is `Author!`: a filter that removes it nulls the post (R.6).
+    let r = q(
+        "{ queryPost(filter: {numLikes: {eq: 100}}) { title author(filter: {name: {eq: \"Three Author\"}}) { name } } }",
+    );
+    assert_eq!(
+        messages(&r),
+        vec![
+            "Non-nullable field 'author' (type Author!) was not present in result from Dgraph.  GraphQL error propagation triggered."
+        ]
+    );
+    assert_eq!(r["errors"][0]["path"], json!(["queryPost", 0, "author"]));
+    assert_eq!(r["data"], json!({"queryPost": [null]}));
+}
+
+case!(
+    nested_inverse_edge_from_state,
+    "{ queryCountry(filter: {name: {eq: \"India\"}}) { states(order: {asc: name}) { name country { name } } } }",
+    {"queryCountry": [{"states": [
+        {"name": "Gujarat", "country": {"name": "India"}},
+        {"name": "Karnataka", "country": {"name": "India"}},
+        {"name": "Maharashtra", "country": {"name": "India"}}
+    ]}]}
+);
+
+// ---- aggregates ----
+
+case!(
+    aggregate_root,
+    "{ aggregatePost { count numLikesSum numLikesMin numLikesMax titleMin titleMax numViewsMax } }",
+    {"aggregatePost": {
+        "count": 4, "numLikesSum": 265, "numLikesMin": 1, "numLikesMax": 100,
+        "titleMin": "GraphQL doco", "titleMax": "Random post", "numViewsMax": 280000000000_i64
+    }}
+);
+
+case!(
+    aggregate_root_filtered_avg,
+    "{ aggregatePost(filter: {isPublished: true}) { count numLikesAvg } }",
+    {"aggregatePost": {"count": 3, "numLikesAvg": 88.0}}
+);
+
+case!(
+    aggregate_float_and_datetime,
+    "{ aggregateAuthor { count reputationMin reputationMax dobMin dobMax } }",
+    {"aggregateAuthor": {
+        "count": 3, "reputationMin": 6.6, "reputationMax": 9.1,
+        "dobMin": "1988-01-01T00:00:00Z", "dobMax": "2001-01-01T00:00:00Z"
+    }}
+);
+
+case!(
+    aggregate_empty_is_zero_count_and_nulls,
+    "{ aggregateCountry(filter: {name: {eq: \"Atlantis\"}}) { count nameMin nameMax } }",
+    {"aggregateCountry": {"count": 0, "nameMin": null, "nameMax": null}}
+);
+
+case!(
+    aggregate_nested,
+    "{ queryAuthor(order: {asc: name}) { name postsAggregate { count numLikesMax numLikesMin numLikesSum numLikesAvg } } }",
+    {"queryAuthor": [
+        {"name": "Ann Author", "postsAggregate": {"count": 2, "numLikesMax": 100, "numLikesMin": 77, "numLikesSum": 177, "numLikesAvg": 88.5}},
+        {"name": "Ann Other Author", "postsAggregate": {"count": 2, "numLikesMax": 87, "numLikesMin": 1, "numLikesSum": 88, "numLikesAvg": 44.0}},
+        {"name": "Three Author", "postsAggregate": {"count": 0, "numLikesMax": null, "numLikesMin": null, "numLikesSum": null, "numLikesAvg": null}}
+    ]}
+);
+
+case!(
+    aggregate_nested_filtered,
+    "{ queryCountry(filter: {name: {eq: \"India\"}}) { statesAggregate(filter: {not: {has: capital}}) { count nameMin nameMax } } }",
+    {"queryCountry": [{"statesAggregate": {"count": 3, "nameMin": "Gujarat", "nameMax": "Maharashtra"}}]}
+);
+
+#[test]
+fn cascade_unknown_field_is_an_error() {
+    let r = q("{ queryState @cascade(fields: [\"nope\"]) { name } }");
+    let m = messages(&r);
+    assert_eq!(m.len(), 1, "{r}");
+    assert!(
+        m[0].ends_with("Field `nope` is not present in type `State`. You can only use fields in cascade which are in type `State`"),
+        "{}",
+        m[0]
+    );
+}
+
+// ---- cascade ----
+
+case!(
+    cascade_drops_nodes_without_edges,
+    "{ queryAuthor(order: {asc: name}) @cascade { name posts { title } } }",
+    {"queryAuthor": [
+        {"name": "Ann Author", "posts": [{"title": "Introducing GraphQL in Dgraph"}, {"title": "GraphQL doco"}]},
+        {"name": "Ann Other Author", "posts": [{"title": "Learning GraphQL in Dgraph"}, {"title": "Random post"}]}
+    ]}
+);
+
+case!(
+    cascade_with_fields,
+    "{ queryState(order: {asc: name}) @cascade(fields: [\"country\"]) { name capital } }",
+    {"queryState": [
+        {"name": "Gujarat", "capital": null},
+        {"name": "Karnataka", "capital": null},
+        {"name": "Maharashtra", "capital": null}
+    ]}
+);
+
+case!(
+    cascade_nested_only,
+    "{ queryCountry(order: {asc: name}) { name states @cascade { name capital } } }",
+    {"queryCountry": [
+        {"name": "Angola", "states": []},
+        {"name": "Bangladesh", "states": []},
+        {"name": "India", "states": []},
+        {"name": "Mozambique", "states": []}
+    ]}
+);
+
+case!(
+    cascade_then_pagination,
+    "{ queryAuthor(order: {desc: name}, first: 1) @cascade { name posts { numLikes } } }",
+    {"queryAuthor": [{"name": "Ann Other Author", "posts": [{"numLikes": 87}, {"numLikes": 1}]}]}
+);
+
+// ---- GraphQL features ----
+
+case!(
+    typename_and_alias,
+    "{ c: queryCountry(filter: {name: {eq: \"India\"}}) { __typename n: name } }",
+    {"c": [{"__typename": "Country", "n": "India"}]}
+);
+
+case!(
+    fragments_and_inline_fragments,
+    "query { getState(xcode: \"ka\") { ...S ... on State { xcode } } } fragment S on State { name }",
+    {"getState": {"name": "Karnataka", "xcode": "ka"}}
+);
+
+case!(
+    introspection_type,
+    "{ __type(name: \"Author\") { name kind } }",
+    {"__type": {"name": "Author", "kind": "OBJECT"}}
+);
+
+case!(
+    introspection_schema_root,
+    "{ __schema { queryType { name } mutationType { name } } }",
+    {"__schema": {"queryType": {"name": "Query"}, "mutationType": {"name": "Mutation"}}}
+);
+
+case!(
+    introspection_mixed_with_data,
+    "{ __typename queryCountry(filter: {name: {eq: \"Angola\"}}) { name } }",
+    {"__typename": "Query", "queryCountry": [{"name": "Angola"}]}
+);
+
+#[test]
+fn variables_skip_include() {
+    let r = fx().query_vars(
+        "query($n: String!, $withRep: Boolean!, $skipDob: Boolean!) { queryAuthor(filter: {name: {eq: $n}}) { name reputation @include(if: $withRep) dob @skip(if: $skipDob) } }",
+        json!({"n": "Three Author", "withRep": false, "skipDob": false}),
+    );
     assert_data(
         &r,
-        json!({"queryAuthor": [
-            {"name": "Ann Author", "reputation": 6.6},
-            {"name": "Ann Other Author", "reputation": 8.9},
-            {"name": "Three Author", "reputation": 9.1}
-        ]}),
+        json!({"queryAuthor": [{"name": "Three Author", "dob": "2001-01-01T00:00:00Z"}]}),
     );
+}
+
+#[test]
+fn int64_variable_is_lossless() {
+    let r = fx().query_vars(
+        "query($v: Int64) { queryPost(filter: {numViews: {eq: $v}}) { title } }",
+        json!({"v": 280000000000_i64}),
+    );
+    assert_data(
+        &r,
+        json!({"queryPost": [{"title": "Introducing GraphQL in Dgraph"}]}),
+    );
+}
+
+#[test]
+fn filter_object_from_variable() {
+    let r = fx().query_vars(
+        "query($f: PostFilter) { queryPost(filter: $f, order: {asc: numLikes}) { numLikes } }",
+        json!({"f": {"numLikes": {"lt": 80}}}),
+    );
+    assert_data(
+        &r,
+        json!({"queryPost": [{"numLikes": 1}, {"numLikes": 77}]}),
+    );
+}
+
+#[test]
+fn operation_name_selects_operation() {
+    let req = graphcloud_engine::Request {
+        query: "query A { queryCountry(filter: {name: {eq: \"Angola\"}}) { name } } query B { getState(xcode: \"nsw\") { name } }".into(),
+        operation_name: Some("B".into()),
+        variables: Default::default(),
+    };
+    let r = fx().engine.graphql_blocking(BACKEND, ADMIN, &req).to_json();
+    assert_data(&r, json!({"getState": {"name": "NSW"}}));
+}
+
+// ---- errors ----
+
+#[test]
+fn validation_error_suggests_field() {
+    let r = q("{ queryAuthor { namezzz } }");
+    assert_eq!(
+        messages(&r),
+        vec!["Cannot query field \"namezzz\" on type \"Author\". Did you mean \"name\"?"]
+    );
+    assert_eq!(r["data"], Value::Null);
+}
+
+#[test]
+fn undefined_variable_error() {
+    let r = q("query { getAuthor(id: $theID) { name } }");
+    assert_eq!(messages(&r), vec!["Variable \"$theID\" is not defined."]);
+}
+
+#[test]
+fn two_operators_in_one_scalar_filter() {
+    let r = q("{ queryPost(filter: {numViews: {ge: 1, le: 5}}) { title } }");
+    assert_eq!(
+        messages(&r),
+        vec![
+            "couldn't rewrite query queryPost because Int64Filter filter expects only one filter function, got: 2"
+        ]
+    );
+}
+
+#[test]
+fn regexp_without_slashes_is_not_a_pattern() {
+    let r = q("{ queryAuthor(filter: {name: {regexp: \"Ann.*\"}}) { name } }");
+    assert_eq!(messages(&r).len(), 1, "{r}");
+    assert_eq!(r["data"], json!({"queryAuthor": null}));
+}
+
+#[test]
+fn regexp_too_wide_is_refused() {
+    let r = q("{ queryAuthor(filter: {name: {regexp: \"/^A/\"}}) { name } }");
+    let m = messages(&r);
+    assert_eq!(m.len(), 1, "{r}");
+    assert!(m[0].contains("too wide-ranging"), "{}", m[0]);
+}
+
+#[test]
+fn anonymous_read_cannot_mutate() {
+    let caller = Caller {
+        access: graphcloud_engine::Access::AnonymousRead,
+        read_only: false,
+    };
+    let r = fx().query_as(
+        caller,
+        "mutation { addCountry(input: [{name: \"Nowhere\"}]) { numUids } }",
+        Value::Null,
+    );
+    assert_eq!(messages(&r).len(), 1);
+    // Queries are still allowed.
+    let r = fx().query_as(caller, "{ getState(xcode: \"gj\") { name } }", Value::Null);
+    assert_data(&r, json!({"getState": {"name": "Gujarat"}}));
+}
+
+#[test]
+fn readonly_deployment_rejects_mutations() {
+    let caller = Caller {
+        access: graphcloud_engine::Access::Admin,
+        read_only: true,
+    };
+    let r = fx().query_as(
+        caller,
+        "mutation { addCountry(input: [{name: \"Nowhere\"}]) { numUids } }",
+        Value::Null,
+    );
+    assert!(messages(&r)[0].contains("readonly"), "{r}");
+    let c = q("{ aggregateCountry { count } }");
+    assert_data(&c, json!({"aggregateCountry": {"count": 4}}));
+}
+
+#[test]
+fn depth_limit() {
+    let mut s = String::from("{ queryCountry { ");
+    for _ in 0..20 {
+        s.push_str("states { country { ");
+    }
+    s.push_str("name");
+    for _ in 0..20 {
+        s.push_str(" } }");
+    }
+    s.push_str(" } }");
+    let r = q(&s);
+    assert!(messages(&r)[0].contains("levels deep"), "{r}");
 }
