@@ -84,6 +84,25 @@ impl<'a> Exec<'a> {
         Ok(out)
     }
 
+    /// Nodes of `ty` that may match `filter`: narrowed by indexes when possible.
+    pub fn root_candidates(
+        &self,
+        ty: &TypeInfo,
+        filter: Option<&JsonValue>,
+    ) -> Result<Vec<u64>, EngineError> {
+        if let Some(f) = filter
+            && let Some(c) = self.filters().candidates(ty, f)?
+        {
+            // Few candidates: check their types directly instead of listing the whole type.
+            if c.len() < 4096 {
+                return self.visible(&ty.name, c);
+            }
+            let all = self.all_of_type(&ty.name)?;
+            return Ok(crate::filter::intersect(&c, &all));
+        }
+        self.all_of_type(&ty.name)
+    }
+
     /// Filter, cascade, order and paginate a candidate list as a list field's arguments say.
     pub fn shape_list(
         &self,
@@ -707,7 +726,7 @@ impl ObjectValue for QueryRoot<'_> {
         if let Some(t) = name.strip_prefix("query")
             && let Some(ty) = ex.cat.get(t)
         {
-            let all = ex.all_of_type(&ty.name).map_err(ferr)?;
+            let all = ex.root_candidates(ty, args.get("filter")).map_err(ferr)?;
             let uids = ex
                 .shape_list(ty, all, args, info.field_selections())
                 .map_err(|e| rewrite_err(name, e))?;
@@ -716,7 +735,7 @@ impl ObjectValue for QueryRoot<'_> {
         if let Some(t) = name.strip_prefix("aggregate")
             && let Some(ty) = ex.cat.get(t)
         {
-            let all = ex.all_of_type(&ty.name).map_err(ferr)?;
+            let all = ex.root_candidates(ty, args.get("filter")).map_err(ferr)?;
             let uids = ex
                 .filters()
                 .apply(ty, all, args.get("filter"))

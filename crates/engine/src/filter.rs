@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use apollo_compiler::response::{JsonMap, JsonValue};
 
 use crate::catalog::{Catalog, FieldInfo, FieldKind, ScalarKind, TypeInfo, TypeKind};
-use crate::graph::{GraphRead, Val};
+use crate::graph::{GraphRead, IndexQuery, Val};
 use crate::{EngineError, text};
 
 /// Parses a GraphQL `ID` (`0x1f` or decimal) into a uid.
@@ -176,6 +176,186 @@ impl<'a> FilterEval<'a> {
             Some(o) if rest_entries == 0 => o,
             Some(o) => rest || o,
             None => rest,
+        })
+    }
+
+    /// A candidate superset (ascending uids) of the nodes matching `filter`, from indexes;
+    /// `None` when no index narrows it. Candidates must still be checked with [`Self::apply`].
+    pub fn candidates(
+        &self,
+        ty: &TypeInfo,
+        filter: &JsonValue,
+    ) -> Result<Option<Vec<u64>>, EngineError> {
+        let JsonValue::Object(f) = filter else {
+            return Ok(None);
+        };
+        if ty.kind == TypeKind::Union {
+            return Ok(None);
+        }
+        let mut acc: Option<Vec<u64>> = None;
+        let mut rest_entries = 0;
+        for (k, v) in f.iter() {
+            let key = k.as_str();
+            if v.is_null() || key == "or" {
+                continue;
+            }
+            rest_entries += 1;
+            let c = match key {
+                "and" => {
+                    let mut inner: Option<Vec<u64>> = None;
+                    for sub in as_list(v) {
+                        if let Some(c) = self.candidates(ty, sub)? {
+                            inner = Some(match inner {
+                                Some(a) => intersect(&a, &c),
+                                None => c,
+                            });
+                        }
+                    }
+                    inner
+                }
+                "not" => None,
+                "has" => {
+                    let mut inner: Option<Vec<u64>> = None;
+                    for name in as_list(v) {
+                        let Some(fi) = name.as_str().and_then(|n| ty.fields.get(n)) else {
+                            continue;
+                        };
+                        if fi.reverse || !matches!(fi.kind, FieldKind::Scalar(_) | FieldKind::Edge)
+                        {
+                            continue;
+                        }
+                        if let Some(c) = self.rd.lookup(&fi.pred, IndexQuery::Has)? {
+                            inner = Some(match inner {
+                                Some(a) => intersect(&a, &c),
+                                None => c,
+                            });
+                        }
+                    }
+                    inner
+                }
+                _ => match ty.fields.get(key) {
+                    Some(fi) if fi.kind == FieldKind::Id => {
+                        let mut ids: Vec<u64> = as_list(v)
+                            .iter()
+                            .filter_map(|x| x.as_str().and_then(parse_uid))
+                            .collect();
+                        ids.sort_unstable();
+                        ids.dedup();
+                        Some(ids)
+                    }
+                    Some(fi) => self.field_candidates(fi, v)?,
+                    None => None,
+                },
+            };
+            if let Some(c) = c {
+                acc = Some(match acc {
+                    Some(a) => intersect(&a, &c),
+                    None => c,
+                });
+            }
+        }
+        if let Some(orv) = f.get("or")
+            && !orv.is_null()
+        {
+            // `rest OR or-part`: a union, usable only when every branch is narrowed.
+            let mut union: Vec<u64> = Vec::new();
+            for sub in as_list(orv) {
+                match self.candidates(ty, sub)? {
+                    Some(c) => union = merge(&union, &c),
+                    None => return Ok(None),
+                }
+            }
+            return Ok(match (rest_entries, acc) {
+                (0, _) => Some(union),
+                (_, Some(a)) => Some(merge(&a, &union)),
+                (_, None) => None,
+            });
+        }
+        Ok(acc)
+    }
+
+    fn field_candidates(
+        &self,
+        fi: &FieldInfo,
+        v: &JsonValue,
+    ) -> Result<Option<Vec<u64>>, EngineError> {
+        use std::ops::Bound;
+        let FieldKind::Scalar(kind) = fi.kind else {
+            return Ok(None);
+        };
+        if fi.reverse {
+            return Ok(None);
+        }
+        let (op, arg) = match v {
+            JsonValue::Object(ops) => {
+                let mut it = ops.iter();
+                match (it.next(), it.next()) {
+                    (Some((k, a)), None) => (k.as_str(), a),
+                    _ => return Ok(None),
+                }
+            }
+            other => ("eq", other),
+        };
+        if arg.is_null() {
+            return Ok(None);
+        }
+        let rd = self.rd;
+        let p = fi.pred.as_str();
+        Ok(match op {
+            "eq" => match json_to_val(arg, kind) {
+                Some(val) => rd.lookup(p, IndexQuery::Eq(&val))?,
+                None => Some(Vec::new()),
+            },
+            "in" => {
+                let mut union = Vec::new();
+                for a in as_list(arg) {
+                    let Some(val) = json_to_val(a, kind) else {
+                        continue;
+                    };
+                    match rd.lookup(p, IndexQuery::Eq(&val))? {
+                        Some(c) => union = merge(&union, &c),
+                        None => return Ok(None),
+                    }
+                }
+                Some(union)
+            }
+            "le" | "lt" | "ge" | "gt" => {
+                let Some(val) = json_to_val(arg, kind) else {
+                    return Ok(Some(Vec::new()));
+                };
+                let (lo, hi) = match op {
+                    "le" => (Bound::Unbounded, Bound::Included(&val)),
+                    "lt" => (Bound::Unbounded, Bound::Excluded(&val)),
+                    "ge" => (Bound::Included(&val), Bound::Unbounded),
+                    _ => (Bound::Excluded(&val), Bound::Unbounded),
+                };
+                rd.lookup(p, IndexQuery::Range(lo, hi))?
+            }
+            "between" => {
+                let (Some(min), Some(max)) = (
+                    arg.get("min").and_then(|a| json_to_val(a, kind)),
+                    arg.get("max").and_then(|a| json_to_val(a, kind)),
+                ) else {
+                    return Ok(None);
+                };
+                rd.lookup(
+                    p,
+                    IndexQuery::Range(Bound::Included(&min), Bound::Included(&max)),
+                )?
+            }
+            "allofterms" | "anyofterms" => match arg.as_str() {
+                Some(t) => rd.lookup(p, IndexQuery::Terms(t, op == "allofterms"))?,
+                None => None,
+            },
+            "alloftext" | "anyoftext" => match arg.as_str() {
+                Some(t) => rd.lookup(p, IndexQuery::Fulltext(t, op == "alloftext"))?,
+                None => None,
+            },
+            "regexp" => match arg.as_str().map(text::parse_regexp) {
+                Some(Ok((pat, ci))) => rd.lookup(p, IndexQuery::Regexp(pat, ci))?,
+                _ => None,
+            },
+            _ => None,
         })
     }
 
@@ -398,4 +578,40 @@ pub fn parse_datetime(s: &str) -> Option<time::OffsetDateTime> {
         return Some(d.midnight().assume_utc());
     }
     None
+}
+
+/// Intersection of two ascending uid lists.
+pub(crate) fn intersect(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            Ordering::Less => i += 1,
+            Ordering::Greater => j += 1,
+            Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Union of two ascending uid lists.
+pub(crate) fn merge(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::with_capacity(a.len() + b.len()));
+    while i < a.len() || j < b.len() {
+        if j >= b.len() || (i < a.len() && a[i] < b[j]) {
+            out.push(a[i]);
+            i += 1;
+        } else if i >= a.len() || b[j] < a[i] {
+            out.push(b[j]);
+            j += 1;
+        } else {
+            out.push(a[i]);
+            i += 1;
+            j += 1;
+        }
+    }
+    out
 }

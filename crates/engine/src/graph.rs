@@ -70,4 +70,20 @@ pub trait GraphRead {
     fn lookup_eq(&self, _pred: &str, _value: &Val) -> Result<Option<Vec<u64>>, ReadError> {
         Ok(None)
     }
+    /// Candidate uids (ascending) for one filter operator, when an index answers it.
+    fn lookup(&self, _pred: &str, _q: IndexQuery<'_>) -> Result<Option<Vec<u64>>, ReadError> {
+        Ok(None)
+    }
+}
+
+/// An index question for one filter operator (answers are candidate supersets; the engine
+/// re-checks every candidate).
+#[derive(Clone, Copy, Debug)]
+pub enum IndexQuery<'a> {
+    Eq(&'a Val),
+    Range(std::ops::Bound<&'a Val>, std::ops::Bound<&'a Val>),
+    Terms(&'a str, bool),
+    Fulltext(&'a str, bool),
+    Regexp(&'a str, bool),
+    Has,
 }

@@ -4,7 +4,7 @@
 use graphcloud_store::{self as store, DateTime, Geo, GeoPoint, Value};
 use serde_json::json;
 
-use crate::graph::{GraphRead, ReadError, Val};
+use crate::graph::{GraphRead, IndexQuery, ReadError, Val};
 
 fn rerr(e: store::StoreError) -> ReadError {
     ReadError(e.to_string())
@@ -143,5 +143,34 @@ impl<T: store::GraphRead> GraphRead for StoreRead<T> {
             // No suitable index (or no schema for the predicate): the caller scans.
             Err(_) => Ok(None),
         }
+    }
+
+    fn lookup(&self, pred: &str, q: IndexQuery<'_>) -> Result<Option<Vec<u64>>, ReadError> {
+        use std::ops::Bound;
+        let conv = |b: Bound<&Val>| -> Option<Bound<Value>> {
+            Some(match b {
+                Bound::Included(v) => Bound::Included(val_to_store(v)?),
+                Bound::Excluded(v) => Bound::Excluded(val_to_store(v)?),
+                Bound::Unbounded => Bound::Unbounded,
+            })
+        };
+        let r = match q {
+            IndexQuery::Eq(v) => match val_to_store(v) {
+                Some(v) => self.0.index_eq(pred, &v),
+                None => return Ok(None),
+            },
+            IndexQuery::Range(lo, hi) => {
+                let (Some(lo), Some(hi)) = (conv(lo), conv(hi)) else {
+                    return Ok(None);
+                };
+                self.0.index_range(pred, lo.as_ref(), hi.as_ref())
+            }
+            IndexQuery::Terms(t, all) => self.0.index_terms(pred, t, all),
+            IndexQuery::Fulltext(t, all) => self.0.index_fulltext(pred, t, all),
+            IndexQuery::Regexp(p, ci) => self.0.index_regexp(pred, p, ci),
+            IndexQuery::Has => self.0.uids_with(pred),
+        };
+        // No suitable index (or a refused operand): the caller scans and reports errors.
+        Ok(r.ok().map(|set| set.iter().collect()))
     }
 }
