@@ -526,19 +526,73 @@ fn token_query<G: GraphRead + ?Sized>(
     if !schema.indexes.contains(&kind) {
         return Err(missing(pred, kind.name()));
     }
-    let mut acc: Option<RoaringTreemap> = None;
+    if !all {
+        let mut acc = RoaringTreemap::new();
+        for t in tokens {
+            acc |= g.index_token(pred, kind, &keys::text_token(t))?;
+        }
+        return Ok(acc);
+    }
+    // Conjunction: read each token's postings up to a limit. Tokens whose postings are all
+    // read give small exact sets to intersect; the remaining (large) tokens are then checked
+    // per candidate with point reads instead of scanning them whole.
+    const LIMIT: usize = 4096;
+    let prefix = keys::index_prefix(g.backend(), pred, kind);
+    let mut small: Option<RoaringTreemap> = None;
+    let mut large: Vec<Vec<u8>> = Vec::new();
     for t in tokens {
-        let set = g.index_token(pred, kind, &keys::text_token(t))?;
-        acc = Some(match acc {
-            None => set,
-            Some(a) if all => a & set,
-            Some(a) => a | set,
-        });
-        if all && acc.as_ref().is_some_and(|a| a.is_empty()) {
-            break;
+        let token = keys::text_token(t);
+        let mut tp = prefix.clone();
+        tp.extend_from_slice(&token);
+        let (s, e) = prefix_bounds(&tp);
+        let mut set = RoaringTreemap::new();
+        let mut complete = true;
+        for (n, item) in g.kv().scan(s, e, false)?.enumerate() {
+            if n >= LIMIT {
+                complete = false;
+                break;
+            }
+            let (k, _) = item?;
+            if k.len() == tp.len() + 8 {
+                set.insert(keys::trailing_uid(&k)?);
+            }
+        }
+        if complete {
+            small = Some(match small {
+                None => set,
+                Some(a) => a & set,
+            });
+            if small.as_ref().is_some_and(|a| a.is_empty()) {
+                return Ok(RoaringTreemap::new());
+            }
+        } else {
+            large.push(token);
         }
     }
-    Ok(acc.unwrap_or_default())
+    let Some(mut acc) = small else {
+        let mut acc: Option<RoaringTreemap> = None;
+        for token in &large {
+            let set = g.index_token(pred, kind, token)?;
+            acc = Some(match acc {
+                None => set,
+                Some(a) => a & set,
+            });
+        }
+        return Ok(acc.unwrap_or_default());
+    };
+    for token in &large {
+        let mut keep = RoaringTreemap::new();
+        for uid in acc.iter() {
+            if g.kv()
+                .get(&keys::posting_key(&prefix, token, uid))?
+                .is_some()
+            {
+                keep.insert(uid);
+            }
+        }
+        acc = keep;
+    }
+    Ok(acc)
 }
 
 fn eval_trigram<G: GraphRead + ?Sized>(

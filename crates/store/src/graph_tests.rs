@@ -723,3 +723,149 @@ fn checker_detects_shared_token_removal() {
         .unwrap();
     assert_indexes_exact(store.read(1).unwrap().kv(), 1);
 }
+
+#[test]
+fn conjunction_with_large_posting_lists() {
+    let store = mem_store();
+    store
+        .write_blocking(1, |t| t.apply_schema(&schema()))
+        .unwrap();
+    store
+        .write_blocking(1, |t| -> Result<()> {
+            for u in 1..=5000u64 {
+                let extra = if u % 1000 == 0 { " rare" } else { "" };
+                let other = if u % 2 == 0 { " even" } else { "" };
+                t.set_value(u, "name", s(&format!("common{other}{extra}")))?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let snap = store.read(1).unwrap();
+    assert_eq!(
+        snap.index_terms("name", "common", true).unwrap().len(),
+        5000
+    );
+    // Both large lists: full scans intersected.
+    assert_eq!(
+        snap.index_terms("name", "common even", true).unwrap().len(),
+        2500
+    );
+    // One small list: the large ones are checked per candidate.
+    assert_eq!(
+        snap.index_terms("name", "rare common even", true).unwrap(),
+        set(&[1000, 2000, 3000, 4000, 5000])
+    );
+    assert!(
+        snap.index_terms("name", "rare missing common", true)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        snap.index_terms("name", "rare missing", false)
+            .unwrap()
+            .len(),
+        5
+    );
+}
+
+/// The behaviour every [`KvEngine`] must have.
+fn engine_conformance(engine: &dyn KvEngine) {
+    use crate::kv::prefix_bounds;
+    let k = |s: &str| s.as_bytes().to_vec();
+    let mut batch = WriteBatch::default();
+    for key in ["a", "ab", "abc", "b", "ba", "c"] {
+        batch.ops.insert(k(key), Some(k(&key.to_uppercase())));
+    }
+    engine.commit(batch).unwrap();
+    let before = engine.snapshot().unwrap();
+    let keys = |it: crate::kv::KvIter<'_>| -> Vec<String> {
+        it.map(|i| String::from_utf8(i.unwrap().0).unwrap())
+            .collect()
+    };
+    assert_eq!(before.get(b"ab").unwrap(), Some(k("AB")));
+    assert_eq!(before.get(b"zz").unwrap(), None);
+    let (s, e) = prefix_bounds(b"a");
+    assert_eq!(
+        keys(before.scan(s.clone(), e.clone(), false).unwrap()),
+        ["a", "ab", "abc"]
+    );
+    assert_eq!(keys(before.scan(s, e, true).unwrap()), ["abc", "ab", "a"]);
+    assert_eq!(
+        keys(
+            before
+                .scan(Bound::Excluded(k("ab")), Bound::Included(k("ba")), false)
+                .unwrap()
+        ),
+        ["abc", "b", "ba"]
+    );
+    assert!(
+        keys(
+            before
+                .scan(Bound::Included(k("c")), Bound::Excluded(k("b")), false)
+                .unwrap()
+        )
+        .is_empty()
+    );
+    // Range delete, then puts and deletes, atomically.
+    let mut batch = WriteBatch::default();
+    batch.delete_ranges.push((k("ab"), k("b")));
+    batch.ops.insert(k("c"), None);
+    batch.ops.insert(k("abd"), Some(k("new")));
+    engine.commit(batch).unwrap();
+    let after = engine.snapshot().unwrap();
+    assert_eq!(
+        keys(
+            after
+                .scan(Bound::Unbounded, Bound::Unbounded, false)
+                .unwrap()
+        ),
+        ["a", "abd", "b", "ba"]
+    );
+    // The earlier snapshot is unchanged.
+    assert_eq!(
+        keys(
+            before
+                .scan(Bound::Unbounded, Bound::Unbounded, false)
+                .unwrap()
+        )
+        .len(),
+        6
+    );
+    assert_eq!(before.get(b"c").unwrap(), Some(k("C")));
+}
+
+#[test]
+fn memory_engine_conformance() {
+    engine_conformance(&MemoryEngine::default());
+}
+
+#[test]
+fn redb_engine_conformance() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = RedbEngine::open(&dir.path().join("t.redb")).unwrap();
+    engine_conformance(&engine);
+}
+
+#[test]
+fn redb_drop_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    for b in [5u64, 6, u64::MAX] {
+        store
+            .write_blocking(b, |t| -> Result<()> {
+                let u = t.alloc_uid()?;
+                t.add_type(u, "T")?;
+                t.set_value(u, "x", s("v"))
+            })
+            .unwrap();
+    }
+    block(store.drop_backend(5)).unwrap();
+    block(store.drop_backend(u64::MAX)).unwrap();
+    for b in [5u64, u64::MAX] {
+        let snap = store.read(b).unwrap();
+        assert!(snap.uids_of_type("T").unwrap().is_empty());
+        assert!(snap.node(1).unwrap().is_empty());
+        assert_eq!(snap.max_uid().unwrap(), 0);
+    }
+    assert_eq!(store.read(6).unwrap().value(1, "x").unwrap(), Some(s("v")));
+}
