@@ -80,10 +80,10 @@ pub struct BBox {
 pub fn cover_bbox(b: BBox) -> Vec<Cell> {
     let mut level = MAX_LEVEL;
     loop {
-        let x0 = lon_index(b.min_lon, level);
-        let x1 = lon_index(b.max_lon, level);
-        let y0 = lat_index(b.min_lat, level);
-        let y1 = lat_index(b.max_lat, level);
+        let (xa, xb) = (lon_index(b.min_lon, level), lon_index(b.max_lon, level));
+        let (ya, yb) = (lat_index(b.min_lat, level), lat_index(b.max_lat, level));
+        let (x0, x1) = (xa.min(xb), xa.max(xb));
+        let (y0, y1) = (ya.min(yb), ya.max(yb));
         let count = (x1 - x0 + 1) as usize * (y1 - y0 + 1) as usize;
         if count <= MAX_COVER || level == 0 {
             let mut out = Vec::with_capacity(count);

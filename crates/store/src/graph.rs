@@ -47,12 +47,14 @@ impl GeoQuery {
 
     fn boxes(&self) -> Result<Vec<geo_index::BBox>> {
         let bbox = |g: &Geo| {
-            geo_index::bbox(g)
+            let g = g.clone().validate()?;
+            geo_index::bbox(&g)
                 .map(|b| vec![b])
                 .ok_or_else(|| StoreError::InvalidGeometry("empty geometry".into()))
         };
         match self {
             GeoQuery::Near { point, metres } => {
+                Geo::Point(*point).validate()?;
                 if !(metres.is_finite() && *metres >= 0.0) {
                     return Err(StoreError::InvalidGeometry(format!(
                         "invalid distance {metres}"
@@ -391,7 +393,9 @@ pub trait GraphRead {
                 }
                 continue;
             }
-            let token = &k[prefix.len()..k.len() - 8];
+            let token = k
+                .get(prefix.len()..k.len().saturating_sub(8))
+                .ok_or_else(|| StoreError::Corrupt("short index key".into()))?;
             if token != bucket_token.as_slice() {
                 flush(&mut bucket, &mut out);
                 bucket_token = token.to_vec();
@@ -736,6 +740,22 @@ impl<'a> WriteTxn<'a> {
             after.to_be_bytes().to_vec(),
         );
         Ok(next)
+    }
+
+    /// Makes sure `uid` is never returned by [`WriteTxn::alloc_uid`] (for imports with
+    /// explicit uids): moves the allocator past `uid` when needed.
+    pub fn reserve_uid(&mut self, uid: u64) -> Result<()> {
+        let next = read_next_uid(&self.view, self.backend)?;
+        if uid >= next {
+            let after = uid
+                .checked_add(1)
+                .ok_or_else(|| StoreError::Corrupt("uid space exhausted".into()))?;
+            self.view.upper.put(
+                keys::next_uid_key(self.backend),
+                after.to_be_bytes().to_vec(),
+            );
+        }
+        Ok(())
     }
 
     /// Adds type `t` to node `uid` (idempotent). A node exists while it has a type.

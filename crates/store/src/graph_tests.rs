@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::*;
 
 fn mem_store() -> Store {
-    Store::with_engine(Arc::new(MemoryEngine::default()), StoreOptions::default())
+    Store::with_engine(Arc::new(MemoryEngine::default()), StoreOptions::default()).unwrap()
 }
 
 fn s(x: &str) -> Value {
@@ -868,4 +868,21 @@ fn redb_drop_backend() {
         assert_eq!(snap.max_uid().unwrap(), 0);
     }
     assert_eq!(store.read(6).unwrap().value(1, "x").unwrap(), Some(s("v")));
+}
+
+#[test]
+fn reserve_uid_moves_the_allocator() {
+    let store = mem_store();
+    let got = store
+        .write_blocking(1, |t| -> Result<_> {
+            let a = t.alloc_uid()?;
+            t.reserve_uid(100)?;
+            let b = t.alloc_uid()?;
+            t.reserve_uid(50)?; // already passed: no effect
+            let c = t.alloc_uid()?;
+            Ok((a, b, c))
+        })
+        .unwrap();
+    assert_eq!(got, (1, 101, 102));
+    assert_eq!(store.read(1).unwrap().max_uid().unwrap(), 102);
 }

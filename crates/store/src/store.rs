@@ -88,8 +88,8 @@ impl Store {
         ))
     }
 
-    /// A store over any engine.
-    pub fn with_engine(engine: Arc<dyn KvEngine>, options: StoreOptions) -> Store {
+    /// A store over any engine (starts the writer thread).
+    pub fn with_engine(engine: Arc<dyn KvEngine>, options: StoreOptions) -> Result<Store> {
         let shared = Arc::new(Shared {
             engine,
             mutations: AtomicU64::new(0),
@@ -101,14 +101,14 @@ impl Store {
         let writer = std::thread::Builder::new()
             .name("graph-store-writer".into())
             .spawn(move || writer_loop(&s2, &rx, max_batch))
-            .expect("spawn the store writer thread");
-        Store {
+            .map_err(StoreError::engine)?;
+        Ok(Store {
             inner: Arc::new(Inner {
                 shared,
                 tx: parking_lot::Mutex::new(Some(tx)),
                 writer: parking_lot::Mutex::new(Some(writer)),
             }),
-        }
+        })
     }
 
     /// A snapshot of everything committed so far, bound to `backend`.
