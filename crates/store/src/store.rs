@@ -82,10 +82,7 @@ impl Store {
     pub fn open(data_dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(data_dir).map_err(StoreError::engine)?;
         let engine = RedbEngine::open(&data_dir.join(GRAPH_FILE))?;
-        Ok(Store::with_engine(
-            Arc::new(engine),
-            StoreOptions::default(),
-        ))
+        Store::with_engine(Arc::new(engine), StoreOptions::default())
     }
 
     /// A store over any engine (starts the writer thread).
