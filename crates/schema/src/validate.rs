@@ -43,6 +43,14 @@ fn is_known_builtin(name: &str) -> bool {
 
 /// Parse the SDL, turning syntax errors into Dgraph-style messages.
 pub(crate) fn parse_document(sdl: &str) -> Result<Document, SchemaError> {
+    let blanked;
+    let sdl = match blank_empty_directive_args(sdl) {
+        Some(b) => {
+            blanked = b;
+            blanked.as_str()
+        }
+        None => sdl,
+    };
     match Document::parse(sdl, "schema.graphql") {
         Ok(d) => Ok(d),
         Err(e) => {
@@ -67,6 +75,69 @@ pub(crate) fn parse_document(sdl: &str) -> Result<Document, SchemaError> {
             Err(SchemaError::at(msg, loc))
         }
     }
+}
+
+/// Dgraph accepts an empty argument list on a directive (`@auth()`); GraphQL does not. Blank
+/// such parentheses out (same length, so positions are unchanged). `None` if there are none.
+fn blank_empty_directive_args(sdl: &str) -> Option<String> {
+    let b = sdl.as_bytes();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' => {
+                if b[i..].starts_with(b"\"\"\"") {
+                    i += 3;
+                    while i < b.len() && !b[i..].starts_with(b"\"\"\"") {
+                        i += if b[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 3;
+                    continue;
+                }
+                i += 1;
+                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'@' => {
+                let mut j = i + 1;
+                while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+                    j += 1;
+                }
+                let mut k = j;
+                while k < b.len() && b[k].is_ascii_whitespace() {
+                    k += 1;
+                }
+                if j > i + 1 && k < b.len() && b[k] == b'(' {
+                    let mut m = k + 1;
+                    while m < b.len() && b[m].is_ascii_whitespace() {
+                        m += 1;
+                    }
+                    if m < b.len() && b[m] == b')' {
+                        spans.push((k, m));
+                    }
+                }
+                i = j;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if spans.is_empty() {
+        return None;
+    }
+    let mut out = b.to_vec();
+    for (open, close) in spans {
+        out[open] = b' ';
+        out[close] = b' ';
+    }
+    String::from_utf8(out).ok()
 }
 
 fn empty_braces(sdl: &str) -> Option<Location> {
