@@ -48,16 +48,28 @@ impl Fixture {
 
     /// The `e2e/normal` schema and data.
     pub fn normal() -> Fixture {
+        let base = conformance_dir().join("graphql/e2e/normal");
+        let data: Value =
+            serde_json::from_str(&std::fs::read_to_string(base.join("test_data.json")).unwrap())
+                .unwrap();
+        Fixture::normal_with(data)
+    }
+
+    /// The `e2e/normal` schema with other data (Dgraph JSON mutation format).
+    pub fn normal_with(data: Value) -> Fixture {
         let f = Fixture::empty();
         let base = conformance_dir().join("graphql/e2e/normal");
         let sdl = std::fs::read_to_string(base.join("schema.graphql")).expect("schema");
         f.engine
             .update_schema(BACKEND, ADMIN, &sdl)
             .expect("schema accepted");
-        let data: Value =
-            serde_json::from_str(&std::fs::read_to_string(base.join("test_data.json")).unwrap())
-                .unwrap();
-        f.engine
+        f.load(data);
+        f
+    }
+
+    /// Loads Dgraph JSON mutation data into the backend.
+    pub fn load(&self, data: Value) {
+        self.engine
             .store()
             .write_blocking(BACKEND, move |txn| {
                 let schema = LoadSchema::from_txn(txn)
@@ -67,7 +79,6 @@ impl Fixture {
                     .map_err(|e| graphcloud_store::StoreError::Aborted(e.to_string()))
             })
             .expect("data loads");
-        f
     }
 
     pub fn query_as(&self, caller: Caller, q: &str, vars: Value) -> Value {
