@@ -33,8 +33,14 @@ pub(crate) fn expand_interfaces(defs: &mut [RDef], index: &HashMap<String, usize
                 continue;
             }
             let mut copied: Vec<RField> = Vec::new();
-            for f in &defs[ii].fields {
-                if defs[i].fields.iter().any(|g| g.name == f.name) {
+            let ifields = defs[ii].fields.clone();
+            for f in &ifields {
+                if let Some(own) = defs[i].fields.iter_mut().find(|g| g.name == f.name) {
+                    // A re-declared interface field is still stored under the interface.
+                    if own.inherited_from.is_none() {
+                        own.inherited_from =
+                            Some(f.inherited_from.clone().unwrap_or_else(|| iname.clone()));
+                    }
                     continue;
                 }
                 let mut c = f.clone();
@@ -351,8 +357,12 @@ pub(crate) fn model_types(defs: &[RDef], index: &HashMap<String, usize>) -> Vec<
                         && !lambda
                         && d.kind != TypeKind::InputObject
                     {
-                        match f
-                            .directive("dgraph")
+                        // A re-declared interface field keeps the interface's `@dgraph(pred:)`.
+                        let declared = f.directive("dgraph").or_else(|| {
+                            let i = index.get(f.inherited_from.as_deref()?)?;
+                            defs[*i].field(&f.name)?.directive("dgraph")
+                        });
+                        match declared
                             .and_then(|x| arg(x, "pred"))
                             .and_then(|v| as_str_loose(v))
                         {

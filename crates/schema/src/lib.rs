@@ -102,7 +102,7 @@ pub fn parse(sdl: &str) -> Result<Schema, SchemaErrors> {
         )));
     }
     let doc = validate::parse_document(sdl).map_err(SchemaErrors::one)?;
-    validate::set_sources(&doc.sources);
+    let _sources = validate::set_sources(&doc.sources);
     let all = raw::collect(&doc).map_err(SchemaErrors::one)?;
     let loc = raw::Locator {
         sources: &doc.sources,

@@ -958,9 +958,20 @@ thread_local! {
     static SOURCES: std::cell::RefCell<Option<apollo_compiler::parser::SourceMap>> = const { std::cell::RefCell::new(None) };
 }
 
-/// Make the document's sources available to position lookups of argument values.
-pub(crate) fn set_sources(map: &apollo_compiler::parser::SourceMap) {
+/// Makes the document's sources available to position lookups while validating; they are
+/// released when the returned guard is dropped.
+pub(crate) fn set_sources(map: &apollo_compiler::parser::SourceMap) -> SourcesGuard {
     SOURCES.with(|s| *s.borrow_mut() = Some(map.clone()));
+    SourcesGuard(())
+}
+
+/// Clears the per-thread source map of the schema being validated.
+pub(crate) struct SourcesGuard(());
+
+impl Drop for SourcesGuard {
+    fn drop(&mut self) {
+        SOURCES.with(|s| *s.borrow_mut() = None);
+    }
 }
 
 fn field_rules(cx: &mut Ctx<'_>, d: &RDef, f: &RField) {

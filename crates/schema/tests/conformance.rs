@@ -225,3 +225,99 @@ fn dgraph_storage_schema() {
     }
     report("dgraph_schemagen", passed, &failures, STORAGE_FLOOR);
 }
+
+/// `e2e/{normal,directives}/schema_response.json`: the storage schema Dgraph holds after
+/// uploading the e2e schemas (internal `dgraph.*` predicates and types excluded).
+#[test]
+fn e2e_storage_schema_response() {
+    let mut passed = 0;
+    let mut failures = Vec::new();
+    for dir in ["normal", "directives"] {
+        let base = data_dir().join("graphql/e2e").join(dir);
+        let sdl = std::fs::read_to_string(base.join("schema.graphql")).expect("schema");
+        let resp: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(base.join("schema_response.json")).expect("response"),
+        )
+        .expect("json");
+        let s = match graphcloud_schema::parse(&sdl) {
+            Ok(s) => s,
+            Err(e) => {
+                failures.push(format!("{dir}: rejected: {e}"));
+                continue;
+            }
+        };
+        let st = s.storage_schema();
+        let mut problems = Vec::new();
+        let want_preds: Vec<&serde_json::Value> = resp["schema"]
+            .as_array()
+            .expect("schema list")
+            .iter()
+            .filter(|p| !p["predicate"].as_str().unwrap_or("").starts_with("dgraph."))
+            .collect();
+        for w in &want_preds {
+            let name = w["predicate"].as_str().unwrap_or_default();
+            let Some(g) = st.predicate(name) else {
+                problems.push(format!("missing predicate {name}"));
+                continue;
+            };
+            let mut want_tok: Vec<String> = w["tokenizer"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|t| t.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            want_tok.sort();
+            let flag = |k: &str| w[k].as_bool().unwrap_or(false);
+            let same = g
+                .kind
+                .as_dql()
+                .eq_ignore_ascii_case(w["type"].as_str().unwrap_or(""))
+                && g.indexes == want_tok
+                && g.list == flag("list")
+                && g.upsert == flag("upsert")
+                && g.reverse == flag("reverse")
+                && g.lang == flag("lang");
+            if !same {
+                problems.push(format!("predicate {name}: got {g:?}, want {w}"));
+            }
+        }
+        if st.predicates.len() != want_preds.len() {
+            problems.push(format!(
+                "{} predicates, want {}",
+                st.predicates.len(),
+                want_preds.len()
+            ));
+        }
+        for w in resp["types"].as_array().expect("types") {
+            let name = w["name"].as_str().unwrap_or_default();
+            if name.starts_with("dgraph.") {
+                continue;
+            }
+            let mut want_fields: Vec<&str> = w["fields"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|f| f["name"].as_str()).collect())
+                .unwrap_or_default();
+            want_fields.sort_unstable();
+            match st.types.iter().find(|t| t.name == name) {
+                None => problems.push(format!("missing type {name}")),
+                Some(t) => {
+                    let mut got: Vec<&str> = t.fields.iter().map(|f| f.as_str()).collect();
+                    got.sort_unstable();
+                    if got != want_fields {
+                        problems.push(format!("type {name}: got {got:?}, want {want_fields:?}"));
+                    }
+                }
+            }
+        }
+        if problems.is_empty() {
+            passed += 1;
+        } else {
+            failures.push(format!("{dir}:\n      {}", problems.join("\n      ")));
+        }
+    }
+    report("e2e-schema_response", passed, &failures, E2E_STORAGE_FLOOR);
+}
+
+const E2E_STORAGE_FLOOR: usize = 2;
