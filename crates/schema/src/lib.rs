@@ -90,7 +90,55 @@ impl Schema {
     pub fn storage_schema(&self) -> &StorageSchema {
         &self.storage
     }
+
+    /// Request headers a browser may send (CORS `Access-Control-Allow-Headers`): the fixed
+    /// list, then every header named on the right of a `forwardHeaders` entry of an
+    /// `@custom(http:)` (`remote:local` forwards `local`), then the
+    /// `# Dgraph.Authorization` header.
+    pub fn allowed_headers(&self) -> Vec<String> {
+        let mut out: Vec<String> = BASE_ALLOWED_HEADERS.iter().map(|h| h.to_string()).collect();
+        let custom_fields = self
+            .types
+            .iter()
+            .flat_map(|t| t.fields.iter())
+            .chain(&self.queries)
+            .chain(&self.mutations);
+        for f in custom_fields {
+            if let Some(Custom::Http(h)) = &f.custom {
+                for fh in &h.forward_headers {
+                    let local = fh.rsplit(':').next().unwrap_or(fh).to_string();
+                    if !out.iter().any(|o| o.eq_ignore_ascii_case(&local)) {
+                        out.push(local);
+                    }
+                }
+            }
+        }
+        if let Some(a) = &self.meta.authorization
+            && !out.iter().any(|o| o.eq_ignore_ascii_case(&a.header))
+        {
+            out.push(a.header.clone());
+        }
+        out
+    }
 }
+
+/// Headers always allowed on `/graphql` (spec section 0).
+const BASE_ALLOWED_HEADERS: [&str; 9] = [
+    "X-Dgraph-AccessToken",
+    "X-Dgraph-AuthToken",
+    "Content-Type",
+    "Content-Length",
+    "Accept-Encoding",
+    "Cache-Control",
+    "X-CSRF-Token",
+    "X-Auth-Token",
+    "X-Requested-With",
+];
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Schema>();
+};
 
 /// Parse and validate a schema as Dgraph's `updateGQLSchema` does.
 pub fn parse(sdl: &str) -> Result<Schema, SchemaErrors> {

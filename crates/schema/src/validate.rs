@@ -2588,3 +2588,72 @@ fn check_http(
         check_field_refs(cx, d, f, &defined, "graphql", gloc);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_templates() {
+        assert_eq!(
+            body_vars("{ id: $id, nested: { a: [$x, $y] }, k: 1, c: ONE, s: \"t\" }"),
+            Ok(vec!["id".to_string(), "x".to_string(), "y".to_string()])
+        );
+        assert_eq!(
+            body_vars("{id: $id, name: name}"),
+            Err("found unexpected value: name".to_string())
+        );
+    }
+
+    #[test]
+    fn url_variables_by_part() {
+        assert_eq!(
+            url_vars("http://a.io/u/$id/x?q=$name&z=1"),
+            vec![(true, "id".to_string()), (false, "name".to_string())]
+        );
+        assert!(valid_url("https://a.io/x"));
+        assert!(!valid_url("123"));
+    }
+
+    #[test]
+    fn empty_directive_arguments_are_blanked_in_place() {
+        let src = "type R @auth() {\n id: ID! # @x()\n s: String @custom(dql: \"@y()\")\n}";
+        let out = blank_empty_directive_args(src).expect("changed");
+        assert_eq!(out.len(), src.len());
+        assert!(out.starts_with("type R @auth   {"));
+        assert!(out.contains("# @x()"), "comments untouched");
+        assert!(out.contains("\"@y()\""), "strings untouched");
+        assert!(blank_empty_directive_args("type A { a: Int @search(by: [int]) }").is_none());
+    }
+
+    #[test]
+    fn syntax_messages_in_dgraph_words() {
+        let t = "query { a } garbage";
+        assert_eq!(
+            graphql_syntax_message(t, Some(12)),
+            "Unexpected Name \"garbage\""
+        );
+        assert_eq!(
+            graphql_syntax_message("query { a: }", Some(11)),
+            "Expected Name, found }"
+        );
+        assert_eq!(
+            graphql_syntax_message("query {", None),
+            "Expected Name, found <EOF>"
+        );
+        assert_eq!(offset_of("ab\ncd", 2, 2), 4);
+    }
+
+    #[test]
+    fn hnsw_options() {
+        assert_eq!(
+            parse_hnsw("hnsw(metric: euclidean, exponent: 4)"),
+            Some(vec![
+                ("metric".to_string(), "euclidean".to_string()),
+                ("exponent".to_string(), "4".to_string())
+            ])
+        );
+        assert_eq!(parse_hnsw("hnsw"), Some(vec![]));
+        assert_eq!(parse_hnsw("hnsw(metric:dotproduct)"), None);
+    }
+}

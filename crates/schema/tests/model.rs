@@ -200,3 +200,19 @@ fn secret_and_meta_line_errors() {
         Some(ValueKind::Password)
     );
 }
+
+#[test]
+fn allowed_headers_include_forwarded_and_auth_header() {
+    let sdl = r#"
+type Author {
+  id: ID!
+  name: String
+  bio: String @custom(http: {url: "http://x.io/bio", method: "POST", body: "{id: $id}", forwardHeaders: ["Api-Key:X-App-Key", "Trace"]})
+}
+# Dgraph.Authorization {"VerificationKey":"k","Header":"X-My-Auth","Namespace":"ns","Algo":"HS256"}
+"#;
+    let s = parse(sdl).expect("accepted");
+    let h = s.allowed_headers();
+    assert_eq!(h[0], "X-Dgraph-AccessToken");
+    assert_eq!(&h[9..], ["X-App-Key", "Trace", "X-My-Auth"]);
+}
