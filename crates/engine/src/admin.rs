@@ -194,18 +194,7 @@ pub fn execute(b: &dyn AdminBackend, req: &Request) -> Response {
         exec.execute_sync(&AdminQuery { b })
     };
     match result {
-        Ok(r) => Response {
-            data: Some(
-                r.data
-                    .map(|d| serde_json::to_value(d).unwrap_or_default())
-                    .unwrap_or(serde_json::Value::Null),
-            ),
-            errors: r
-                .errors
-                .iter()
-                .map(|e| serde_json::to_value(e).unwrap_or_default())
-                .collect(),
-        },
+        Ok(r) => Response::from_execution(r),
         Err(e) => Response {
             data: None,
             errors: vec![

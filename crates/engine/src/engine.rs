@@ -268,6 +268,8 @@ impl Engine {
 
     /// Validates `sdl`, then stores it with its storage schema in one write. On error the
     /// returned text is the complete client-visible message and nothing changed.
+    ///
+    /// Blocking: call it from a blocking thread (the async entry points do).
     pub fn update_schema(
         &self,
         backend: u64,

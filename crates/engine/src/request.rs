@@ -62,7 +62,7 @@ impl Response {
         serde_json::Value::Object(m)
     }
 
-    fn from_execution(r: ExecutionResponse) -> Response {
+    pub(crate) fn from_execution(r: ExecutionResponse) -> Response {
         Response {
             data: Some(
                 r.data
