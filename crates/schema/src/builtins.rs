@@ -428,3 +428,31 @@ pub(crate) fn is_builtin_type(name: &str) -> bool {
             | "GenerateMutationParams"
     ) || is_builtin_filter(name)
 }
+
+/// The fixed block as the Apollo `_service` SDL shows it: without the definitions of the
+/// directives that SDL leaves out (`@auth`, `@custom`, `@cascade`, `@cacheControl`,
+/// `@generate`).
+pub(crate) fn service_extended_definitions() -> String {
+    const DROPPED: [&str; 5] = [
+        "@auth(",
+        "@custom(",
+        "@cascade(",
+        "@cacheControl(",
+        "@generate(",
+    ];
+    let mut out = String::with_capacity(EXTENDED_DEFINITIONS.len());
+    let mut skipping = false;
+    for line in EXTENDED_DEFINITIONS.split_inclusive('\n') {
+        if line.starts_with("directive ") {
+            skipping = DROPPED
+                .iter()
+                .any(|d| line.starts_with(&format!("directive {d}")));
+        } else if !line.starts_with('\t') {
+            skipping = false;
+        }
+        if !skipping {
+            out.push_str(line);
+        }
+    }
+    out
+}

@@ -21,6 +21,12 @@ pub(crate) struct GField {
     pub directives: String,
     /// `@deprecated` only (what the apollo-compiler API schema keeps).
     pub api_directives: String,
+    /// Directives in the Apollo `_service` SDL (no `@custom`).
+    pub service_directives: String,
+    /// Left out of the Apollo `_service` SDL.
+    pub service_hidden: bool,
+    /// Printed without arguments in the Apollo `_service` SDL.
+    pub service_no_args: bool,
 }
 
 impl GField {
@@ -32,6 +38,9 @@ impl GField {
             ty: ty.into(),
             directives: String::new(),
             api_directives: String::new(),
+            service_directives: String::new(),
+            service_hidden: false,
+            service_no_args: false,
         }
     }
     fn arg(mut self, name: &str, ty: impl Into<String>) -> Self {
@@ -48,6 +57,8 @@ pub(crate) struct GDef {
     pub description: Option<String>,
     pub implements: Vec<String>,
     pub directives: String,
+    /// Type directives in the Apollo `_service` SDL (no `@auth`/`@generate`).
+    pub service_directives: String,
     pub fields: Vec<GField>,
     pub values: Vec<GField>,
     pub members: Vec<String>,
@@ -61,6 +72,7 @@ impl GDef {
             description: None,
             implements: Vec::new(),
             directives: String::new(),
+            service_directives: String::new(),
             fields: Vec::new(),
             values: Vec::new(),
             members: Vec::new(),
@@ -115,6 +127,16 @@ fn print_directives(list: &[Node<Directive>]) -> String {
     let mut out = String::new();
     for d in list {
         if KNOWN_DIRECTIVES.contains(&d.name.as_str()) {
+            print_directive(&mut out, d);
+        }
+    }
+    out
+}
+
+fn print_directives_except(list: &[Node<Directive>], skip: &[&str]) -> String {
+    let mut out = String::new();
+    for d in list {
+        if KNOWN_DIRECTIVES.contains(&d.name.as_str()) && !skip.contains(&d.name.as_str()) {
             print_directive(&mut out, d);
         }
     }
@@ -195,6 +217,8 @@ pub(crate) struct Generated {
     pub sdl: String,
     /// The same schema with only `@deprecated` applications, for apollo-compiler.
     pub api_sdl: String,
+    /// Apollo federation `_service.sdl` (when asked for).
+    pub service_sdl: Option<String>,
 }
 
 impl<'a> Gen<'a> {
@@ -444,16 +468,20 @@ impl<'a> Gen<'a> {
         def.description = t.description.clone();
         def.implements = t.interfaces.clone();
         let mut dirs = print_directives(&r.directives);
+        let mut service_dirs = print_directives_except(&r.directives, &["auth", "generate"]);
         if r.extension && !r.has("extends") {
             dirs.push_str(" @extends");
+            service_dirs.push_str(" @extends");
         }
         def.directives = dirs;
+        def.service_directives = service_dirs;
         def.members = t.members.clone();
         for v in &r.values {
             let mut g = GField::new(&v.name, "");
             g.description = v.description.clone();
             g.directives = print_directives(&v.directives);
             g.api_directives = deprecated_only(&v.directives);
+            g.service_directives = g.directives.clone();
             def.values.push(g);
         }
         let stored = t.is_stored();
@@ -484,11 +512,16 @@ impl<'a> Gen<'a> {
                 g.ty.push_str(&compact(dv));
             }
             let mut d = print_directives(&rf.directives);
+            let mut sd = print_directives_except(&rf.directives, &["custom"]);
             if let Some(inv) = &rf.auto_inverse {
                 let _ = write!(d, " @hasInverse(field: {inv})");
+                let _ = write!(sd, " @hasInverse(field: {inv})");
             }
             g.directives = d;
+            g.service_directives = sd;
             g.api_directives = deprecated_only(&rf.directives);
+            // The `_service` SDL leaves extended (foreign) types' query arguments out.
+            g.service_no_args = stored && self.is_extended(f.type_name());
             def.fields.push(g);
         }
         if stored {
@@ -498,17 +531,23 @@ impl<'a> Gen<'a> {
             for f in &t.fields {
                 let tn = f.type_name();
                 if f.is_list() && !f.is_custom_or_lambda() && self.is_stored(tn) {
-                    def.fields.push(
-                        GField::new(
-                            format!("{}Aggregate", f.name),
-                            format!("{tn}AggregateResult"),
-                        )
-                        .arg("filter", format!("{tn}Filter")),
-                    );
+                    let mut g = GField::new(
+                        format!("{}Aggregate", f.name),
+                        format!("{tn}AggregateResult"),
+                    )
+                    .arg("filter", format!("{tn}Filter"));
+                    g.service_hidden = self.is_extended(tn);
+                    def.fields.push(g);
                 }
             }
         }
         def
+    }
+
+    /// A stored type that extends another service's type (`@extends` / `extend type`).
+    fn is_extended(&self, name: &str) -> bool {
+        self.ty(name)
+            .is_some_and(|t| t.is_stored() && t.federation.extends)
     }
 
     fn list_query(&self, name: &str, field: &str) -> GField {
@@ -704,6 +743,7 @@ impl<'a> Gen<'a> {
             if t.kind == TypeKind::Interface && xids.iter().any(|x| x.xid != Some(true)) {
                 g.api_directives = " @deprecated(reason: \"@id argument for get query on interface is being deprecated. Only those @id fields which have interface argument set to true will be available in getQuery argument on interface post v21.11.0, please update your schema accordingly.\")".to_string();
                 g.directives = g.api_directives.clone();
+                g.service_directives = g.api_directives.clone();
             }
             qs.push(g);
         }
@@ -769,6 +809,11 @@ impl<'a> Gen<'a> {
                 {
                     self.subscription.push(q.clone());
                 }
+            }
+        }
+        if t.federation.extends {
+            for q in &mut qs {
+                q.service_hidden = true;
             }
         }
         self.query.extend(qs);
@@ -897,6 +942,7 @@ impl<'a> Gen<'a> {
             .collect();
         g.directives = print_directives(&rf.directives);
         g.api_directives = deprecated_only(&rf.directives);
+        g.service_directives = print_directives_except(&rf.directives, &["custom"]);
         g
     }
 
@@ -963,7 +1009,8 @@ impl<'a> Gen<'a> {
         });
     }
 
-    pub fn run(mut self) -> Generated {
+    /// Generate and print; `with_service` also renders the Apollo `_service` SDL.
+    pub fn run(mut self, with_service: bool) -> Generated {
         let mut user: Vec<GDef> = Vec::new();
         for t in self.types {
             user.push(self.user_def(t));
@@ -1001,24 +1048,33 @@ impl<'a> Gen<'a> {
             );
             self.query.insert(1, GField::new("_service", "_Service!"));
         }
-        let sdl = self.render(&user, federation, false);
-        let api_sdl = self.render(&user, federation, true);
-        Generated { sdl, api_sdl }
+        let sdl = self.render(&user, federation, Mode::Generated);
+        let api_sdl = self.render(&user, federation, Mode::Api);
+        let service_sdl = with_service.then(|| self.render(&user, federation, Mode::Service));
+        Generated {
+            sdl,
+            api_sdl,
+            service_sdl,
+        }
     }
 
-    fn render(&self, user: &[GDef], federation: bool, api: bool) -> String {
+    fn render(&self, user: &[GDef], federation: bool, mode: Mode) -> String {
         let mut out = String::with_capacity(32 * 1024);
         out.push_str("#######################\n# Input Schema\n#######################\n\n");
         for d in user {
-            print_def(&mut out, d, api);
+            print_def(&mut out, d, mode);
             out.push('\n');
         }
         out.push_str(
             "#######################\n# Extended Definitions\n#######################\n\n",
         );
-        out.push_str(builtins::EXTENDED_DEFINITIONS);
+        if mode == Mode::Service {
+            out.push_str(&builtins::service_extended_definitions());
+        } else {
+            out.push_str(builtins::EXTENDED_DEFINITIONS);
+        }
         out.push('\n');
-        if federation {
+        if federation && mode != Mode::Service {
             out.push_str(
                 "#######################\n# Extended Apollo Definitions\n#######################\n",
             );
@@ -1041,7 +1097,7 @@ impl<'a> Gen<'a> {
                 "#######################\n# {title}\n#######################\n\n"
             );
             for d in defs.values() {
-                print_def(out, d, api);
+                print_def(out, d, mode);
                 out.push('\n');
             }
         };
@@ -1049,6 +1105,13 @@ impl<'a> Gen<'a> {
         section(&mut out, "Generated Enums", &self.enums);
         section(&mut out, "Generated Inputs", &self.inputs);
         let root = |out: &mut String, title: &str, name: &str, fields: &[GField], last: bool| {
+            let fields: Vec<GField> = fields
+                .iter()
+                .filter(|f| {
+                    mode != Mode::Service || (!f.service_hidden && !f.name.starts_with("_"))
+                })
+                .cloned()
+                .collect();
             if fields.is_empty() {
                 return;
             }
@@ -1057,8 +1120,8 @@ impl<'a> Gen<'a> {
                 "#######################\n# {title}\n#######################\n\n"
             );
             let mut d = GDef::new("type", name);
-            d.fields = fields.to_vec();
-            print_def(out, &d, api);
+            d.fields = fields;
+            print_def(out, &d, mode);
             if !last {
                 out.push('\n');
             }
@@ -1082,19 +1145,32 @@ impl<'a> Gen<'a> {
     }
 }
 
-fn print_def(out: &mut String, d: &GDef, api: bool) {
+/// Which printed form to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `generatedSchema`, byte-for-byte Dgraph.
+    Generated,
+    /// For apollo-compiler: only `@deprecated` applications.
+    Api,
+    /// Apollo federation `_service { sdl }`.
+    Service,
+}
+
+fn print_def(out: &mut String, d: &GDef, mode: Mode) {
     if let Some(desc) = &d.description {
         let _ = writeln!(out, "\"\"\"{desc}\"\"\"");
     }
     out.push_str(d.keyword);
     out.push(' ');
     out.push_str(&d.name);
-    if !d.implements.is_empty() {
+    if !d.implements.is_empty() && mode != Mode::Service {
         out.push_str(" implements ");
         out.push_str(&d.implements.join(" & "));
     }
-    if !api {
-        out.push_str(&d.directives);
+    match mode {
+        Mode::Generated => out.push_str(&d.directives),
+        Mode::Service => out.push_str(&d.service_directives),
+        Mode::Api => {}
     }
     if d.keyword == "union" {
         out.push_str(" = ");
@@ -1109,12 +1185,15 @@ fn print_def(out: &mut String, d: &GDef, api: bool) {
         &d.fields
     };
     for f in items {
+        if mode == Mode::Service && f.service_hidden {
+            continue;
+        }
         if let Some(desc) = &f.description {
             let _ = writeln!(out, "\t\"\"\"{desc}\"\"\"");
         }
         out.push('\t');
         out.push_str(&f.name);
-        if !f.args.is_empty() {
+        if !f.args.is_empty() && !(mode == Mode::Service && f.service_no_args) {
             out.push('(');
             for (i, (n, t)) in f.args.iter().enumerate() {
                 if i > 0 {
@@ -1130,10 +1209,10 @@ fn print_def(out: &mut String, d: &GDef, api: bool) {
             out.push_str(": ");
             out.push_str(&f.ty);
         }
-        out.push_str(if api {
-            &f.api_directives
-        } else {
-            &f.directives
+        out.push_str(match mode {
+            Mode::Generated => &f.directives,
+            Mode::Api => &f.api_directives,
+            Mode::Service => &f.service_directives,
         });
         out.push('\n');
     }

@@ -24,6 +24,7 @@ mod validate;
 mod value;
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use apollo_compiler::validation::Valid;
 
@@ -38,12 +39,14 @@ pub use storage::{Predicate, StorageSchema, StorageType, ValueKind};
 /// A validated schema: the model, the generated API and its printed form.
 #[derive(Debug)]
 pub struct Schema {
+    sdl: String,
     types: Vec<TypeDef>,
     index: HashMap<String, usize>,
     queries: Vec<Field>,
     mutations: Vec<Field>,
     meta: Meta,
     generated_sdl: String,
+    service_sdl: OnceLock<String>,
     api: Valid<apollo_compiler::Schema>,
     storage: StorageSchema,
 }
@@ -78,6 +81,26 @@ impl Schema {
     /// The generated schema text, byte-for-byte in Dgraph's layout (`generatedSchema`).
     pub fn generated_sdl(&self) -> &str {
         &self.generated_sdl
+    }
+
+    /// The schema text as uploaded.
+    pub fn sdl(&self) -> &str {
+        &self.sdl
+    }
+
+    /// The Apollo federation `_service { sdl }` text: the generated schema without the
+    /// federation plumbing, without `@custom`, `@auth` and `@generate`, without `implements`
+    /// clauses, and without the queries of (and query arguments towards) extended types.
+    /// Built on first use.
+    pub fn apollo_service_sdl(&self) -> &str {
+        self.service_sdl.get_or_init(|| match analyse(&self.sdl) {
+            Ok(a) => generate::Gen::new(&a.types, &a.defs, &a.index, &a.ops)
+                .run(true)
+                .service_sdl
+                .unwrap_or_default(),
+            // The text was accepted when this schema was built; analysis is deterministic.
+            Err(_) => String::new(),
+        })
     }
 
     /// The generated API as a validated apollo-compiler schema (request validation,
@@ -142,6 +165,86 @@ const _: () = {
 
 /// Parse and validate a schema as Dgraph's `updateGQLSchema` does.
 pub fn parse(sdl: &str) -> Result<Schema, SchemaErrors> {
+    let a = analyse(sdl)?;
+    let generated = generate::Gen::new(&a.types, &a.defs, &a.index, &a.ops).run(false);
+    if !generated.sdl.contains("\ntype Query {") && !generated.sdl.contains("\ntype Mutation {") {
+        return Err(SchemaErrors::one(SchemaError::new(
+            "No query or mutation found in the generated schema",
+            Vec::new(),
+        )));
+    }
+    let api = build_api(&generated.api_sdl)?;
+    let Analysis {
+        defs,
+        ops,
+        index,
+        mut types,
+        meta,
+    } = a;
+
+    // @auth rules are checked against the generated API.
+    let mut auth_errors = Vec::new();
+    for (i, d) in defs.iter().enumerate() {
+        if let Some(dir) = d.directive("auth") {
+            let mut p = auth::AuthParser {
+                type_name: &d.name,
+                api: &api,
+                errors: Vec::new(),
+            };
+            let rules = p.parse_directive(dir);
+            auth_errors.append(&mut p.errors);
+            types[i].auth = Some(rules);
+        }
+    }
+    if !auth_errors.is_empty() {
+        return Err(SchemaErrors::new(auth_errors));
+    }
+    let op_model = |fields: &[raw::RField]| -> Vec<Field> {
+        let holder = raw::RDef {
+            kind: TypeKind::Object,
+            name: String::new(),
+            name_loc: None,
+            description: None,
+            interfaces: Vec::new(),
+            members: Vec::new(),
+            values: Vec::new(),
+            fields: fields.to_vec(),
+            directives: Vec::new(),
+            extension: false,
+        };
+        build::model_types(std::slice::from_ref(&holder), &HashMap::new())
+            .pop()
+            .map(|t| t.fields)
+            .unwrap_or_default()
+    };
+    let queries = op_model(&ops.query);
+    let mutations = op_model(&ops.mutation);
+    let storage = storage::build(&types, &index);
+    Ok(Schema {
+        sdl: sdl.to_string(),
+        types,
+        index,
+        queries,
+        mutations,
+        meta,
+        generated_sdl: generated.sdl,
+        service_sdl: OnceLock::new(),
+        api,
+        storage,
+    })
+}
+
+/// A validated schema before generation.
+struct Analysis {
+    defs: Vec<raw::RDef>,
+    ops: generate::OpsRaw,
+    index: HashMap<String, usize>,
+    types: Vec<TypeDef>,
+    meta: Meta,
+}
+
+/// Parse, validate and resolve the SDL (everything but the generated API).
+fn analyse(sdl: &str) -> Result<Analysis, SchemaErrors> {
     let meta = meta::parse(sdl).map_err(SchemaErrors::one)?;
     if sdl.trim().is_empty() {
         return Err(SchemaErrors::one(SchemaError::new(
@@ -174,65 +277,13 @@ pub fn parse(sdl: &str) -> Result<Schema, SchemaErrors> {
         return Err(SchemaErrors::new(errs));
     }
     build::complete_inverses(&mut defs, &index);
-
-    let mut types = build::model_types(&defs, &index);
-    let op_model = |fields: &[raw::RField]| -> Vec<Field> {
-        let holder = raw::RDef {
-            kind: TypeKind::Object,
-            name: String::new(),
-            name_loc: None,
-            description: None,
-            interfaces: Vec::new(),
-            members: Vec::new(),
-            values: Vec::new(),
-            fields: fields.to_vec(),
-            directives: Vec::new(),
-            extension: false,
-        };
-        build::model_types(std::slice::from_ref(&holder), &HashMap::new())
-            .pop()
-            .map(|t| t.fields)
-            .unwrap_or_default()
-    };
-    let queries = op_model(&ops.query);
-    let mutations = op_model(&ops.mutation);
-
-    let generated = generate::Gen::new(&types, &defs, &index, &ops).run();
-    if !generated.sdl.contains("\ntype Query {") && !generated.sdl.contains("\ntype Mutation {") {
-        return Err(SchemaErrors::one(SchemaError::new(
-            "No query or mutation found in the generated schema",
-            Vec::new(),
-        )));
-    }
-    let api = build_api(&generated.api_sdl)?;
-
-    // @auth rules are checked against the generated API.
-    let mut auth_errors = Vec::new();
-    for (i, d) in defs.iter().enumerate() {
-        if let Some(dir) = d.directive("auth") {
-            let mut p = auth::AuthParser {
-                type_name: &d.name,
-                api: &api,
-                errors: Vec::new(),
-            };
-            let rules = p.parse_directive(dir);
-            auth_errors.append(&mut p.errors);
-            types[i].auth = Some(rules);
-        }
-    }
-    if !auth_errors.is_empty() {
-        return Err(SchemaErrors::new(auth_errors));
-    }
-    let storage = storage::build(&types, &index);
-    Ok(Schema {
-        types,
+    let types = build::model_types(&defs, &index);
+    Ok(Analysis {
+        defs,
+        ops,
         index,
-        queries,
-        mutations,
+        types,
         meta,
-        generated_sdl: generated.sdl,
-        api,
-        storage,
     })
 }
 

@@ -321,3 +321,45 @@ fn e2e_storage_schema_response() {
 }
 
 const E2E_STORAGE_FLOOR: usize = 2;
+
+/// Apollo federation: `apolloservice` pairs and the e2e `apollo_service_response` pair
+/// (`_service { sdl }` must equal the golden byte-for-byte).
+#[test]
+fn apollo_service_sdl() {
+    let base = data_dir().join("graphql/schema/testdata/apolloservice");
+    let mut pairs: Vec<(String, PathBuf, PathBuf)> = std::fs::read_dir(base.join("input"))
+        .expect("apolloservice inputs")
+        .filter_map(|e| e.ok())
+        .map(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            (n.clone(), e.path(), base.join("output").join(&n))
+        })
+        .collect();
+    pairs.sort();
+    let e2e = data_dir().join("graphql/e2e/schema");
+    pairs.push((
+        "e2e/apollo_service_response".to_string(),
+        e2e.join("apollo_service_response.input.graphql"),
+        e2e.join("apollo_service_response.graphql"),
+    ));
+    let mut passed = 0;
+    let mut failures = Vec::new();
+    for (name, input, output) in &pairs {
+        let input = std::fs::read_to_string(input).expect("input");
+        let expected = std::fs::read_to_string(output).expect("output");
+        match graphcloud_schema::parse(&input) {
+            Ok(s) if s.apollo_service_sdl() == expected => passed += 1,
+            Ok(s) => {
+                if std::env::var_os("SCHEMAGEN_DUMP").is_some() {
+                    let file = name.replace('/', "_");
+                    let _ = std::fs::write(format!("/tmp/apollo-{file}"), s.apollo_service_sdl());
+                }
+                failures.push(format!("{name}: output differs"));
+            }
+            Err(e) => failures.push(format!("{name}: rejected: {e}")),
+        }
+    }
+    report("apolloservice", passed, &failures, APOLLO_FLOOR);
+}
+
+const APOLLO_FLOOR: usize = 6;
