@@ -1193,7 +1193,8 @@ fn print_def(out: &mut String, d: &GDef, mode: Mode) {
         }
         out.push('\t');
         out.push_str(&f.name);
-        if !f.args.is_empty() && !(mode == Mode::Service && f.service_no_args) {
+        let hide_args = mode == Mode::Service && f.service_no_args;
+        if !f.args.is_empty() && !hide_args {
             out.push('(');
             for (i, (n, t)) in f.args.iter().enumerate() {
                 if i > 0 {
