@@ -51,6 +51,7 @@ pub mod graph;
 pub mod load;
 pub mod mutation;
 pub mod request;
+pub mod rules;
 pub mod store_adapter;
 pub mod text;
 

@@ -202,12 +202,24 @@ fn prepare(
         Ok(JsonValue::Object(m)) => m,
         _ => JsonMap::new(),
     };
+    let problems = crate::rules::check(&api.api, &doc, &op, &req.variables);
+    if !problems.is_empty() {
+        return Err(Response {
+            data: Some(serde_json::Value::Null),
+            errors: problems
+                .into_iter()
+                .map(|m| serde_json::json!({ "message": m }))
+                .collect(),
+        });
+    }
     let vars = match coerce_variable_values(&api.api, &op, &vars_in) {
         Ok(v) => v,
         Err(e) => {
+            let mut g = e.to_graphql_error(&doc.sources);
+            g.message = crate::rules::reword(&g.message);
             return Err(Response {
                 data: Some(serde_json::Value::Null),
-                errors: vec![error_json(&e.to_graphql_error(&doc.sources))],
+                errors: vec![error_json(&g)],
             });
         }
     };
@@ -457,6 +469,7 @@ fn polish_validation_errors(
             !(has_unknown_field && e.message.contains("must have a selection of subfields"))
         })
         .map(|mut e| {
+            e.message = crate::rules::reword(&e.message);
             if let Some((field, ty)) = parse_unknown_field(&e.message) {
                 let options: Vec<String> = match api.types.get(ty.as_str()) {
                     Some(apollo_compiler::schema::ExtendedType::Object(o)) => {
