@@ -113,9 +113,11 @@ fn main() {
         let n_conc = writers * per;
         let commits = after.commits - before.commits;
         println!(
-            "concurrent mutations ({writers} writers): {n_conc} in {dt:.2}s = {:.0}/s ({commits} commits, {:.1} mutations/commit)",
+            "concurrent mutations ({writers} writers): {n_conc} in {dt:.2}s = {:.0}/s ({commits} commits, {:.1} mutations/commit; writer busy {:.2}s in closures, {:.2}s in commits)",
             n_conc as f64 / dt,
-            n_conc as f64 / commits.max(1) as f64
+            n_conc as f64 / commits.max(1) as f64,
+            (after.apply_micros - before.apply_micros) as f64 / 1e6,
+            (after.commit_micros - before.commit_micros) as f64 / 1e6,
         );
     });
 

@@ -205,6 +205,7 @@ pub trait GraphRead {
     }
 
     /// Uids of all nodes having at least one value or edge for `pred` ("has" index).
+    /// Types are not in this index: use [`GraphRead::uids_of_type`].
     fn uids_with(&self, pred: &str) -> Result<RoaringTreemap> {
         keys::check_name(pred, false)?;
         let (s, e) = prefix_bounds(&keys::has_prefix(self.backend(), pred));
@@ -887,8 +888,9 @@ impl<'a> WriteTxn<'a> {
         self.add_entry(uid, pred, Entry::Value(v), true).map(|_| ())
     }
 
-    /// Adds `v` to `pred` of node `uid`: set semantics for list predicates, replacement for
-    /// non-list predicates. Returns whether the value was new.
+    /// Adds `v` to `pred` of node `uid`: replacement when the predicate's schema says it is
+    /// not a list, set semantics otherwise (list predicates and predicates without a schema).
+    /// Returns whether the value was new.
     pub fn add_value(&mut self, uid: u64, pred: &str, v: Value) -> Result<bool> {
         self.add_entry(uid, pred, Entry::Value(v), false)
     }
@@ -899,8 +901,9 @@ impl<'a> WriteTxn<'a> {
         self.remove_entry_unchecked(uid, pred, &e, schema.as_ref())
     }
 
-    /// Adds the edge `src -pred-> dst` (and its reverse). For a non-list uid predicate the
-    /// previous edge is replaced. Returns whether the edge was new.
+    /// Adds the edge `src -pred-> dst` (and its reverse). For a uid predicate whose schema
+    /// says it is not a list, the previous edge (and its reverse) is removed first; keeping
+    /// `@hasInverse` partners in sync is the caller's job. Returns whether the edge was new.
     pub fn add_edge(&mut self, src: u64, pred: &str, dst: u64) -> Result<bool> {
         self.add_entry(src, pred, Entry::Uid(dst), false)
     }

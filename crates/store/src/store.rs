@@ -39,6 +39,10 @@ pub struct StoreStats {
     pub mutations: u64,
     /// Engine commits (each one durable write, e.g. one fsync).
     pub commits: u64,
+    /// Time the writer spent running mutation closures, in microseconds.
+    pub apply_micros: u64,
+    /// Time the writer spent in engine commits (writing and syncing), in microseconds.
+    pub commit_micros: u64,
 }
 
 type Done = Box<dyn FnOnce(Result<()>) + Send>;
@@ -53,6 +57,8 @@ struct Shared {
     engine: Arc<dyn KvEngine>,
     mutations: AtomicU64,
     commits: AtomicU64,
+    apply_micros: AtomicU64,
+    commit_micros: AtomicU64,
 }
 
 struct Inner {
@@ -91,6 +97,8 @@ impl Store {
             engine,
             mutations: AtomicU64::new(0),
             commits: AtomicU64::new(0),
+            apply_micros: AtomicU64::new(0),
+            commit_micros: AtomicU64::new(0),
         });
         let (tx, rx) = mpsc::channel();
         let s2 = shared.clone();
@@ -118,6 +126,8 @@ impl Store {
         StoreStats {
             mutations: self.inner.shared.mutations.load(Ordering::Relaxed),
             commits: self.inner.shared.commits.load(Ordering::Relaxed),
+            apply_micros: self.inner.shared.apply_micros.load(Ordering::Relaxed),
+            commit_micros: self.inner.shared.commit_micros.load(Ordering::Relaxed),
         }
     }
 
@@ -232,8 +242,12 @@ fn commit_group(shared: &Shared, group: Overlay, dones: Vec<Done>) {
         delete_ranges: Vec::new(),
         ops: group.ops,
     };
+    let started = std::time::Instant::now();
     let res = shared.engine.commit(batch);
     shared.commits.fetch_add(1, Ordering::Relaxed);
+    shared
+        .commit_micros
+        .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
     match res {
         Ok(()) => {
             shared
@@ -277,7 +291,12 @@ fn run_group(shared: &Shared, jobs: Vec<Job>) {
                     upper: &group,
                     lower: base as &dyn KvRead,
                 };
-                if let Some((overlay, done)) = f(&view) {
+                let started = std::time::Instant::now();
+                let outcome = f(&view);
+                shared
+                    .apply_micros
+                    .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+                if let Some((overlay, done)) = outcome {
                     group.absorb(overlay);
                     dones.push(done);
                 }
