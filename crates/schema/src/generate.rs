@@ -1156,9 +1156,21 @@ enum Mode {
     Service,
 }
 
+/// Dgraph prints descriptions as `"""text"""` verbatim; the apollo-compiler copy uses an
+/// escaped string so that any text (quotes, backslashes) stays valid GraphQL.
+fn print_description(out: &mut String, desc: &str, indent: &str, mode: Mode) {
+    out.push_str(indent);
+    if mode == Mode::Api {
+        crate::value::quote_into(out, desc);
+        out.push('\n');
+    } else {
+        let _ = writeln!(out, "\"\"\"{desc}\"\"\"");
+    }
+}
+
 fn print_def(out: &mut String, d: &GDef, mode: Mode) {
     if let Some(desc) = &d.description {
-        let _ = writeln!(out, "\"\"\"{desc}\"\"\"");
+        print_description(out, desc, "", mode);
     }
     out.push_str(d.keyword);
     out.push(' ');
@@ -1189,7 +1201,7 @@ fn print_def(out: &mut String, d: &GDef, mode: Mode) {
             continue;
         }
         if let Some(desc) = &f.description {
-            let _ = writeln!(out, "\t\"\"\"{desc}\"\"\"");
+            print_description(out, desc, "\t", mode);
         }
         out.push('\t');
         out.push_str(&f.name);

@@ -216,3 +216,28 @@ type Author {
     assert_eq!(h[0], "X-Dgraph-AccessToken");
     assert_eq!(&h[9..], ["X-App-Key", "Trace", "X-My-Auth"]);
 }
+
+#[test]
+fn awkward_descriptions_still_build_the_api() {
+    let sdl = r#"
+"Says \"hi\" \\ to \"you\""
+type A {
+  "ends in quote\""
+  n: String
+}
+"#;
+    let s = parse(sdl).expect("accepted");
+    let a = s.api().get_object("A").expect("A");
+    assert_eq!(
+        a.description.as_deref().map(|d| d.to_string()).as_deref(),
+        Some("Says \"hi\" \\ to \"you\"")
+    );
+    assert_eq!(
+        a.fields["n"]
+            .description
+            .as_deref()
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some("ends in quote\"")
+    );
+}
