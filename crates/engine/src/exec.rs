@@ -84,23 +84,28 @@ impl<'a> Exec<'a> {
         Ok(out)
     }
 
-    /// Nodes of `ty` that may match `filter`: narrowed by indexes when possible.
+    /// Nodes of `ty` that may match `filter`: narrowed by indexes when possible. The flag
+    /// says whether the result already is exactly the matching set.
     pub fn root_candidates(
         &self,
         ty: &TypeInfo,
         filter: Option<&JsonValue>,
-    ) -> Result<Vec<u64>, EngineError> {
+    ) -> Result<(Vec<u64>, bool), EngineError> {
         if let Some(f) = filter
             && let Some(c) = self.filters().candidates(ty, f)?
         {
+            let exact = self.filters().index_is_exact(ty, f);
             // Few candidates: check their types directly instead of listing the whole type.
             if c.len() < 4096 {
-                return self.visible(&ty.name, c);
+                return Ok((self.visible(&ty.name, c)?, exact));
             }
             let all = self.all_of_type(&ty.name)?;
-            return Ok(crate::filter::intersect(&c, &all));
+            return Ok((crate::filter::intersect(&c, &all), exact));
         }
-        self.all_of_type(&ty.name)
+        Ok((
+            self.all_of_type(&ty.name)?,
+            filter.is_none_or(JsonValue::is_null),
+        ))
     }
 
     /// Filter, cascade, order and paginate a candidate list as a list field's arguments say.
@@ -111,7 +116,24 @@ impl<'a> Exec<'a> {
         args: &JsonMap,
         fields: &[&Field],
     ) -> Result<Vec<u64>, EngineError> {
-        let mut uids = self.filters().apply(ty, uids, args.get("filter"))?;
+        self.shape_list_prefiltered(ty, uids, args, fields, false)
+    }
+
+    /// [`Exec::shape_list`] that may skip the filter when `prefiltered` says the candidates
+    /// already match it exactly.
+    pub fn shape_list_prefiltered(
+        &self,
+        ty: &TypeInfo,
+        uids: Vec<u64>,
+        args: &JsonMap,
+        fields: &[&Field],
+        prefiltered: bool,
+    ) -> Result<Vec<u64>, EngineError> {
+        let mut uids = if prefiltered {
+            uids
+        } else {
+            self.filters().apply(ty, uids, args.get("filter"))?
+        };
         if let Some(c) = cascade_of(fields, self.vars) {
             let mut kept = Vec::with_capacity(uids.len());
             for u in uids {
@@ -726,20 +748,27 @@ impl ObjectValue for QueryRoot<'_> {
         if let Some(t) = name.strip_prefix("query")
             && let Some(ty) = ex.cat.get(t)
         {
-            let all = ex.root_candidates(ty, args.get("filter")).map_err(ferr)?;
+            let (all, exact) = ex
+                .root_candidates(ty, args.get("filter"))
+                .map_err(|e| rewrite_err(name, e))?;
             let uids = ex
-                .shape_list(ty, all, args, info.field_selections())
+                .shape_list_prefiltered(ty, all, args, info.field_selections(), exact)
                 .map_err(|e| rewrite_err(name, e))?;
             return node_list(ex, &ty.name, uids);
         }
         if let Some(t) = name.strip_prefix("aggregate")
             && let Some(ty) = ex.cat.get(t)
         {
-            let all = ex.root_candidates(ty, args.get("filter")).map_err(ferr)?;
-            let uids = ex
-                .filters()
-                .apply(ty, all, args.get("filter"))
+            let (all, exact) = ex
+                .root_candidates(ty, args.get("filter"))
                 .map_err(|e| rewrite_err(name, e))?;
+            let uids = if exact {
+                all
+            } else {
+                ex.filters()
+                    .apply(ty, all, args.get("filter"))
+                    .map_err(|e| rewrite_err(name, e))?
+            };
             return Ok(ResolvedValue::object(AggObj { ex, ty, uids }));
         }
         Err(ferr(format!(

@@ -274,6 +274,32 @@ impl<'a> FilterEval<'a> {
         Ok(acc)
     }
 
+    /// Whether the index answer of [`Self::candidates`] for `filter` is exact (a single
+    /// indexed operator, an id list or `has`), so candidates need no re-check.
+    pub fn index_is_exact(&self, ty: &TypeInfo, filter: &JsonValue) -> bool {
+        let JsonValue::Object(f) = filter else {
+            return false;
+        };
+        let mut entries = f.iter().filter(|(_, v)| !v.is_null());
+        let (Some((k, v)), None) = (entries.next(), entries.next()) else {
+            return false;
+        };
+        match k.as_str() {
+            // `has` on an edge must also see a visible target: re-check.
+            "has" | "and" | "or" | "not" => false,
+            key => match ty.fields.get(key) {
+                Some(fi) if fi.kind == FieldKind::Id => true,
+                Some(fi) if matches!(fi.kind, FieldKind::Scalar(_)) && !fi.reverse => match v {
+                    JsonValue::Object(ops) => {
+                        ops.len() == 1 && ops.iter().all(|(_, a)| !a.is_null())
+                    }
+                    _ => false,
+                },
+                _ => false,
+            },
+        }
+    }
+
     fn field_candidates(
         &self,
         fi: &FieldInfo,
