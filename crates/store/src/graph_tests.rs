@@ -886,3 +886,125 @@ fn reserve_uid_moves_the_allocator() {
     assert_eq!(got, (1, 101, 102));
     assert_eq!(store.read(1).unwrap().max_uid().unwrap(), 102);
 }
+
+/// An engine whose commits wait while the test holds `gate`, and fail while `fail` is set.
+struct GatedEngine {
+    inner: MemoryEngine,
+    gate: parking_lot::Mutex<()>,
+    fail: std::sync::atomic::AtomicBool,
+}
+
+impl KvEngine for GatedEngine {
+    fn snapshot(&self) -> Result<Box<dyn KvSnapshot>> {
+        self.inner.snapshot()
+    }
+    fn commit(&self, batch: WriteBatch) -> Result<()> {
+        let _g = self.gate.lock();
+        if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::Engine("disk full".into()));
+        }
+        self.inner.commit(batch)
+    }
+}
+
+#[test]
+fn group_commit_answers_each_caller_and_fails_as_a_whole() {
+    use std::sync::atomic::Ordering;
+    let engine = Arc::new(GatedEngine {
+        inner: MemoryEngine::default(),
+        gate: parking_lot::Mutex::new(()),
+        fail: false.into(),
+    });
+    let store = Store::with_engine(engine.clone(), StoreOptions::default()).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let before = store.read(1).unwrap();
+
+    // Hold the gate: the first mutation's commit blocks; the others queue behind it and are
+    // then committed together.
+    let gate = engine.gate.lock();
+    let results = rt.block_on(async {
+        let mut handles = Vec::new();
+        for i in 0..20i64 {
+            let st = store.clone();
+            handles.push(tokio::spawn(async move {
+                st.write(1, move |t| -> Result<u64> {
+                    if i == 7 {
+                        return Err(StoreError::InvalidPredicate("rejected".into()));
+                    }
+                    let u = t.alloc_uid()?;
+                    t.set_value(u, "n", Value::Int(i))?;
+                    Ok(u)
+                })
+                .await
+            }));
+            if i == 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        drop(gate);
+        let mut out = Vec::new();
+        for h in handles {
+            out.push(h.await.unwrap());
+        }
+        out
+    });
+    // Each caller has its own result: number 7 failed, the others got distinct uids.
+    assert!(matches!(results[7], Err(StoreError::InvalidPredicate(_))));
+    let mut uids: Vec<u64> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().copied())
+        .collect();
+    uids.sort();
+    assert_eq!(uids, (1..=19).collect::<Vec<u64>>());
+    // One commit for the first mutation, one for the 18 that queued behind it (a third is
+    // tolerated if a task was scheduled late on a loaded machine).
+    assert!(
+        (2..=3).contains(&store.stats().commits),
+        "{:?}",
+        store.stats()
+    );
+    assert_eq!(store.stats().mutations, 19);
+    // Snapshot isolation: the snapshot taken before sees none of it.
+    assert!(before.uids_with("n").unwrap().is_empty());
+    assert_eq!(store.read(1).unwrap().uids_with("n").unwrap().len(), 19);
+
+    // A failing commit fails every mutation of its group and applies none of them.
+    engine.fail.store(true, Ordering::SeqCst);
+    let gate = engine.gate.lock();
+    let results = rt.block_on(async {
+        let mut handles = Vec::new();
+        for i in 0..5i64 {
+            let st = store.clone();
+            handles.push(tokio::spawn(async move {
+                st.write(1, move |t| -> Result<()> {
+                    t.set_value(100 + i as u64, "n", Value::Int(i))
+                })
+                .await
+            }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        drop(gate);
+        let mut out = Vec::new();
+        for h in handles {
+            out.push(h.await.unwrap());
+        }
+        out
+    });
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, Err(StoreError::Engine(m)) if m.contains("disk full")))
+    );
+    assert_eq!(store.read(1).unwrap().uids_with("n").unwrap().len(), 19);
+    // The store keeps working once the engine does.
+    engine.fail.store(false, Ordering::SeqCst);
+    store
+        .write_blocking(1, |t| t.set_value(200, "n", Value::Int(0)))
+        .unwrap();
+    assert_eq!(store.read(1).unwrap().uids_with("n").unwrap().len(), 20);
+}
