@@ -223,8 +223,8 @@ fn polygon_ref(v: &Json) -> Result<Json, CoerceError> {
     Ok(Json::Array(out))
 }
 
-/// Validates a GeoJSON geometry (Point, Polygon, MultiPolygon, also the Multi*/Line forms
-/// Dgraph accepts) and returns it with only `type` and `coordinates`.
+/// Validates a GeoJSON geometry (Point, Polygon or MultiPolygon) and returns it with only
+/// `type` and `coordinates`.
 pub fn geojson(v: &Json) -> Result<Json, CoerceError> {
     let bad = || CoerceError(format!("Type mismatched for Value `{v}`, expected: geo"));
     let o = v.as_object().ok_or_else(bad)?;
@@ -232,8 +232,7 @@ pub fn geojson(v: &Json) -> Result<Json, CoerceError> {
     let coords = o.get("coordinates").ok_or_else(bad)?;
     let depth = match ty {
         "Point" => 0,
-        "LineString" | "MultiPoint" => 1,
-        "Polygon" | "MultiLineString" => 2,
+        "Polygon" => 2,
         "MultiPolygon" => 3,
         _ => return Err(bad()),
     };

@@ -28,11 +28,13 @@ pub struct Secret {
     pub pred: String,
 }
 
-/// Read-only view of a backend's API for mutations.
+/// Read-only view of a backend's API for mutations: the schema model when there is one,
+/// else the directives kept on the generated API's types.
 #[derive(Clone, Copy)]
 pub struct Meta<'a> {
     pub cat: &'a Catalog,
     pub api: &'a Schema,
+    pub model: Option<&'a graphcloud_schema::Schema>,
 }
 
 fn arg_str<'v>(d: Option<&'v Directive>, arg: &str) -> Option<&'v str> {
@@ -44,8 +46,16 @@ fn arg_str<'v>(d: Option<&'v Directive>, arg: &str) -> Option<&'v str> {
 }
 
 impl<'a> Meta<'a> {
-    pub fn new(cat: &'a Catalog, api: &'a Schema) -> Self {
-        Meta { cat, api }
+    pub fn new(
+        cat: &'a Catalog,
+        api: &'a Schema,
+        model: Option<&'a graphcloud_schema::Schema>,
+    ) -> Self {
+        Meta { cat, api, model }
+    }
+
+    fn model_field(&self, type_name: &str, field: &str) -> Option<&'a graphcloud_schema::Field> {
+        self.model?.type_by_name(type_name)?.field(field)
     }
 
     pub fn ty(&self, name: &str) -> Option<&'a TypeInfo> {
@@ -95,6 +105,11 @@ impl<'a> Meta<'a> {
     /// The `dgraph.type` values of a new node of the object type `type_name`: its own
     /// storage name followed by those of every interface it implements.
     pub fn dgraph_types(&self, type_name: &str) -> Vec<String> {
+        if let Some(t) = self.model.and_then(|m| m.type_by_name(type_name))
+            && !t.dgraph_types.is_empty()
+        {
+            return t.dgraph_types.clone();
+        }
         let mut out = Vec::new();
         if let Some(t) = self.ty(type_name) {
             out.push(t.storage.clone());
@@ -134,6 +149,10 @@ impl<'a> Meta<'a> {
                 list: pf.list,
             })
         };
+        if self.model.is_some() {
+            let g = self.model_field(type_name, field)?.has_inverse.as_deref()?;
+            return partner(target, g);
+        }
         if let Some(def) = self.field_def(type_name, field)
             && let Some(g) = arg_str(def.directives.get("hasInverse").map(|d| &**d), "field")
         {
@@ -176,6 +195,13 @@ impl<'a> Meta<'a> {
 
     /// The `@secret` field of an object type.
     pub fn secret(&self, type_name: &str) -> Option<Secret> {
+        if let Some(m) = self.model {
+            let s = m.type_by_name(type_name)?.secret.as_ref()?;
+            return Some(Secret {
+                field: s.field.clone(),
+                pred: s.predicate.clone(),
+            });
+        }
         let mut owners = vec![type_name.to_string()];
         owners.extend(self.interfaces(type_name));
         for owner in owners {
@@ -200,6 +226,14 @@ impl<'a> Meta<'a> {
 
     /// The `@default(add:)` (or `update:`) value text of a field.
     pub fn default_value(&self, type_name: &str, field: &str, on_add: bool) -> Option<String> {
+        if self.model.is_some() {
+            let d = &self.model_field(type_name, field)?.default;
+            return if on_add {
+                d.add.clone()
+            } else {
+                d.update.clone()
+            };
+        }
         let def = self.field_def(type_name, field)?;
         let d = def.directives.get("default")?;
         let arg = d.specified_argument_by_name(if on_add { "add" } else { "update" })?;
@@ -238,6 +272,26 @@ impl<'a> Meta<'a> {
 
     /// For an `@id(interface: true)` field: the interface whose nodes share the key.
     pub fn xid_interface(&self, type_name: &str, field: &str) -> Option<String> {
+        if let Some(m) = self.model {
+            let t = m.type_by_name(type_name)?;
+            let f = t.field(field)?;
+            if f.xid != Some(true) {
+                return None;
+            }
+            if t.kind == graphcloud_schema::TypeKind::Interface {
+                return Some(type_name.to_string());
+            }
+            return f.inherited_from.clone().or_else(|| {
+                t.interfaces
+                    .iter()
+                    .find(|i| {
+                        m.type_by_name(i)
+                            .and_then(|it| it.field(field))
+                            .is_some_and(|f| f.xid == Some(true))
+                    })
+                    .cloned()
+            });
+        }
         let def = self.field_def(type_name, field)?;
         let d = def.directives.get("id")?;
         let is_iface = matches!(

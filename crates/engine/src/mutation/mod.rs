@@ -21,6 +21,7 @@
 
 pub mod coerce;
 pub mod meta;
+pub mod store_write;
 pub mod write;
 
 use std::collections::HashMap;
@@ -45,7 +46,7 @@ pub fn add(
     input: &JsonValue,
     upsert: bool,
 ) -> Result<MutationOutcome, EngineError> {
-    let meta = Meta::new(&ctx.api.catalog, &ctx.api.api);
+    let meta = Meta::new(&ctx.api.catalog, &ctx.api.api, ctx.api.model.as_ref());
     let mut m = Mutator::new(meta, txn, format!("add{type_name}"), ctx.now);
     m.add(type_name, input, upsert)
 }
@@ -62,7 +63,7 @@ pub fn update(
             .map_err(|e| rewrite(&format!("update{type_name}"), e))?,
         None => Vec::new(),
     };
-    let meta = Meta::new(&ctx.api.catalog, &ctx.api.api);
+    let meta = Meta::new(&ctx.api.catalog, &ctx.api.api, ctx.api.model.as_ref());
     let mut m = Mutator::new(meta, txn, format!("update{type_name}"), ctx.now);
     m.update(type_name, uids, input)
 }
@@ -76,7 +77,7 @@ pub fn delete(
 ) -> Result<MutationOutcome, EngineError> {
     let uids = crate::select_uids(ctx, &*txn, type_name, filter)
         .map_err(|e| rewrite(&format!("delete{type_name}"), e))?;
-    let meta = Meta::new(&ctx.api.catalog, &ctx.api.api);
+    let meta = Meta::new(&ctx.api.catalog, &ctx.api.api, ctx.api.model.as_ref());
     let mut m = Mutator::new(meta, txn, format!("delete{type_name}"), ctx.now);
     m.delete(uids)
 }
