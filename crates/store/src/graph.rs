@@ -204,6 +204,32 @@ pub trait GraphRead {
         collect_uids(self.kv().scan(s, e, false)?)
     }
 
+    /// Number of nodes of type `t` (a counter kept with the type index; O(1)).
+    fn type_count(&self, t: &str) -> Result<u64> {
+        keys::check_name(t, true)?;
+        read_u64(self.kv(), &keys::type_count_key(self.backend(), t))
+    }
+
+    /// Up to `limit` uids of type `t` in ascending order, starting at `from` (inclusive): a
+    /// page of the type index without reading all of it.
+    fn uids_of_type_from(&self, t: &str, from: u64, limit: usize) -> Result<Vec<u64>> {
+        keys::check_name(t, true)?;
+        let prefix = keys::type_prefix(self.backend(), t);
+        let end = match prefix_end(&prefix) {
+            Some(e) => Bound::Excluded(e),
+            None => Bound::Unbounded,
+        };
+        self.kv()
+            .scan(
+                Bound::Included(keys::type_key(self.backend(), t, from)),
+                end,
+                false,
+            )?
+            .take(limit)
+            .map(|item| keys::trailing_uid(&item?.0))
+            .collect()
+    }
+
     /// Uids of all nodes having at least one value or edge for `pred` ("has" index).
     /// Types are not in this index: use [`GraphRead::uids_of_type`].
     fn uids_with(&self, pred: &str) -> Result<RoaringTreemap> {
@@ -633,6 +659,17 @@ fn eval_trigram<G: GraphRead + ?Sized>(
     })
 }
 
+fn read_u64(kv: &dyn KvRead, key: &[u8]) -> Result<u64> {
+    match kv.get(key)? {
+        None => Ok(0),
+        Some(v) => Ok(u64::from_be_bytes(
+            v.as_slice()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("counter".into()))?,
+        )),
+    }
+}
+
 fn read_next_uid(kv: &dyn KvRead, backend: u64) -> Result<u64> {
     match kv.get(&keys::next_uid_key(backend))? {
         None => Ok(1),
@@ -762,9 +799,25 @@ impl<'a> WriteTxn<'a> {
     /// Adds type `t` to node `uid` (idempotent). A node exists while it has a type.
     pub fn add_type(&mut self, uid: u64, t: &str) -> Result<()> {
         keys::check_name(t, true)?;
+        let tk = keys::type_key(self.backend, t, uid);
+        if self.view.get(&tk)?.is_some() {
+            return Ok(());
+        }
         let e = Entry::Value(Value::String(t.to_string()));
         self.put(keys::data_key(self.backend, uid, TYPE_PREDICATE, &e));
-        self.put(keys::type_key(self.backend, t, uid));
+        self.put(tk);
+        self.bump_type_count(t, true)
+    }
+
+    fn bump_type_count(&mut self, t: &str, up: bool) -> Result<()> {
+        let k = keys::type_count_key(self.backend, t);
+        let n = read_u64(&self.view, &k)?;
+        let n = if up { n + 1 } else { n.saturating_sub(1) };
+        if n == 0 {
+            self.del(k);
+        } else {
+            self.view.upper.put(k, n.to_be_bytes().to_vec());
+        }
         Ok(())
     }
 
@@ -778,6 +831,7 @@ impl<'a> WriteTxn<'a> {
         }
         self.del(k);
         self.del(keys::type_key(self.backend, t, uid));
+        self.bump_type_count(t, false)?;
         Ok(true)
     }
 

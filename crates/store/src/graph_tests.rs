@@ -73,6 +73,10 @@ fn values_edges_and_reverse_edges() {
     assert_eq!(snap.reverse_edges(c, "friends").unwrap(), vec![a, b]);
     assert_eq!(snap.types(a).unwrap(), vec!["Person".to_string()]);
     assert_eq!(snap.uids_of_type("Person").unwrap(), set(&[1, 2, 3]));
+    assert_eq!(snap.type_count("Person").unwrap(), 3);
+    assert_eq!(snap.uids_of_type_from("Person", 2, 5).unwrap(), vec![2, 3]);
+    assert_eq!(snap.uids_of_type_from("Person", 0, 2).unwrap(), vec![1, 2]);
+    assert!(snap.uids_of_type_from("Person", 4, 2).unwrap().is_empty());
     assert_eq!(snap.uids_with("friends").unwrap(), set(&[1, 2]));
     // Non-list uid predicate: a new edge replaces the old one and its reverse.
     store
@@ -622,6 +626,29 @@ fn assert_indexes_exact(kv: &dyn KvRead, b: u64) {
     assert_eq!(section(keys::HAS), want_has, "has index");
     assert_eq!(section(keys::REV), want_rev, "reverse edges");
     assert_eq!(section(keys::TYPE), want_type, "type index");
+    let mut want_counts: std::collections::BTreeMap<String, u64> = Default::default();
+    for k in &want_type {
+        let name = &k[9..k.len() - 9];
+        *want_counts
+            .entry(String::from_utf8(name.to_vec()).unwrap())
+            .or_default() += 1;
+    }
+    let count_prefix = {
+        let mut p = keys::type_count_key(b, "x");
+        p.truncate(p.len() - 2);
+        p
+    };
+    let (cs, ce) = prefix_bounds(&count_prefix);
+    let got_counts: std::collections::BTreeMap<String, u64> = kv
+        .scan(cs, ce, false)
+        .unwrap()
+        .map(|i| {
+            let (k, v) = i.unwrap();
+            let name = String::from_utf8(k[count_prefix.len()..k.len() - 1].to_vec()).unwrap();
+            (name, u64::from_be_bytes(v.try_into().unwrap()))
+        })
+        .collect();
+    assert_eq!(got_counts, want_counts, "type counters");
 }
 
 #[derive(Debug, Clone)]

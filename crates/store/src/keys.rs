@@ -16,6 +16,7 @@ pub(crate) const INDEX: u8 = 0x05;
 
 const META_NEXT_UID: u8 = 0x01;
 const META_SCHEMA: u8 = 0x02;
+const META_TYPE_COUNT: u8 = 0x03;
 
 /// Predicate holding a node's types.
 pub const TYPE_PREDICATE: &str = "dgraph.type";
@@ -58,6 +59,13 @@ pub(crate) fn next_uid_key(backend: u64) -> Vec<u8> {
 pub(crate) fn schema_prefix(backend: u64) -> Vec<u8> {
     let mut k = with_section(backend, META, 1);
     k.push(META_SCHEMA);
+    k
+}
+
+pub(crate) fn type_count_key(backend: u64, t: &str) -> Vec<u8> {
+    let mut k = with_section(backend, META, t.len() + 2);
+    k.push(META_TYPE_COUNT);
+    push_name(&mut k, t);
     k
 }
 

@@ -125,6 +125,7 @@ fn verify(dir: &Path, acked: &BTreeMap<u64, u64>) -> usize {
     let with_name = snap.uids_with("Item.name").unwrap();
     assert_eq!(items, with_n, "type index and has(n) disagree");
     assert_eq!(items, with_name, "type index and has(name) disagree");
+    assert_eq!(snap.type_count("Item").unwrap(), items.len(), "type counter");
     let mut term_total = 0;
     for w in 0..7 {
         term_total += snap
