@@ -8,8 +8,9 @@
 //! scalar, a list of scalars, a GeoJSON object (for `geo` predicates), or a nested object
 //! (or list of them) that is itself a node linked by a uid edge. `null` values are skipped.
 //!
-//! Every predicate must exist in the storage schema and every value must fit its kind;
-//! the first problem aborts the load with an error naming the JSON path, and since the
+//! Every predicate must exist in the storage schema (unless the schema was told to
+//! [`LoadSchema::allow_unknown_predicates`]) and every value must fit its kind; the first
+//! problem aborts the load with an error naming the JSON path, and since the
 //! loader writes through one [`GraphWrite`] transaction nothing of a failed load is kept.
 //! `@hasInverse` partners are not filled in (this is a storage-level import, like
 //! Dgraph's); reverse (`~p`) edges are kept by the store.
@@ -46,6 +47,7 @@ pub struct PredSpec {
 #[derive(Debug, Clone, Default)]
 pub struct LoadSchema {
     preds: HashMap<String, PredSpec>,
+    allow_unknown: bool,
 }
 
 impl LoadSchema {
@@ -60,6 +62,39 @@ impl LoadSchema {
 
     pub fn get(&self, pred: &str) -> Option<PredSpec> {
         self.preds.get(pred).copied()
+    }
+
+    /// Accepts predicates the schema does not declare, as Dgraph does for schemaless data:
+    /// their kind is taken from the JSON value (objects are uid edges, lists are lists).
+    /// Such values are stored but belong to no GraphQL field.
+    pub fn allow_unknown_predicates(mut self) -> Self {
+        self.allow_unknown = true;
+        self
+    }
+
+    fn spec_for(&self, pred: &str, v: &Json) -> Option<PredSpec> {
+        if let Some(s) = self.get(pred) {
+            return Some(s);
+        }
+        if !self.allow_unknown {
+            return None;
+        }
+        let (first, list) = match v {
+            Json::Array(a) => (a.iter().find(|x| !x.is_null())?, true),
+            other => (other, false),
+        };
+        let kind = match first {
+            Json::Bool(_) => PredKind::Bool,
+            Json::Number(n) if n.is_i64() || n.is_u64() => PredKind::Int,
+            Json::Number(_) => PredKind::Float,
+            Json::String(_) => PredKind::String,
+            Json::Object(o) if o.contains_key("type") && o.contains_key("coordinates") => {
+                PredKind::Geo
+            }
+            Json::Object(_) => PredKind::Uid,
+            _ => return None,
+        };
+        Some(PredSpec { kind, list })
     }
 }
 
@@ -200,7 +235,7 @@ impl Loader<'_> {
                     if val.is_null() {
                         continue;
                     }
-                    let spec = self.schema.get(pred).ok_or_else(|| {
+                    let spec = self.schema.spec_for(pred, val).ok_or_else(|| {
                         invalid(&kpath, format!("predicate `{pred}` is not in the schema"))
                     })?;
                     match val {
