@@ -10,6 +10,14 @@
 //!
 //! This crate is pure: no I/O, no evaluation of rules, no execution. Fetching JWK URLs,
 //! running `@custom`/`@lambda` resolvers and enforcing `@auth` belong to other crates.
+//!
+//! Pipeline and modules:
+//! `meta` (`# Dgraph.*` lines) → `validate::parse_document` (apollo-parser AST) →
+//! `raw` (definitions with their directives) → `validate` (Dgraph's rules in Dgraph's order)
+//! → `build` (interface expansion, `@hasInverse` completion, the [`model`](TypeDef)) →
+//! `generate` (spec B, printed by the layout of B.10; `builtins` holds the fixed block) →
+//! apollo-compiler build of the API → `auth` (rules checked against that API) → `storage`
+//! (spec B.11).
 
 mod auth;
 mod build;

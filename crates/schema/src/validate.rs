@@ -2053,12 +2053,16 @@ fn url_vars(url: &str) -> Vec<(bool, String)> {
     out
 }
 
+/// Deepest nesting of objects/lists accepted in a body template.
+const MAX_TEMPLATE_DEPTH: usize = 64;
+
 /// Parse a `@custom` body template; returns the variables it uses, in order.
 fn body_vars(body: &str) -> Result<Vec<String>, String> {
     struct P<'a> {
         s: &'a [u8],
         i: usize,
         vars: Vec<String>,
+        depth: usize,
     }
     impl P<'_> {
         fn ws(&mut self) {
@@ -2096,6 +2100,9 @@ fn body_vars(body: &str) -> Result<Vec<String>, String> {
         }
         fn value(&mut self) -> Result<(), String> {
             self.ws();
+            if self.depth > MAX_TEMPLATE_DEPTH {
+                return Err("template nested too deeply".to_string());
+            }
             match self.s.get(self.i) {
                 Some(b'$') => {
                     self.i += 1;
@@ -2103,7 +2110,12 @@ fn body_vars(body: &str) -> Result<Vec<String>, String> {
                     self.vars.push(v);
                     Ok(())
                 }
-                Some(b'{') => self.object(),
+                Some(b'{') => {
+                    self.depth += 1;
+                    let r = self.object();
+                    self.depth -= 1;
+                    r
+                }
                 Some(b'"') => {
                     self.string();
                     Ok(())
@@ -2114,22 +2126,28 @@ fn body_vars(body: &str) -> Result<Vec<String>, String> {
                 }
                 Some(b'[') => {
                     self.i += 1;
-                    loop {
-                        self.ws();
-                        if self.s.get(self.i) == Some(&b']') {
-                            self.i += 1;
-                            return Ok(());
-                        }
-                        self.value()?;
-                        self.ws();
-                        match self.s.get(self.i) {
-                            Some(b',') => self.i += 1,
-                            Some(b']') => {}
-                            _ => return Err(format!("found unexpected value: {}", self.token())),
-                        }
-                    }
+                    self.depth += 1;
+                    let r = self.list();
+                    self.depth -= 1;
+                    r
                 }
                 _ => Err(format!("found unexpected value: {}", self.token())),
+            }
+        }
+        fn list(&mut self) -> Result<(), String> {
+            loop {
+                self.ws();
+                if self.s.get(self.i) == Some(&b']') {
+                    self.i += 1;
+                    return Ok(());
+                }
+                self.value()?;
+                self.ws();
+                match self.s.get(self.i) {
+                    Some(b',') => self.i += 1,
+                    Some(b']') => {}
+                    _ => return Err(format!("found unexpected value: {}", self.token())),
+                }
             }
         }
         fn object(&mut self) -> Result<(), String> {
@@ -2168,6 +2186,7 @@ fn body_vars(body: &str) -> Result<Vec<String>, String> {
         s: body.as_bytes(),
         i: 0,
         vars: Vec::new(),
+        depth: 0,
     };
     p.ws();
     p.value()?;
@@ -2602,6 +2621,11 @@ mod tests {
         assert_eq!(
             body_vars("{id: $id, name: name}"),
             Err("found unexpected value: name".to_string())
+        );
+        let deep = "[".repeat(100_000);
+        assert!(
+            body_vars(&deep).is_err(),
+            "deep nesting is an error, not a crash"
         );
     }
 
