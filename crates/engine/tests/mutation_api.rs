@@ -645,7 +645,17 @@ fn update_to_an_existing_xid_is_an_error() {
 #[test]
 fn delete_returns_nodes_before_deletion_and_cleans_inverse_edges() {
     let fx = Fx::new();
-    fx.ok(r#"mutation { addAuthor(input: {name: "A", posts: [{title: "p1"}]}) { numUids } }"#);
+    fx.ok(r#"mutation { addAuthor(input: {name: "A", dob: "2001", posts: [{title: "p1"}]}) { numUids } }"#);
+    let author = fx
+        .engine
+        .store()
+        .read(BACKEND)
+        .unwrap()
+        .uids_of_type("Author")
+        .unwrap()
+        .iter()
+        .next()
+        .unwrap();
     let d = fx.ok(
         r#"mutation { deleteAuthor(filter: {name: {eq: "A"}}) { msg numUids author { name posts { title } } } }"#,
     );
@@ -660,6 +670,8 @@ fn delete_returns_nodes_before_deletion_and_cleans_inverse_edges() {
     let snap = fx.engine.store().read(BACKEND).unwrap();
     let post = snap.uids_of_type("Post").unwrap().iter().next().unwrap();
     assert!(snap.edges(post, "Post.author").unwrap().is_empty());
+    // Every predicate and type of the deleted node is gone.
+    assert_eq!(snap.node(author).unwrap(), vec![]);
     let d = fx.ok(
         r#"mutation { deleteAuthor(filter: {name: {eq: "A"}}) { msg numUids author { name } } }"#,
     );

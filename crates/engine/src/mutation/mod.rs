@@ -139,7 +139,8 @@ struct Mutator<'a, 'w> {
     w: &'w mut dyn GraphWrite,
     name: String,
     now: OffsetDateTime,
-    created: Vec<(u64, String)>,
+    /// Nodes created so far: uid, type, and the input fields given non-null.
+    created: Vec<(u64, String, Vec<String>)>,
     xids: HashMap<(String, String, String), SeenXid>,
 }
 
@@ -391,7 +392,12 @@ impl<'a, 'w> Mutator<'a, 'w> {
         for t in self.meta.dgraph_types(&ty.name) {
             self.w.add_type(uid, &t)?;
         }
-        self.created.push((uid, ty.name.clone()));
+        let given: Vec<String> = o
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, _)| k.as_str().to_string())
+            .collect();
+        self.created.push((uid, ty.name.clone(), given));
         self.write_fields(ty, uid, o)?;
         for (fi, text) in self.meta.defaulted_fields(&ty.name, true) {
             if o.get(fi.name.as_str()).is_none_or(JsonValue::is_null) {
@@ -650,7 +656,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
     /// Every node created by this mutation must have its required fields.
     fn check_required(&mut self) -> R<()> {
         let created = std::mem::take(&mut self.created);
-        for (uid, tname) in &created {
+        for (uid, tname, given) in &created {
             let ty = self.ty(tname)?;
             for fname in self.meta.field_order(tname) {
                 let Some(fi) = ty.fields.get(&fname) else {
@@ -659,11 +665,12 @@ impl<'a, 'w> Mutator<'a, 'w> {
                 if !fi.non_null || fi.reverse {
                     continue;
                 }
-                let present = match fi.kind {
-                    FieldKind::Scalar(_) => !self.w.scalars(*uid, &fi.pred)?.is_empty(),
-                    FieldKind::Edge => !self.w.edges(*uid, &fi.pred)?.is_empty(),
-                    _ => true,
-                };
+                let present = given.contains(&fname)
+                    || match fi.kind {
+                        FieldKind::Scalar(_) => !self.w.scalars(*uid, &fi.pred)?.is_empty(),
+                        FieldKind::Edge => !self.w.edges(*uid, &fi.pred)?.is_empty(),
+                        _ => true,
+                    };
                 if !present {
                     return Err(Fail::Payload(format!(
                         "type {tname} requires a value for field {fname}, but no value present"
@@ -852,43 +859,31 @@ impl<'a, 'w> Mutator<'a, 'w> {
         let mut done: Vec<String> = Vec::new();
         for tname in tnames {
             let ty = self.ty(tname)?;
-            if let Some(s) = self.meta.secret(tname)
-                && !done.contains(&s.pred)
-            {
-                self.w.clear(uid, &s.pred)?;
-                done.push(s.pred);
-            }
-            let mut fields: Vec<&FieldInfo> = ty.fields.values().collect();
+            let mut fields: Vec<&FieldInfo> = ty
+                .fields
+                .values()
+                .filter(|f| f.kind == FieldKind::Edge)
+                .collect();
             fields.sort_by(|a, b| a.name.cmp(&b.name));
             for fi in fields {
                 let key = format!("{}{}", if fi.reverse { "~" } else { "" }, fi.pred);
-                match fi.kind {
-                    FieldKind::Scalar(_) => {
-                        if done.contains(&key) {
-                            continue;
-                        }
-                        self.w.clear(uid, &fi.pred)?;
+                if done.contains(&key) {
+                    continue;
+                }
+                if fi.reverse {
+                    // The forward edges behind a reverse field point at this node.
+                    for src in self.w.reverse_edges(uid, &fi.pred)? {
+                        self.w.remove_edge(src, &fi.pred, uid)?;
                     }
-                    FieldKind::Edge if fi.reverse => {
-                        for src in self.w.reverse_edges(uid, &fi.pred)? {
-                            self.w.remove_edge(src, &fi.pred, uid)?;
-                        }
+                } else if let Some(inv) = self.meta.inverse(tname, &fi.name) {
+                    for t in self.w.edges(uid, &fi.pred)? {
+                        self.w.remove_edge(t, &inv.pred, uid)?;
                     }
-                    FieldKind::Edge => {
-                        let inv = self.meta.inverse(tname, &fi.name);
-                        for t in self.w.edges(uid, &fi.pred)? {
-                            if let Some(inv) = &inv {
-                                self.w.remove_edge(t, &inv.pred, uid)?;
-                            }
-                        }
-                        self.w.clear(uid, &fi.pred)?;
-                    }
-                    _ => continue,
                 }
                 done.push(key);
             }
         }
-        self.w.clear_types(uid)?;
+        self.w.clear_node(uid)?;
         Ok(())
     }
 }

@@ -161,6 +161,21 @@ impl GraphWrite for TxnGraph<'_, '_> {
             .map(|_| ())
             .map_err(werr)
     }
+
+    fn clear_node(&mut self, uid: u64) -> Result<(), WriteError> {
+        let mut preds: Vec<String> = self
+            .txn
+            .node(uid)
+            .map_err(werr)?
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        preds.dedup();
+        for p in preds {
+            self.txn.remove_predicate(uid, &p).map_err(werr)?;
+        }
+        Ok(())
+    }
 }
 
 impl LoadSchema {

@@ -40,4 +40,6 @@ pub trait GraphWrite: GraphRead {
     fn remove_edge(&mut self, uid: u64, pred: &str, target: u64) -> Result<(), WriteError>;
     /// Removes every value or edge of `pred` on `uid`.
     fn clear(&mut self, uid: u64, pred: &str) -> Result<(), WriteError>;
+    /// Removes every type, value and outgoing edge of `uid` (edges pointing at it stay).
+    fn clear_node(&mut self, uid: u64) -> Result<(), WriteError>;
 }
