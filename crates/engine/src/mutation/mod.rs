@@ -398,6 +398,14 @@ impl<'a, 'w> Mutator<'a, 'w> {
             .map(|(k, _)| k.as_str().to_string())
             .collect();
         self.created.push((uid, ty.name.clone(), given));
+        // Later objects of this request that name one of these keys mean this node.
+        for (f, v) in self.given_xids(ty, o)? {
+            let key = self.xid_key(ty, f, v);
+            self.xids.entry(key).or_insert_with(|| SeenXid {
+                uid,
+                object: JsonValue::Object(o.clone()),
+            });
+        }
         self.write_fields(ty, uid, o)?;
         for (fi, text) in self.meta.defaulted_fields(&ty.name, true) {
             if o.get(fi.name.as_str()).is_none_or(JsonValue::is_null) {
@@ -449,7 +457,13 @@ impl<'a, 'w> Mutator<'a, 'w> {
     /// Writes the fields of an input object onto node `uid` of type `ty`.
     fn write_fields(&mut self, ty: &'a TypeInfo, uid: u64, o: &JsonMap) -> R<()> {
         let secret = self.meta.secret(&ty.name);
-        for (key, v) in o.iter() {
+        // Scalars first, so nested objects that refer back to this node find its keys.
+        let is_edge = |k: &str| ty.fields.get(k).is_some_and(|f| f.kind == FieldKind::Edge);
+        let ordered = o
+            .iter()
+            .filter(|(k, _)| !is_edge(k.as_str()))
+            .chain(o.iter().filter(|(k, _)| is_edge(k.as_str())));
+        for (key, v) in ordered {
             let key = key.as_str();
             if v.is_null() {
                 continue;
