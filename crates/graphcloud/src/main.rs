@@ -1,3 +1,56 @@
-fn main() {
-    println!("graphcloud");
+//! `graphcloud`: a self-hostable GraphQL backend platform compatible with Dgraph Cloud
+//! clients. One binary: `serve` runs the server; the other subcommands manage it.
+
+mod serve;
+mod user;
+
+use clap::{Parser, Subcommand};
+
+/// graphcloud — run and manage a self-hosted, Dgraph Cloud–compatible GraphQL backend platform.
+///
+/// Start a server with `graphcloud serve`, create the first account with
+/// `graphcloud user create --email you@example.com`, then log in from any Dgraph Cloud client
+/// (or the `slash-graphql` CLI with `--environment dev`) against the control address.
+#[derive(Debug, Parser)]
+#[command(name = "graphcloud", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server: the control plane and every backend, on embedded defaults.
+    Serve(serve::ServeArgs),
+    /// Manage user accounts directly in the data directory (works with or without a
+    /// running server).
+    #[command(subcommand)]
+    User(user::UserCommand),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await,
+            Command::User(cmd) => user::run(cmd).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -1,0 +1,343 @@
+//! The backend listener: routes a request to one deployment (by `Host` or by the path prefix
+//! `/backends/<subdomain>/…`), answers CORS preflights, `/health` and `/probe/graphql` without
+//! credentials, checks the credential of everything else (spec §1.3/§1.4), and hands GraphQL
+//! requests to [`crate::backend::BackendState::handle`].
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use graphcloud_control::{AnonymousAccess, BackendInfo, ControlPlane, CredentialError, Role};
+use serde_json::json;
+
+use crate::backend::{Access, BackendContext, BackendState, Endpoint};
+use crate::http_util::{graphql_error_body, json_response, parse_graphql_request, read_body};
+
+/// State of the backend listener.
+pub(crate) struct FrontDoor {
+    pub control: ControlPlane,
+    pub backends: BackendState,
+    pub started: Instant,
+}
+
+/// Headers a browser may send (spec graphql-backend §0, plus the credential headers).
+const ALLOW_HEADERS: &str = "X-Dgraph-AccessToken, X-Dgraph-AuthToken, Content-Type, Content-Length, \
+    Accept-Encoding, Cache-Control, X-CSRF-Token, X-Auth-Token, X-Requested-With, Dg-Auth, Authorization";
+
+pub(crate) fn router(state: Arc<FrontDoor>) -> Router {
+    Router::new()
+        .fallback(handle)
+        .with_state(state)
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
+        .layer(tower_http::decompression::RequestDecompressionLayer::new().gzip(true))
+}
+
+fn with_cors(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(ALLOW_HEADERS),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST, GET, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        HeaderValue::from_static("true"),
+    );
+    resp
+}
+
+fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    json_response(status, graphql_error_body(code, message))
+}
+
+/// Splits a request into (subdomain, path inside the backend).
+pub(crate) fn route(host: Option<&str>, path: &str, base_domain: &str) -> Option<(String, String)> {
+    if let Some(rest) = path.strip_prefix("/backends/") {
+        let (sub, tail) = rest.split_once('/').unwrap_or((rest, ""));
+        if sub.is_empty() {
+            return None;
+        }
+        return Some((sub.to_ascii_lowercase(), format!("/{tail}")));
+    }
+    let host = host?.trim();
+    if host.starts_with('[') {
+        return None;
+    }
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let sub = host.strip_suffix(base_domain)?.strip_suffix('.')?;
+    if sub.is_empty() || sub.contains('.') {
+        return None;
+    }
+    Some((sub.to_string(), path.to_string()))
+}
+
+/// The credential of a backend request, in the order of spec §1.4.
+pub(crate) fn credential(headers: &HeaderMap) -> Option<String> {
+    for name in ["x-auth-token", "dg-auth"] {
+        if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok())
+            && !v.trim().is_empty()
+        {
+            return Some(v.trim().to_string());
+        }
+    }
+    let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let auth = auth
+        .strip_prefix("Bearer ")
+        .or_else(|| auth.strip_prefix("bearer "))
+        .unwrap_or(auth)
+        .trim();
+    (!auth.is_empty()).then(|| auth.to_string())
+}
+
+async fn handle(State(fd): State<Arc<FrontDoor>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let host = parts
+        .uri
+        .authority()
+        .map(|a| a.as_str().to_string())
+        .or_else(|| {
+            parts
+                .headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_string)
+        });
+    let Some((sub, path)) = route(host.as_deref(), parts.uri.path(), fd.control.base_domain())
+    else {
+        return with_cors(error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no backend is served at this address",
+        ));
+    };
+    let deployment = match fd.control.resolve_backend(&sub).await {
+        Ok(Some(d)) => d,
+        Ok(None) => {
+            return with_cors(error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("backend {sub:?} does not exist"),
+            ));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "backend lookup failed");
+            return with_cors(error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "backend lookup failed",
+            ));
+        }
+    };
+    tracing::debug!(deployment = %deployment.uid, path = %path, "backend request");
+    if parts.method == Method::OPTIONS {
+        return with_cors(StatusCode::OK.into_response());
+    }
+    let resp = match path.as_str() {
+        "/health" => health(&fd, &deployment),
+        "/probe/graphql" => {
+            let (status, body) = fd.backends.probe(&deployment).await;
+            json_response(status, body)
+        }
+        "/graphql" => graphql(&fd, deployment, Endpoint::GraphQL, parts, body).await,
+        "/admin" => graphql(&fd, deployment, Endpoint::Admin, parts, body).await,
+        "/admin/slash" => graphql(&fd, deployment, Endpoint::AdminSlash, parts, body).await,
+        "/query"
+        | "/mutate"
+        | "/commit"
+        | "/alter"
+        | "/admin/schema"
+        | "/admin/schema/validate" => {
+            let need = if matches!(path.as_str(), "/query" | "/mutate" | "/commit") {
+                Role::Client
+            } else {
+                Role::Admin
+            };
+            match authorize(&fd, &deployment, &parts.headers, need, false).await {
+                Err(resp) => resp,
+                Ok(_) => error(
+                    StatusCode::NOT_IMPLEMENTED,
+                    "not_implemented",
+                    format!("{path} is not supported by this server"),
+                ),
+            }
+        }
+        _ => error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no such endpoint: {path}"),
+        ),
+    };
+    with_cors(resp)
+}
+
+fn health(fd: &FrontDoor, d: &BackendInfo) -> Response {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    json_response(
+        StatusCode::OK,
+        json!([{
+            "instance": "alpha",
+            "address": d.subdomain,
+            "status": "healthy",
+            "group": "1",
+            "version": concat!("graphcloud-", env!("CARGO_PKG_VERSION")),
+            "uptime": fd.started.elapsed().as_nanos() as u64,
+            "lastEcho": now,
+            "ongoing": [],
+            "indexing": [],
+            "ee_features": [],
+        }]),
+    )
+}
+
+/// Decides the caller's access: a credential must be valid for this deployment and carry at
+/// least `need`; without one, `/graphql` may run at the deployment's anonymous level.
+async fn authorize(
+    fd: &FrontDoor,
+    d: &BackendInfo,
+    headers: &HeaderMap,
+    need: Role,
+    anonymous_ok: bool,
+) -> Result<Access, Response> {
+    let unauthorized = |m: &str| error(StatusCode::UNAUTHORIZED, "unauthorized", m.to_string());
+    let Some(cred) = credential(headers) else {
+        if anonymous_ok && d.anonymous_access != AnonymousAccess::None {
+            return Ok(Access::Anonymous(d.anonymous_access));
+        }
+        return Err(unauthorized(
+            "missing credential: send an API key or the deployment token in X-Auth-Token, Dg-Auth or Authorization",
+        ));
+    };
+    match fd.control.authenticate_backend(d, &cred).await {
+        Ok(role) => {
+            if need == Role::Admin && role != Role::Admin {
+                return Err(error(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "this endpoint needs an admin API key or the deployment token",
+                ));
+            }
+            Ok(match role {
+                Role::Admin => Access::Admin,
+                Role::Client => Access::Client,
+            })
+        }
+        Err(CredentialError::Unavailable) => Err(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            CredentialError::Unavailable.to_string(),
+        )),
+        Err(e) => Err(unauthorized(&e.to_string())),
+    }
+}
+
+async fn graphql(
+    fd: &FrontDoor,
+    deployment: Arc<BackendInfo>,
+    endpoint: Endpoint,
+    parts: axum::http::request::Parts,
+    body: Body,
+) -> Response {
+    let need = if endpoint == Endpoint::GraphQL {
+        Role::Client
+    } else {
+        Role::Admin
+    };
+    let access = match authorize(
+        fd,
+        &deployment,
+        &parts.headers,
+        need,
+        endpoint == Endpoint::GraphQL,
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(resp) => return resp,
+    };
+    let bytes = match read_body(&parts.headers, body).await {
+        Ok(b) => b,
+        Err(e) => return error(e.status(), e.code(), e.message()),
+    };
+    let req = match parse_graphql_request(&parts.method, &parts.uri, &parts.headers, &bytes) {
+        Ok(r) => r,
+        Err(e) => return error(e.0, "bad_request", e.1),
+    };
+    let ctx = BackendContext {
+        deployment,
+        access,
+        endpoint,
+        headers: parts.headers,
+    };
+    let out = fd.backends.handle(ctx, req).await;
+    let mut resp = json_response(StatusCode::OK, out.body);
+    for (k, v) in out.headers {
+        resp.headers_mut().insert(k, v);
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routing() {
+        assert_eq!(
+            route(Some("app.localhost:8080"), "/graphql", "localhost"),
+            Some(("app".into(), "/graphql".into()))
+        );
+        assert_eq!(
+            route(Some("APP.localhost"), "/admin", "localhost"),
+            Some(("app".into(), "/admin".into()))
+        );
+        assert_eq!(
+            route(
+                Some("127.0.0.1:8080"),
+                "/backends/app/admin/slash",
+                "localhost"
+            ),
+            Some(("app".into(), "/admin/slash".into()))
+        );
+        assert_eq!(
+            route(Some("127.0.0.1:8080"), "/backends/app", "localhost"),
+            Some(("app".into(), "/".into()))
+        );
+        assert_eq!(route(Some("localhost:8080"), "/graphql", "localhost"), None);
+        assert_eq!(route(Some("a.b.localhost"), "/graphql", "localhost"), None);
+        assert_eq!(
+            route(Some("app.example.com"), "/graphql", "localhost"),
+            None
+        );
+        assert_eq!(route(None, "/backends//graphql", "localhost"), None);
+    }
+
+    #[test]
+    fn credential_order() {
+        let mut h = HeaderMap::new();
+        h.insert("authorization", HeaderValue::from_static("Bearer c"));
+        assert_eq!(credential(&h).as_deref(), Some("c"));
+        h.insert("dg-auth", HeaderValue::from_static("b"));
+        assert_eq!(credential(&h).as_deref(), Some("b"));
+        h.insert("x-auth-token", HeaderValue::from_static("a"));
+        assert_eq!(credential(&h).as_deref(), Some("a"));
+        let mut raw = HeaderMap::new();
+        raw.insert("authorization", HeaderValue::from_static("rawkey"));
+        assert_eq!(credential(&raw).as_deref(), Some("rawkey"));
+        assert_eq!(credential(&HeaderMap::new()), None);
+    }
+}

@@ -1,0 +1,229 @@
+//! HTTP helpers shared by both listeners: JSON error bodies, bounded body reading, and
+//! GraphQL-over-HTTP request parsing.
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use crate::backend::GraphQLRequest;
+
+/// Largest accepted request body (after gzip decompression).
+pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// A JSON response with the given status.
+pub fn json_response(status: StatusCode, body: Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// REST-style error: `{"error": message, "code": code}`.
+pub fn rest_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    json_response(status, json!({ "error": message.into(), "code": code }))
+}
+
+/// GraphQL-style error body: `{"errors":[{"message", "extensions":{"code"}}]}`.
+pub fn graphql_error_body(code: &str, message: impl Into<String>) -> Value {
+    json!({ "errors": [{ "message": message.into(), "extensions": { "code": code } }] })
+}
+
+/// Why a body could not be read.
+#[derive(Debug)]
+pub enum BodyError {
+    TooLarge,
+    Unreadable(String),
+}
+
+impl BodyError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            BodyError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyError::Unreadable(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            BodyError::TooLarge => "payload_too_large",
+            BodyError::Unreadable(_) => "bad_request",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            BodyError::TooLarge => format!(
+                "request body is larger than the limit of {} MiB",
+                BODY_LIMIT / (1024 * 1024)
+            ),
+            BodyError::Unreadable(e) => format!("could not read the request body: {e}"),
+        }
+    }
+}
+
+/// Reads a whole body, refusing more than [`BODY_LIMIT`] bytes.
+pub async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, BodyError> {
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && len > BODY_LIMIT as u64
+        && !headers.contains_key(header::CONTENT_ENCODING)
+    {
+        return Err(BodyError::TooLarge);
+    }
+    axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|e| {
+        let mut text = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            src = s.source();
+        }
+        if text.contains("length limit exceeded") {
+            BodyError::TooLarge
+        } else {
+            BodyError::Unreadable(text)
+        }
+    })
+}
+
+/// The media type of a request (lowercase, without parameters).
+pub fn media_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Why a GraphQL-over-HTTP request could not be parsed (HTTP status, message).
+pub struct ParseError(pub StatusCode, pub String);
+
+fn object_param(name: &str, v: Option<Value>) -> Result<Map<String, Value>, ParseError> {
+    match v {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(m)) => Ok(m),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(Map::new()),
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(&s) {
+            Ok(Value::Object(m)) => Ok(m),
+            Ok(Value::Null) => Ok(Map::new()),
+            _ => Err(ParseError(
+                StatusCode::BAD_REQUEST,
+                format!("{name} must be a JSON object"),
+            )),
+        },
+        Some(_) => Err(ParseError(
+            StatusCode::BAD_REQUEST,
+            format!("{name} must be a JSON object"),
+        )),
+    }
+}
+
+fn from_json_object(v: Value) -> Result<GraphQLRequest, ParseError> {
+    let Value::Object(mut m) = v else {
+        return Err(ParseError(
+            StatusCode::BAD_REQUEST,
+            "the request body must be a JSON object".into(),
+        ));
+    };
+    let query = match m.remove("query") {
+        Some(Value::String(q)) => q,
+        None | Some(Value::Null) => String::new(),
+        Some(_) => {
+            return Err(ParseError(
+                StatusCode::BAD_REQUEST,
+                "query must be a string".into(),
+            ));
+        }
+    };
+    let operation_name = match m.remove("operationName") {
+        Some(Value::String(s)) if !s.is_empty() => Some(s),
+        None | Some(Value::Null) | Some(Value::String(_)) => None,
+        Some(_) => {
+            return Err(ParseError(
+                StatusCode::BAD_REQUEST,
+                "operationName must be a string".into(),
+            ));
+        }
+    };
+    Ok(GraphQLRequest {
+        query,
+        operation_name,
+        variables: object_param("variables", m.remove("variables"))?,
+        extensions: object_param("extensions", m.remove("extensions"))?,
+    })
+}
+
+/// Parses a GraphQL-over-HTTP request: GET with URL parameters, POST with
+/// `application/json` or `application/graphql`.
+pub fn parse_graphql_request(
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<GraphQLRequest, ParseError> {
+    let req = if method == Method::GET {
+        let axum::extract::Query(params) =
+            axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(uri)
+                .map_err(|e| {
+                    ParseError(
+                        StatusCode::BAD_REQUEST,
+                        format!("invalid URL parameters: {e}"),
+                    )
+                })?;
+        let get = |k: &str| params.get(k).cloned();
+        GraphQLRequest {
+            query: get("query").unwrap_or_default(),
+            operation_name: get("operationName").filter(|s| !s.is_empty()),
+            variables: object_param("variables", get("variables").map(Value::String))?,
+            extensions: object_param("extensions", get("extensions").map(Value::String))?,
+        }
+    } else if method == Method::POST {
+        match media_type(headers).as_str() {
+            "application/json" => {
+                let v: Value = serde_json::from_slice(body).map_err(|e| {
+                    ParseError(
+                        StatusCode::BAD_REQUEST,
+                        format!("Not a valid GraphQL request body: {e}"),
+                    )
+                })?;
+                from_json_object(v)?
+            }
+            "application/graphql" => GraphQLRequest {
+                query: String::from_utf8(body.to_vec()).map_err(|_| {
+                    ParseError(
+                        StatusCode::BAD_REQUEST,
+                        "the query is not valid UTF-8".into(),
+                    )
+                })?,
+                ..Default::default()
+            },
+            _ => {
+                return Err(ParseError(
+                    StatusCode::BAD_REQUEST,
+                    "Unrecognised Content-Type.  Please use application/json or application/graphql for GraphQL requests".into(),
+                ));
+            }
+        }
+    } else {
+        return Err(ParseError(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Unrecognised request method.  Please use GET or POST for GraphQL requests".into(),
+        ));
+    };
+    if req.query.trim().is_empty() {
+        return Err(ParseError(
+            StatusCode::BAD_REQUEST,
+            "no query string supplied in request".into(),
+        ));
+    }
+    Ok(req)
+}
