@@ -19,6 +19,19 @@ const SCALARS: &[&str] = &[
     "Int", "Float", "String", "Boolean", "ID", "Int64", "DateTime", "Password",
 ];
 
+/// For two federation errors Dgraph reports the position of the directive's *definition*
+/// in its built-in definitions text rather than a position in the user's schema; clients
+/// see these exact line/column pairs.
+const REMOTE_DEFINITION_POSITION: Location = Location {
+    line: 181,
+    column: 12,
+};
+/// See [`REMOTE_DEFINITION_POSITION`].
+const EXTENDS_DEFINITION_POSITION: Location = Location {
+    line: 13,
+    column: 12,
+};
+
 /// Names no definition or field may use.
 fn is_reserved_keyword(name: &str) -> bool {
     SCALARS.contains(&name)
@@ -866,7 +879,7 @@ fn type_rules(cx: &mut Ctx<'_>, d: &RDef) {
                     "Type {}; @remote directive cannot be defined with @key directive",
                     d.name
                 ),
-                dloc(k),
+                Some(REMOTE_DEFINITION_POSITION),
             );
         } else {
             let fname = arg(k, "fields")
@@ -896,7 +909,7 @@ fn type_rules(cx: &mut Ctx<'_>, d: &RDef) {
                 "Type {}; Type Extension cannot be defined without @key directive",
                 d.name
             ),
-            d.name_loc,
+            Some(EXTENDS_DEFINITION_POSITION),
         );
     }
     // lambdaOnMutateValidation

@@ -30,7 +30,7 @@ fn report(corpus: &str, passed: usize, failures: &[String], floor: usize) {
 
 // Ratchet floors: raise them as the implementation improves.
 const SCHEMAGEN_FLOOR: usize = 52;
-const GQLSCHEMA_FLOOR: usize = 213;
+const GQLSCHEMA_FLOOR: usize = 215;
 const AUTH_FLOOR: usize = 23;
 const STORAGE_FLOOR: usize = 32;
 
