@@ -241,3 +241,67 @@ type A {
         Some("ends in quote\"")
     );
 }
+
+#[test]
+fn traversal_rules_keep_their_variables_and_tree() {
+    let sdl = r#"
+type Todo @auth(
+  query: { or: [
+    { rule: "query($USER: String!) { queryTodo(filter: { owner: { eq: $USER } }) { id } }" },
+    { not: { rule: "{$ROLE: { in: [\"guest\", \"anon\"] } }" } }
+  ] }
+) {
+  id: ID!
+  owner: String! @search(by: [hash])
+}
+"#;
+    let s = parse(sdl).expect("accepted");
+    let rules = s
+        .type_by_name("Todo")
+        .and_then(|t| t.auth.as_ref())
+        .expect("rules");
+    let RuleNode::Or(children) = rules.query.as_ref().expect("query rule") else {
+        panic!("expected an or-rule");
+    };
+    assert_eq!(children.len(), 2);
+    match &children[0] {
+        RuleNode::Query(q) => {
+            assert_eq!(q.variables, vec!["USER"]);
+            assert!(q.text.contains("queryTodo"));
+        }
+        other => panic!("expected a traversal rule, got {other:?}"),
+    }
+    match &children[1] {
+        RuleNode::Not(inner) => match inner.as_ref() {
+            RuleNode::Rbac(r) => {
+                assert_eq!(r.op, RbacOp::In);
+                assert_eq!(r.value, serde_json::json!(["guest", "anon"]));
+            }
+            other => panic!("expected RBAC under not, got {other:?}"),
+        },
+        other => panic!("expected not, got {other:?}"),
+    }
+}
+
+#[test]
+fn schema_level_rejections() {
+    let e =
+        parse("type U @remote {\n  id: ID!\n  name: String\n}\n").expect_err("nothing generated");
+    assert_eq!(
+        e.to_string(),
+        "No query or mutation found in the generated schema"
+    );
+    let twice = "# Dgraph.Authorization {\"VerificationKey\":\"k\",\"Header\":\"H\",\"Namespace\":\"n\",\"Algo\":\"HS256\"}\n# Dgraph.Authorization {\"VerificationKey\":\"k\",\"Header\":\"H\",\"Namespace\":\"n\",\"Algo\":\"HS256\"}\ntype A { n: String }";
+    let e = parse(twice).expect_err("two authorization lines");
+    assert!(
+        e.to_string()
+            .starts_with("Dgraph.Authorization should be only be specified once in a schema, found second mention: # Dgraph.Authorization"),
+        "{e}"
+    );
+    let e = parse("type A @auth(query: { rule: \"query { queryB { id } }\" }) { n: String }\ntype B { id: ID! n: String }")
+        .expect_err("rule on another type");
+    assert_eq!(
+        e.to_string(),
+        "Type A: @auth: expected only queryA rules,but found queryB"
+    );
+}
