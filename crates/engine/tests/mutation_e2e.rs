@@ -33,10 +33,11 @@ struct Fx {
 }
 
 impl Fx {
-    fn normal() -> Fx {
+    /// `suite` is `normal` or `directives` (the same API with `@dgraph` storage names).
+    fn suite(suite: &str) -> Fx {
         let dir = tempfile::tempdir().expect("temp dir");
         let engine = Engine::new(Store::open(dir.path()).expect("open store"));
-        let base = conformance_dir().join("graphql/e2e/normal");
+        let base = conformance_dir().join("graphql/e2e").join(suite);
         let sdl = std::fs::read_to_string(base.join("schema.graphql")).expect("schema");
         engine
             .update_schema(BACKEND, ADMIN, &sdl)
@@ -91,9 +92,8 @@ fn payload_err(mutation: &str, cause: &str) -> String {
     )
 }
 
-#[test]
-fn deep_add_with_inverse_and_existing_xid() {
-    let fx = Fx::normal();
+fn deep_add_with_inverse_and_existing_xid(suite: &str) {
+    let fx = Fx::suite(suite);
     let d = fx.ok(
         r#"mutation { addCountry(input: [{name: "Testland", states: [{xcode: "abc", name: "Alphabet"}, {xcode: "def", name: "Vowel"}]}]) {
             numUids country { name states(order: {asc: xcode}) { xcode name country { name } } } } }"#,
@@ -122,9 +122,8 @@ fn deep_add_with_inverse_and_existing_xid() {
     );
 }
 
-#[test]
-fn add_post_links_author_by_id_and_fills_posts() {
-    let fx = Fx::normal();
+fn add_post_links_author_by_id_and_fills_posts(suite: &str) {
+    let fx = Fx::suite(suite);
     let aid =
         fx.ok(r#"{ queryAuthor(filter: {name: {eq: "Three Author"}}) { id } }"#)["queryAuthor"][0]
             ["id"]
@@ -142,9 +141,8 @@ fn add_post_links_author_by_id_and_fills_posts() {
     );
 }
 
-#[test]
-fn interface_types_and_inverse_through_interfaces() {
-    let fx = Fx::normal();
+fn interface_types_and_inverse_through_interfaces(suite: &str) {
+    let fx = Fx::suite(suite);
     let d = fx.ok(
         r#"mutation { addHuman(input: {name: "Han", ename: "Solo", appearsIn: [NEWHOPE], starships: [{name: "Falcon", length: 34.5}], totalCredits: 10}) {
             numUids human { name ename appearsIn starships { name length } totalCredits } } }"#,
@@ -162,7 +160,14 @@ fn interface_types_and_inverse_through_interfaces() {
     let uid = snap.uids_of_type("Human").unwrap().iter().next().unwrap();
     let mut types = snap.types(uid).unwrap();
     types.sort();
-    assert_eq!(types, vec!["Character", "Employee", "Human"]);
+    if suite == "normal" {
+        assert_eq!(types, vec!["Character", "Employee", "Human"]);
+    } else {
+        assert_eq!(
+            types,
+            vec!["Human", "performance.character", "test.dgraph.employee.en"]
+        );
+    }
 
     // Teacher.teaches is the inverse of Student.taughtBy (declared on the student side).
     fx.ok(
@@ -181,9 +186,8 @@ fn interface_types_and_inverse_through_interfaces() {
     );
 }
 
-#[test]
-fn self_inverse_fields() {
-    let fx = Fx::normal();
+fn self_inverse_fields(suite: &str) {
+    let fx = Fx::suite(suite);
     let d = fx.ok(
         r#"mutation { addPerson1(input: [{name: "a", friends: [{name: "b"}], closeFriends: [{name: "c"}]}]) { numUids } }"#,
     );
@@ -197,9 +201,8 @@ fn self_inverse_fields() {
     );
 }
 
-#[test]
-fn union_members() {
-    let fx = Fx::normal();
+fn union_members(suite: &str) {
+    let fx = Fx::suite(suite);
     let d = fx.ok(
         r#"mutation { addHome(input: {address: "Earth",
               members: [{dogRef: {category: Mammal, breed: "Lab"}}, {plantRef: {breed: "Rose"}}, {humanRef: {name: "Jo", ename: "J"}}],
@@ -219,9 +222,8 @@ fn union_members() {
     );
 }
 
-#[test]
-fn int64_and_int_keys() {
-    let fx = Fx::normal();
+fn int64_and_int_keys(suite: &str) {
+    let fx = Fx::suite(suite);
     assert_eq!(
         fx.err(r#"mutation { addBook(input: {bookId: 1234567890, name: "dup"}) { numUids } }"#),
         payload_err(
@@ -239,9 +241,8 @@ fn int64_and_int_keys() {
     );
 }
 
-#[test]
-fn several_keys_per_type() {
-    let fx = Fx::normal();
+fn several_keys_per_type(suite: &str) {
+    let fx = Fx::suite(suite);
     fx.ok(r#"mutation { addWorker(input: {name: "w", regNo: 1, uniqueId: 1, empId: "E1"}) { numUids } }"#);
     assert_eq!(
         fx.err(r#"mutation { addWorker(input: {name: "w2", regNo: 1, empId: "E2"}) { numUids } }"#),
@@ -263,9 +264,8 @@ fn several_keys_per_type() {
     );
 }
 
-#[test]
-fn interface_wide_keys() {
-    let fx = Fx::normal();
+fn interface_wide_keys(suite: &str) {
+    let fx = Fx::suite(suite);
     fx.ok(r#"mutation { addLibraryMember(input: {refID: "101", name: "Alice", readHours: "4d2hr"}) { numUids } }"#);
     for upsert in ["false", "true"] {
         assert_eq!(
@@ -293,9 +293,8 @@ fn interface_wide_keys() {
     assert_eq!(d["addSportsMember"]["numUids"], json!(1));
 }
 
-#[test]
-fn deep_inverse_chain_with_reference_to_an_object_of_the_same_request() {
-    let fx = Fx::normal();
+fn deep_inverse_chain_with_reference_to_an_object_of_the_same_request(suite: &str) {
+    let fx = Fx::suite(suite);
     let d = fx.ok(
         r#"mutation { addOwner(input: {username: "u", password: "pw", projects: [{id: "p1", name: "proj",
               datasets: [{id: "d1", name: "ds", owner: {username: "u"}}]}]}) { numUids } }"#,
@@ -311,9 +310,8 @@ fn deep_inverse_chain_with_reference_to_an_object_of_the_same_request() {
     );
 }
 
-#[test]
-fn repeated_deep_keys_and_upsert() {
-    let fx = Fx::normal();
+fn repeated_deep_keys_and_upsert(suite: &str) {
+    let fx = Fx::suite(suite);
     let d = fx.ok(
         r#"mutation { addpost1(input: [{title: "t1", author: {name: "a1"}}, {title: "t2", author: {name: "a1"}}]) { numUids } }"#,
     );
@@ -331,9 +329,8 @@ fn repeated_deep_keys_and_upsert() {
     );
 }
 
-#[test]
-fn linked_nodes_are_never_modified() {
-    let fx = Fx::normal();
+fn linked_nodes_are_never_modified(suite: &str) {
+    let fx = Fx::suite(suite);
     let d = fx.ok(r#"mutation { addPost1(input: [{id: "P1", comments: [{id: "C1", replies: [{id: "R1"}]}]}]) { numUids } }"#);
     assert_eq!(d["addPost1"]["numUids"], json!(3));
     let d = fx.ok(
@@ -350,9 +347,8 @@ fn linked_nodes_are_never_modified() {
     );
 }
 
-#[test]
-fn update_and_delete_on_fixture_data() {
-    let fx = Fx::normal();
+fn update_and_delete_on_fixture_data(suite: &str) {
+    let fx = Fx::suite(suite);
     fx.ok(r#"mutation { updateCountry(input: {filter: {name: {eq: "India"}}, remove: {states: [{xcode: "mh"}]}}) { numUids } }"#);
     assert_eq!(
         fx.ok(r#"{ queryCountry(filter: {name: {eq: "India"}}) { states(order: {asc: xcode}) { xcode } } getState(xcode: "mh") { country { name } } }"#),
@@ -380,11 +376,43 @@ fn update_and_delete_on_fixture_data() {
     );
     // The posts lost their (non-null) author edge with the inverse clean-up.
     let snap = fx.engine.store().read(BACKEND).unwrap();
+    let (post_type, author_pred) = if suite == "normal" {
+        ("Post", "Post.author")
+    } else {
+        ("myPost", "post.author")
+    };
     let orphans = snap
-        .uids_of_type("Post")
+        .uids_of_type(post_type)
         .unwrap()
         .iter()
-        .filter(|&p| snap.edges(p, "Post.author").unwrap().is_empty())
+        .filter(|&p| snap.edges(p, author_pred).unwrap().is_empty())
         .count();
     assert_eq!(orphans, 2);
 }
+
+/// Every case runs on both fixtures.
+macro_rules! suites {
+    ($($name:ident),* $(,)?) => {
+        mod normal {
+            $( #[test] fn $name() { super::$name("normal") } )*
+        }
+        mod directives {
+            $( #[test] fn $name() { super::$name("directives") } )*
+        }
+    };
+}
+
+suites!(
+    deep_add_with_inverse_and_existing_xid,
+    add_post_links_author_by_id_and_fills_posts,
+    interface_types_and_inverse_through_interfaces,
+    self_inverse_fields,
+    union_members,
+    int64_and_int_keys,
+    several_keys_per_type,
+    interface_wide_keys,
+    deep_inverse_chain_with_reference_to_an_object_of_the_same_request,
+    repeated_deep_keys_and_upsert,
+    linked_nodes_are_never_modified,
+    update_and_delete_on_fixture_data
+);
