@@ -11,7 +11,8 @@ use std::ops::Bound;
 use std::time::Instant;
 
 use graphcloud_store::{
-    GraphRead, IndexKind, PredicateSchema, Store, StoreError, Value, ValueKind,
+    GraphRead, IndexKind, PredicateSchema, RedbOptions, Store, StoreError, StoreOptions, Value,
+    ValueKind,
 };
 
 const BACKEND: u64 = 1;
@@ -63,7 +64,14 @@ fn main() {
         None => std::env::temp_dir().join(format!("graphcloud-store-bench-{}", std::process::id())),
     };
     let _ = std::fs::remove_dir_all(&dir);
-    let store = Store::open(&dir).expect("open");
+    // GRAPHCLOUD_BENCH_QUICK_REPAIR=1 measures commits with redb's quick-repair.
+    let quick_repair = std::env::var("GRAPHCLOUD_BENCH_QUICK_REPAIR").is_ok_and(|v| v == "1");
+    println!("redb quick_repair: {quick_repair}");
+    let redb = RedbOptions {
+        quick_repair,
+        ..RedbOptions::default()
+    };
+    let store = Store::open_with(&dir, &redb, StoreOptions::default()).expect("open");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

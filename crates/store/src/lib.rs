@@ -33,7 +33,7 @@ pub use error::{Result, StoreError};
 pub use graph::{GeoQuery, GraphRead, Snapshot, WriteTxn};
 pub use keys::TYPE_PREDICATE;
 pub use kv::{KvEngine, KvRead, KvSnapshot, MemoryEngine, WriteBatch};
-pub use redb_engine::RedbEngine;
+pub use redb_engine::{RedbEngine, RedbOptions};
 pub use roaring::RoaringTreemap;
 pub use schema::{IndexKind, PredicateSchema};
 pub use store::{GRAPH_FILE, Store, StoreOptions, StoreStats};

@@ -13,7 +13,7 @@ use crate::error::{Result, StoreError};
 use crate::graph::{Snapshot, WriteTxn};
 use crate::keys;
 use crate::kv::{KvEngine, KvRead, Layered, Overlay, WriteBatch, prefix_end};
-use crate::redb_engine::RedbEngine;
+use crate::redb_engine::{RedbEngine, RedbOptions};
 use crate::schema::PredicateSchema;
 
 /// File name of the graph database inside the data directory.
@@ -84,11 +84,16 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) `<data_dir>/graph.redb`.
+    /// Opens (or creates) `<data_dir>/graph.redb` with default options.
     pub fn open(data_dir: &Path) -> Result<Store> {
+        Store::open_with(data_dir, &RedbOptions::default(), StoreOptions::default())
+    }
+
+    /// Opens (or creates) `<data_dir>/graph.redb`.
+    pub fn open_with(data_dir: &Path, redb: &RedbOptions, options: StoreOptions) -> Result<Store> {
         std::fs::create_dir_all(data_dir).map_err(StoreError::engine)?;
-        let engine = RedbEngine::open(&data_dir.join(GRAPH_FILE))?;
-        Store::with_engine(Arc::new(engine), StoreOptions::default())
+        let engine = RedbEngine::open_with(&data_dir.join(GRAPH_FILE), redb)?;
+        Store::with_engine(Arc::new(engine), options)
     }
 
     /// A store over any engine (starts the writer thread).

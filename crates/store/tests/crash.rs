@@ -13,11 +13,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use graphcloud_store::{
-    GraphRead, IndexKind, PredicateSchema, Store, StoreError, Value, ValueKind,
+    GraphRead, IndexKind, PredicateSchema, RedbOptions, Store, StoreError, StoreOptions, Value,
+    ValueKind,
 };
 
 const CHILD_ENV: &str = "GRAPHCLOUD_STORE_CRASH_CHILD";
 const BASE_ENV: &str = "GRAPHCLOUD_STORE_CRASH_BASE";
+const QUICK_REPAIR_ENV: &str = "GRAPHCLOUD_STORE_CRASH_QUICK_REPAIR";
 const BACKEND: u64 = 42;
 const ROUNDS: u64 = 6;
 const WRITERS: u64 = 8;
@@ -37,8 +39,12 @@ fn name_of(seq: u64) -> String {
 }
 
 /// Child: writes forever, printing `ack <seq> <uid>` after each durable write.
-fn child(dir: &Path, base: u64) {
-    let store = Store::open(dir).expect("open store");
+fn child(dir: &Path, base: u64, quick_repair: bool) {
+    let redb = RedbOptions {
+        quick_repair,
+        ..RedbOptions::default()
+    };
+    let store = Store::open_with(dir, &redb, StoreOptions::default()).expect("open store");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -125,7 +131,11 @@ fn verify(dir: &Path, acked: &BTreeMap<u64, u64>) -> usize {
     let with_name = snap.uids_with("Item.name").unwrap();
     assert_eq!(items, with_n, "type index and has(n) disagree");
     assert_eq!(items, with_name, "type index and has(name) disagree");
-    assert_eq!(snap.type_count("Item").unwrap(), items.len(), "type counter");
+    assert_eq!(
+        snap.type_count("Item").unwrap(),
+        items.len(),
+        "type counter"
+    );
     let mut term_total = 0;
     for w in 0..7 {
         term_total += snap
@@ -155,6 +165,8 @@ fn parent() {
         let mut child = Command::new(&exe)
             .env(CHILD_ENV, dir.path())
             .env(BASE_ENV, (round * 1_000_000_000).to_string())
+            // Odd rounds commit with redb's quick-repair, even rounds without.
+            .env(QUICK_REPAIR_ENV, if round % 2 == 1 { "1" } else { "0" })
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -214,7 +226,8 @@ fn main() {
             .ok()
             .and_then(|b| b.parse().ok())
             .unwrap_or(0);
-        child(Path::new(&dir), base);
+        let quick_repair = std::env::var(QUICK_REPAIR_ENV).is_ok_and(|v| v == "1");
+        child(Path::new(&dir), base, quick_repair);
         return;
     }
     parent();
