@@ -34,6 +34,9 @@ pub(crate) fn router(state: Arc<FrontDoor>) -> Router {
         .with_state(state)
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
         .layer(tower_http::decompression::RequestDecompressionLayer::new().gzip(true))
+        .layer(axum::middleware::from_fn(|req, next| {
+            crate::http_util::reject_oversized(true, req, next)
+        }))
 }
 
 fn with_cors(mut resp: Response) -> Response {

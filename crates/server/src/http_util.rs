@@ -227,3 +227,31 @@ pub fn parse_graphql_request(
     }
     Ok(req)
 }
+
+/// Declared body length, if any.
+pub fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+}
+
+/// Middleware: refuses a declared body over [`BODY_LIMIT`] with 413 before anything else runs
+/// (bodies without a length are bounded when read). `graphql_shape` selects the error shape.
+pub async fn reject_oversized(
+    graphql_shape: bool,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let too_big = declared_length(req.headers()).is_some_and(|n| n > BODY_LIMIT as u64)
+        && !req.headers().contains_key(header::CONTENT_ENCODING);
+    if too_big {
+        let e = BodyError::TooLarge;
+        return if graphql_shape {
+            json_response(e.status(), graphql_error_body(e.code(), e.message()))
+        } else {
+            rest_error(e.status(), e.code(), e.message())
+        };
+    }
+    next.run(req).await
+}

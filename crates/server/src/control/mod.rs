@@ -76,6 +76,16 @@ pub(crate) fn router(state: Arc<ControlState>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(tower_http::decompression::RequestDecompressionLayer::new().gzip(true))
+        .layer(axum::middleware::from_fn(
+            |req: Request, next: axum::middleware::Next| async move {
+                // /graphql answers oversized bodies itself, in the GraphQL shape.
+                if req.uri().path() == "/graphql" {
+                    next.run(req).await
+                } else {
+                    crate::http_util::reject_oversized(false, req, next).await
+                }
+            },
+        ))
 }
 
 async fn not_found(req: Request) -> Response {
