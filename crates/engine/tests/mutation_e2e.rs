@@ -390,6 +390,34 @@ fn update_and_delete_on_fixture_data(suite: &str) {
     assert_eq!(orphans, 2);
 }
 
+fn extended_type_keyed_by_id(suite: &str) {
+    let fx = Fx::suite(suite);
+    let d = fx.ok(
+        r#"mutation { addAstronaut(input: [{id: "1", name: "Neil", isActive: true, missions: [{id: "m1", designation: "Apollo 11"}]}]) {
+            numUids astronaut { name isActive missions { id designation crew { name } } } } }"#,
+    );
+    assert_eq!(
+        d["addAstronaut"],
+        json!({"numUids": 2, "astronaut": [{"name": "Neil", "isActive": true,
+            "missions": [{"id": "m1", "designation": "Apollo 11", "crew": [{"name": "Neil"}]}]}]})
+    );
+    assert_eq!(
+        fx.err(r#"mutation { addAstronaut(input: {id: "1", name: "Again"}) { numUids } }"#),
+        payload_err("addAstronaut", "id 1 already exists for type Astronaut")
+    );
+    // A mission's crew refers to the astronaut by its key: linked, not created again.
+    let d = fx.ok(
+        r#"mutation { addMission(input: {id: "m2", designation: "Apollo 12", crew: [{id: "1", name: "ignored"}, {id: "2", name: "Pete"}]}) {
+            numUids mission { crew { name missions { id } } } } }"#,
+    );
+    assert_eq!(
+        d["addMission"],
+        json!({"numUids": 2, "mission": [{"crew": [
+            {"name": "Neil", "missions": [{"id": "m1"}, {"id": "m2"}]},
+            {"name": "Pete", "missions": [{"id": "m2"}]}]}]})
+    );
+}
+
 /// Every case runs on both fixtures.
 macro_rules! suites {
     ($($name:ident),* $(,)?) => {
@@ -414,5 +442,6 @@ suites!(
     deep_inverse_chain_with_reference_to_an_object_of_the_same_request,
     repeated_deep_keys_and_upsert,
     linked_nodes_are_never_modified,
-    update_and_delete_on_fixture_data
+    update_and_delete_on_fixture_data,
+    extended_type_keyed_by_id,
 );

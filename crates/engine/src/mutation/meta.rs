@@ -313,6 +313,13 @@ impl<'a> Meta<'a> {
             .find(|i| self.field_def(i, field).is_some())
     }
 
+    /// For an `@extends` type whose `@key` is its `ID` field: the predicate that stores the
+    /// key (such ids come from another service and are not uids).
+    pub fn stored_id_pred(&self, type_name: &str) -> Option<String> {
+        let f = self.model?.type_by_name(type_name)?.id_field()?;
+        f.predicate.clone()
+    }
+
     /// Field names of `type_name` in the generated API's declaration order.
     pub fn field_order(&self, type_name: &str) -> Vec<String> {
         match self.api.types.get(type_name) {

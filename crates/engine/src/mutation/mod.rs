@@ -240,6 +240,20 @@ impl<'a, 'w> Mutator<'a, 'w> {
 
     /// One top-level input object of `add<T>`.
     fn add_top(&mut self, ty: &'a TypeInfo, o: &JsonMap, upsert: bool) -> R<u64> {
+        if let Some(found) = self.find_by_stored_id(ty, o)? {
+            if !upsert {
+                let v = o
+                    .get(ty.id_field.as_deref().unwrap_or("id"))
+                    .map(xid_text)
+                    .unwrap_or_default();
+                return Err(Fail::Payload(format!(
+                    "id {v} already exists for type {}",
+                    ty.name
+                )));
+            }
+            self.write_fields(ty, found, o)?;
+            return Ok(found);
+        }
         let given = self.given_xids(ty, o)?;
         for (f, v) in &given {
             let key = self.xid_key(ty, f, v);
@@ -286,6 +300,34 @@ impl<'a, 'w> Mutator<'a, 'w> {
             );
         }
         Ok(uid)
+    }
+
+    /// For an `@extends` type keyed by its `ID` field: the existing node with the given key.
+    fn find_by_stored_id(&self, ty: &TypeInfo, o: &JsonMap) -> R<Option<u64>> {
+        let Some(pred) = self.meta.stored_id_pred(&ty.name) else {
+            return Ok(None);
+        };
+        let Some(v) = ty
+            .id_field
+            .as_ref()
+            .and_then(|f| o.get(f.as_str()))
+            .filter(|v| !v.is_null())
+        else {
+            return Ok(None);
+        };
+        let val = Val::Str(xid_text(v));
+        let candidates = match self.w.lookup_eq(&pred, &val)? {
+            Some(c) => c,
+            None => self.w.type_uids(&ty.storage)?,
+        };
+        for uid in candidates {
+            if self.meta.node_is(&ty.name, &self.w.node_types(uid)?)
+                && self.w.scalars(uid, &pred)?.iter().any(|x| x.equals(&val))
+            {
+                return Ok(Some(uid));
+            }
+        }
+        Ok(None)
     }
 
     fn exists_msg(&self, ty: &TypeInfo, f: &str, v: &JsonValue, same_type: bool) -> String {
@@ -501,7 +543,12 @@ impl<'a, 'w> Mutator<'a, 'w> {
                         self.link(ty, uid, fi, target)?;
                     }
                 }
-                FieldKind::Id | FieldKind::Aggregate(_) | FieldKind::Unstored => {}
+                FieldKind::Id => {
+                    if let Some(pred) = self.meta.stored_id_pred(&ty.name) {
+                        self.w.set_scalar(uid, &pred, Val::Str(xid_text(v)))?;
+                    }
+                }
+                FieldKind::Aggregate(_) | FieldKind::Unstored => {}
             }
         }
         Ok(())
@@ -551,6 +598,18 @@ impl<'a, 'w> Mutator<'a, 'w> {
     }
 
     fn resolve_typed(&mut self, ty: &'a TypeInfo, o: &JsonMap) -> R<u64> {
+        // An `@extends` type's key: link when it exists, else create.
+        if self.meta.stored_id_pred(&ty.name).is_some()
+            && ty
+                .id_field
+                .as_ref()
+                .is_some_and(|f| o.get(f.as_str()).is_some_and(|v| !v.is_null()))
+        {
+            return match self.find_by_stored_id(ty, o)? {
+                Some(uid) => Ok(uid),
+                None => self.create(ty, o),
+            };
+        }
         // Reference by ID.
         if let Some(idf) = &ty.id_field
             && let Some(idv) = o.get(idf.as_str())
