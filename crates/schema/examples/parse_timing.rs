@@ -48,21 +48,7 @@ fn main() {
         drop(s);
     }
     samples.sort();
-    // The share of the apollo-compiler build of the generated API.
-    let api_sdl = schema.api().to_string();
-    let t = Instant::now();
-    for _ in 0..20 {
-        let _ = apollo_compiler::Schema::parse_and_validate(&api_sdl, "api.graphql");
-    }
-    let api_build = t.elapsed() / 20;
-    let t = Instant::now();
-    for _ in 0..20 {
-        let _ = apollo_compiler::Schema::parse(&api_sdl, "api.graphql");
-    }
-    let api_parse = t.elapsed() / 20;
-    println!("apollo-compiler parse only: {api_parse:?}");
     let p = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
-    println!("apollo-compiler parse+validate of the generated API alone: {api_build:?}");
     println!(
         "{}: {} user types, {} bytes SDL -> {} bytes generated; {} runs: p50 {:?}, p90 {:?}, max {:?}",
         path.display(),

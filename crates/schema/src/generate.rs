@@ -27,6 +27,10 @@ pub(crate) struct GField {
     pub service_hidden: bool,
     /// Printed without arguments in the Apollo `_service` SDL.
     pub service_no_args: bool,
+    /// `@deprecated` (with its reason, if any), for the apollo-compiler API.
+    pub deprecated: Option<Option<String>>,
+    /// Default values of arguments (by argument name) and of an input field (`""`).
+    pub defaults: Vec<(String, Node<apollo_compiler::ast::Value>)>,
 }
 
 impl GField {
@@ -41,6 +45,8 @@ impl GField {
             service_directives: String::new(),
             service_hidden: false,
             service_no_args: false,
+            deprecated: None,
+            defaults: Vec::new(),
         }
     }
     fn arg(mut self, name: &str, ty: impl Into<String>) -> Self {
@@ -65,7 +71,7 @@ pub(crate) struct GDef {
 }
 
 impl GDef {
-    fn new(keyword: &'static str, name: impl Into<String>) -> Self {
+    pub(crate) fn new(keyword: &'static str, name: impl Into<String>) -> Self {
         GDef {
             keyword,
             name: name.into(),
@@ -143,6 +149,16 @@ fn print_directives_except(list: &[Node<Directive>], skip: &[&str]) -> String {
     out
 }
 
+fn deprecation(list: &[Node<Directive>]) -> Option<Option<String>> {
+    let d = list.iter().find(|d| d.name == "deprecated")?;
+    Some(
+        d.arguments
+            .iter()
+            .find(|a| a.name == "reason")
+            .and_then(|a| crate::value::as_str_loose(&a.value).map(|s| s.to_string())),
+    )
+}
+
 fn deprecated_only(list: &[Node<Directive>]) -> String {
     let mut out = String::new();
     for d in list {
@@ -188,6 +204,8 @@ fn non_null(t: &Type) -> Type {
 
 const ORDERABLE: &[&str] = &["Int", "Int64", "Float", "String", "DateTime"];
 
+const GET_ON_INTERFACE_DEPRECATION: &str = "@id argument for get query on interface is being deprecated. Only those @id fields which have interface argument set to true will be available in getQuery argument on interface post v21.11.0, please update your schema accordingly.";
+
 pub(crate) struct Gen<'a> {
     pub types: &'a [TypeDef],
     pub raw: &'a [RDef],
@@ -215,7 +233,10 @@ pub(crate) struct OpsRaw {
 pub(crate) struct Generated {
     /// The printed `generatedSchema`.
     pub sdl: String,
-    /// The same schema with only `@deprecated` applications, for apollo-compiler.
+    /// The generated API for apollo-compiler (not yet validated).
+    pub api: apollo_compiler::Schema,
+    /// The API printed as text (only `@deprecated` applications), to check [`Self::api`].
+    #[cfg(test)]
     pub api_sdl: String,
     /// Apollo federation `_service.sdl` (when asked for).
     pub service_sdl: Option<String>,
@@ -481,6 +502,7 @@ impl<'a> Gen<'a> {
             g.description = v.description.clone();
             g.directives = print_directives(&v.directives);
             g.api_directives = deprecated_only(&v.directives);
+            g.deprecated = deprecation(&v.directives);
             g.service_directives = g.directives.clone();
             def.values.push(g);
         }
@@ -500,6 +522,7 @@ impl<'a> Gen<'a> {
                         if let Some(dv) = &a.default_value {
                             ty.push_str(" = ");
                             ty.push_str(&compact(dv));
+                            g.defaults.push((a.name.to_string(), dv.clone()));
                         }
                         (a.name.to_string(), ty)
                     })
@@ -510,6 +533,7 @@ impl<'a> Gen<'a> {
             {
                 g.ty.push_str(" = ");
                 g.ty.push_str(&compact(dv));
+                g.defaults.push((String::new(), dv.clone()));
             }
             let mut d = print_directives(&rf.directives);
             let mut sd = print_directives_except(&rf.directives, &["custom"]);
@@ -520,6 +544,7 @@ impl<'a> Gen<'a> {
             g.directives = d;
             g.service_directives = sd;
             g.api_directives = deprecated_only(&rf.directives);
+            g.deprecated = deprecation(&rf.directives);
             // The `_service` SDL leaves extended (foreign) types' query arguments out.
             g.service_no_args = stored && self.is_extended(f.type_name());
             def.fields.push(g);
@@ -744,6 +769,7 @@ impl<'a> Gen<'a> {
                 g.api_directives = " @deprecated(reason: \"@id argument for get query on interface is being deprecated. Only those @id fields which have interface argument set to true will be available in getQuery argument on interface post v21.11.0, please update your schema accordingly.\")".to_string();
                 g.directives = g.api_directives.clone();
                 g.service_directives = g.api_directives.clone();
+                g.deprecated = Some(Some(GET_ON_INTERFACE_DEPRECATION.to_string()));
             }
             qs.push(g);
         }
@@ -936,12 +962,14 @@ impl<'a> Gen<'a> {
                 if let Some(dv) = &a.default_value {
                     ty.push_str(" = ");
                     ty.push_str(&compact(dv));
+                    g.defaults.push((a.name.to_string(), dv.clone()));
                 }
                 (a.name.to_string(), ty)
             })
             .collect();
         g.directives = print_directives(&rf.directives);
         g.api_directives = deprecated_only(&rf.directives);
+        g.deprecated = deprecation(&rf.directives);
         g.service_directives = print_directives_except(&rf.directives, &["custom"]);
         g
     }
@@ -1049,12 +1077,34 @@ impl<'a> Gen<'a> {
             self.query.insert(1, GField::new("_service", "_Service!"));
         }
         let sdl = self.render(&user, federation, Mode::Generated);
-        let api_sdl = self.render(&user, federation, Mode::Api);
         let service_sdl = with_service.then(|| self.render(&user, federation, Mode::Service));
+        let api = crate::api::build(crate::api::ApiParts {
+            user: &user,
+            generated: self
+                .objects
+                .values()
+                .chain(self.enums.values())
+                .chain(self.inputs.values())
+                .collect(),
+            query: &self.query,
+            mutation: &self.mutation,
+            subscription: &self.subscription,
+            entities: federation.then(|| {
+                self.types
+                    .iter()
+                    .filter(|t| t.federation.key.is_some())
+                    .map(|t| t.name.clone())
+                    .collect()
+            }),
+        });
+        #[cfg(test)]
+        let api_sdl = self.render(&user, federation, Mode::Api);
         Generated {
             sdl,
-            api_sdl,
             service_sdl,
+            api,
+            #[cfg(test)]
+            api_sdl,
         }
     }
 
@@ -1150,7 +1200,9 @@ impl<'a> Gen<'a> {
 enum Mode {
     /// `generatedSchema`, byte-for-byte Dgraph.
     Generated,
-    /// For apollo-compiler: only `@deprecated` applications.
+    /// The API as text with only `@deprecated` applications (tests compare it with the
+    /// directly built apollo-compiler schema).
+    #[cfg_attr(not(test), allow(dead_code))]
     Api,
     /// Apollo federation `_service { sdl }`.
     Service,

@@ -19,6 +19,7 @@
 //! apollo-compiler build of the API → `auth` (rules checked against that API) → `storage`
 //! (spec B.11).
 
+mod api;
 mod auth;
 mod build;
 mod builtins;
@@ -181,7 +182,7 @@ pub fn parse(sdl: &str) -> Result<Schema, SchemaErrors> {
             Vec::new(),
         )));
     }
-    let api = build_api(&generated.api_sdl)?;
+    let api = build_api(generated.api)?;
     let Analysis {
         defs,
         ops,
@@ -295,11 +296,10 @@ fn analyse(sdl: &str) -> Result<Analysis, SchemaErrors> {
     })
 }
 
-/// Build the apollo-compiler schema of the generated API. Dgraph accepts schemas whose API
-/// has mutations only; GraphQL requires a query root, which is the one rule relaxed here.
-fn build_api(sdl: &str) -> Result<Valid<apollo_compiler::Schema>, SchemaErrors> {
-    let fail = |msg: String| SchemaErrors::one(SchemaError::new(msg, Vec::new()));
-    match apollo_compiler::Schema::parse_and_validate(sdl, "generated.graphql") {
+/// Validate the apollo-compiler schema of the generated API. Dgraph accepts schemas whose
+/// API has mutations only; GraphQL requires a query root, which is the one rule relaxed here.
+fn build_api(api: apollo_compiler::Schema) -> Result<Valid<apollo_compiler::Schema>, SchemaErrors> {
+    match api.validate() {
         Ok(api) => Ok(api),
         Err(e) => {
             let only_missing_query = e.errors.len() == 1
@@ -311,9 +311,9 @@ fn build_api(sdl: &str) -> Result<Valid<apollo_compiler::Schema>, SchemaErrors> 
             if only_missing_query {
                 Ok(Valid::assume_valid(e.partial))
             } else {
-                Err(fail(format!(
-                    "generated schema is not valid GraphQL: {}",
-                    e.errors
+                Err(SchemaErrors::one(SchemaError::new(
+                    format!("generated schema is not valid GraphQL: {}", e.errors),
+                    Vec::new(),
                 )))
             }
         }
