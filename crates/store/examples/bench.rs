@@ -203,6 +203,20 @@ fn main() {
         hits / range_lookups,
         range_lookups as f64 / dt
     );
+    let t0 = Instant::now();
+    let scans = 200u64;
+    let mut n = 0u64;
+    for _ in 0..scans {
+        n += snap.uids_of_type("Person").unwrap().len();
+    }
+    let dt = t0.elapsed().as_secs_f64();
+    println!(
+        "type index scans ({} uids each): {scans} in {dt:.2}s = {:.0}/s = {:.1} M uids/s",
+        n / scans,
+        scans as f64 / dt,
+        n as f64 / dt / 1e6
+    );
+    assert_eq!(snap.type_count("Person").unwrap(), n / scans);
     drop(snap);
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);

@@ -67,11 +67,32 @@ impl GeoQuery {
     }
 }
 
-fn collect_uids(it: crate::kv::KvIter<'_>) -> Result<RoaringTreemap> {
+/// Uids at the end of every key in the range; with `exact_len`, only keys of that length.
+fn collect_uids(
+    kv: &dyn KvRead,
+    start: Bound<Vec<u8>>,
+    end: Bound<Vec<u8>>,
+    exact_len: Option<usize>,
+) -> Result<RoaringTreemap> {
     let mut set = RoaringTreemap::new();
-    for item in it {
-        let (k, _) = item?;
-        set.insert(keys::trailing_uid(&k)?);
+    let mut bad = false;
+    kv.visit_keys(start, end, false, &mut |k| {
+        if exact_len.is_some_and(|n| n != k.len()) {
+            return true;
+        }
+        match keys::trailing_uid(k) {
+            Ok(u) => {
+                set.insert(u);
+                true
+            }
+            Err(_) => {
+                bad = true;
+                false
+            }
+        }
+    })?;
+    if bad {
+        return Err(StoreError::Corrupt("key too short for uid".into()));
     }
     Ok(set)
 }
@@ -201,7 +222,7 @@ pub trait GraphRead {
     fn uids_of_type(&self, t: &str) -> Result<RoaringTreemap> {
         keys::check_name(t, true)?;
         let (s, e) = prefix_bounds(&keys::type_prefix(self.backend(), t));
-        collect_uids(self.kv().scan(s, e, false)?)
+        collect_uids(self.kv(), s, e, None)
     }
 
     /// Number of nodes of type `t` (a counter kept with the type index; O(1)).
@@ -235,7 +256,7 @@ pub trait GraphRead {
     fn uids_with(&self, pred: &str) -> Result<RoaringTreemap> {
         keys::check_name(pred, false)?;
         let (s, e) = prefix_bounds(&keys::has_prefix(self.backend(), pred));
-        collect_uids(self.kv().scan(s, e, false)?)
+        collect_uids(self.kv(), s, e, None)
     }
 
     /// Whether node `uid` has at least one value or edge for `pred`.
@@ -253,15 +274,8 @@ pub trait GraphRead {
         let mut prefix = keys::index_prefix(self.backend(), pred, kind);
         prefix.extend_from_slice(token);
         let (s, e) = prefix_bounds(&prefix);
-        let mut set = RoaringTreemap::new();
-        for item in self.kv().scan(s, e, false)? {
-            let (k, _) = item?;
-            // Fixed-width tokens and terminated tokens both end exactly before the uid.
-            if k.len() == prefix.len() + 8 {
-                set.insert(keys::trailing_uid(&k)?);
-            }
-        }
-        Ok(set)
+        // Fixed-width tokens and terminated tokens both end exactly before the uid.
+        collect_uids(self.kv(), s, e, Some(prefix.len() + 8))
     }
 
     /// Nodes whose `pred` has a value equal to `v` (any element for lists). Uses the hash,
@@ -357,7 +371,7 @@ pub trait GraphRead {
                 }
             }
         };
-        let set = collect_uids(self.kv().scan(start, end, false)?)?;
+        let set = collect_uids(self.kv(), start, end, None)?;
         if !is_dt {
             return Ok(set);
         }

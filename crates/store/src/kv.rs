@@ -24,6 +24,23 @@ pub trait KvRead {
     /// `reverse` is set.
     fn scan(&self, start: Bound<Vec<u8>>, end: Bound<Vec<u8>>, reverse: bool)
     -> Result<KvIter<'_>>;
+
+    /// Calls `f` with each key in the range, in order, until it returns `false`. Engines
+    /// override this to avoid copying keys and values.
+    fn visit_keys(
+        &self,
+        start: Bound<Vec<u8>>,
+        end: Bound<Vec<u8>>,
+        reverse: bool,
+        f: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<()> {
+        for item in self.scan(start, end, reverse)? {
+            if !f(&item?.0) {
+                break;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A consistent point-in-time view of the whole key space.
@@ -254,5 +271,36 @@ impl KvEngine for MemoryEngine {
         }
         *guard = std::sync::Arc::new(map);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visit_keys_stops_and_orders() {
+        let engine = MemoryEngine::default();
+        let mut batch = WriteBatch::default();
+        for k in [b"a1", b"a2", b"a3", b"b1"] {
+            batch.ops.insert(k.to_vec(), Some(Vec::new()));
+        }
+        engine.commit(batch).unwrap();
+        let snap = engine.snapshot().unwrap();
+        let (s, e) = prefix_bounds(b"a");
+        let mut seen = Vec::new();
+        snap.visit_keys(s.clone(), e.clone(), true, &mut |k| {
+            seen.push(k.to_vec());
+            seen.len() < 2
+        })
+        .unwrap();
+        assert_eq!(seen, vec![b"a3".to_vec(), b"a2".to_vec()]);
+        let mut all = 0;
+        snap.visit_keys(s, e, false, &mut |_| {
+            all += 1;
+            true
+        })
+        .unwrap();
+        assert_eq!(all, 3);
     }
 }

@@ -102,6 +102,52 @@ impl KvRead for RedbSnapshot {
             Ok(Box::new(range.map(map)))
         }
     }
+
+    fn visit_keys(
+        &self,
+        start: Bound<Vec<u8>>,
+        end: Bound<Vec<u8>>,
+        reverse: bool,
+        f: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<()> {
+        self.visit(&start, &end, reverse, f)
+    }
+}
+
+impl RedbSnapshot {
+    fn visit(
+        &self,
+        start: &Bound<Vec<u8>>,
+        end: &Bound<Vec<u8>>,
+        reverse: bool,
+        f: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<()> {
+        if bounds_empty(start, end) {
+            return Ok(());
+        }
+        let range = self
+            .table
+            .range::<&[u8]>((as_slice_bound(start), as_slice_bound(end)))
+            .map_err(StoreError::engine)?;
+        let mut step = |item: RangeItem<'_>| -> Result<bool> {
+            let (k, _) = item.map_err(StoreError::engine)?;
+            Ok(f(k.value()))
+        };
+        if reverse {
+            for item in range.rev() {
+                if !step(item)? {
+                    break;
+                }
+            }
+        } else {
+            for item in range {
+                if !step(item)? {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 fn as_slice_bound(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
