@@ -398,7 +398,6 @@ pub(crate) fn is_builtin_type(name: &str) -> bool {
             | "Boolean"
             | "Int64"
             | "DateTime"
-            | "Password"
             | "Point"
             | "PointRef"
             | "PointList"

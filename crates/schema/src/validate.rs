@@ -51,7 +51,8 @@ fn is_reserved_keyword(name: &str) -> bool {
 
 /// Types a field may name besides user definitions.
 fn is_known_builtin(name: &str) -> bool {
-    SCALARS.contains(&name) || builtins::is_builtin_type(name)
+    // `Password` is reserved but never a declarable field type (only via `@secret`).
+    name != "Password" && (SCALARS.contains(&name) || builtins::is_builtin_type(name))
 }
 
 /// Parse the SDL, turning syntax errors into Dgraph-style messages.

@@ -305,3 +305,9 @@ fn schema_level_rejections() {
         "Type A: @auth: expected only queryA rules,but found queryB"
     );
 }
+
+#[test]
+fn password_is_not_a_field_type() {
+    let e = parse("type A {\n  p: Password\n  n: String\n}").expect_err("Password field");
+    assert_eq!(e.to_string(), "input:2: Undefined type Password.");
+}
