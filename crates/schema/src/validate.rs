@@ -476,6 +476,14 @@ pub(crate) fn document(
             }
             Ok(())
         };
+    for (i, d) in defs.iter().enumerate() {
+        if index.get(&d.name).is_some_and(|&first| first != i) {
+            return Err(SchemaError::at(
+                format!("Cannot redeclare type {}.", d.name),
+                d.name_loc,
+            ));
+        }
+    }
     for d in defs {
         match d.kind {
             TypeKind::Object | TypeKind::Interface | TypeKind::InputObject => {

@@ -311,3 +311,9 @@ fn password_is_not_a_field_type() {
     let e = parse("type A {\n  p: Password\n  n: String\n}").expect_err("Password field");
     assert_eq!(e.to_string(), "input:2: Undefined type Password.");
 }
+
+#[test]
+fn duplicate_definitions_are_rejected() {
+    let e = parse("type A { n: String }\nenum A { X }").expect_err("duplicate");
+    assert_eq!(e.to_string(), "input:2: Cannot redeclare type A.");
+}
