@@ -15,9 +15,9 @@
 //! `meta` (`# Dgraph.*` lines) → `validate::parse_document` (apollo-parser AST) →
 //! `raw` (definitions with their directives) → `validate` (Dgraph's rules in Dgraph's order)
 //! → `build` (interface expansion, `@hasInverse` completion, the [`model`](TypeDef)) →
-//! `generate` (spec B, printed by the layout of B.10; `builtins` holds the fixed block) →
-//! apollo-compiler build of the API → `auth` (rules checked against that API) → `storage`
-//! (spec B.11).
+//! `generate` (spec B, printed in the layout of B.10; `builtins` holds the fixed block) →
+//! `api` (the apollo-compiler schema built directly from the generated definitions, then
+//! validated) → `auth` (rules checked against that API) → `storage` (spec B.11).
 
 mod api;
 mod auth;
