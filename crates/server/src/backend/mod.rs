@@ -111,7 +111,8 @@ impl BackendState {
         };
         let fields = root_fields(&doc, req.operation_name.as_deref());
         match ctx.endpoint {
-            Endpoint::GraphQL => GraphQLResponse::errors(fields.iter().map(|(_, name)| {
+            Endpoint::GraphQL => GraphQLResponse::errors(fields.iter().map(|f| {
+                let name = &f.name;
                 format!(
                     "Not resolving {name}. There's no GraphQL schema in Dgraph. Use the /admin API to add a GraphQL schema"
                 )
@@ -119,10 +120,12 @@ impl BackendState {
             Endpoint::Admin | Endpoint::AdminSlash => {
                 let mut data = Map::new();
                 let mut errors = Vec::new();
-                for (key, name) in &fields {
-                    match (ctx.endpoint, name.as_str()) {
+                for f in &fields {
+                    let key = f.alias.as_ref().unwrap_or(&f.name).to_string();
+                    let name = f.name.as_str();
+                    match (ctx.endpoint, name) {
                         (Endpoint::Admin, "getGQLSchema") => {
-                            data.insert(key.clone(), json!({ "schema": "", "generatedSchema": "" }));
+                            data.insert(key, empty_schema_object(&doc, f));
                         }
                         _ => {
                             data.insert(key.clone(), Value::Null);
@@ -158,13 +161,42 @@ impl BackendState {
     pub async fn deployment_deleted(&self, _deployment_id: i64) {}
 }
 
-/// Root fields of the selected operation as (response key, field name), fragments expanded
-/// one level for plain documents.
-fn root_fields(
-    doc: &apollo_compiler::ast::Document,
-    operation_name: Option<&str>,
-) -> Vec<(String, String)> {
+/// Fields of a selection set, with fragments expanded (each named fragment once).
+fn collect_fields<'d>(
+    doc: &'d apollo_compiler::ast::Document,
+    selections: &'d [apollo_compiler::ast::Selection],
+    out: &mut Vec<&'d apollo_compiler::ast::Field>,
+    expanded: &mut HashSet<&'d str>,
+) {
     use apollo_compiler::ast::{Definition, Selection};
+    for sel in selections {
+        match sel {
+            Selection::Field(f) => out.push(f),
+            Selection::InlineFragment(fr) => collect_fields(doc, &fr.selection_set, out, expanded),
+            Selection::FragmentSpread(spread) => {
+                if !expanded.insert(spread.fragment_name.as_str()) {
+                    continue;
+                }
+                let def = doc.definitions.iter().find_map(|d| match d {
+                    Definition::FragmentDefinition(fd) if fd.name == spread.fragment_name => {
+                        Some(fd)
+                    }
+                    _ => None,
+                });
+                if let Some(fd) = def {
+                    collect_fields(doc, &fd.selection_set, out, expanded);
+                }
+            }
+        }
+    }
+}
+
+/// Root fields of the selected operation (introspection meta-fields left out).
+fn root_fields<'d>(
+    doc: &'d apollo_compiler::ast::Document,
+    operation_name: Option<&str>,
+) -> Vec<&'d apollo_compiler::ast::Field> {
+    use apollo_compiler::ast::Definition;
     let ops: Vec<_> = doc
         .definitions
         .iter()
@@ -181,40 +213,27 @@ fn root_fields(
     };
     let Some(op) = op else { return Vec::new() };
     let mut out = Vec::new();
-    let mut expanded: HashSet<&str> = HashSet::new();
-    let mut stack: Vec<&Selection> = op.selection_set.iter().collect();
-    stack.reverse();
-    while let Some(sel) = stack.pop() {
-        match sel {
-            Selection::Field(f) => {
-                if f.name.as_str().starts_with("__") {
-                    continue;
-                }
-                let key = f.alias.as_ref().unwrap_or(&f.name).to_string();
-                out.push((key, f.name.to_string()));
-            }
-            Selection::InlineFragment(fr) => {
-                for s in fr.selection_set.iter().rev() {
-                    stack.push(s);
-                }
-            }
-            Selection::FragmentSpread(spread) => {
-                if !expanded.insert(spread.fragment_name.as_str()) {
-                    continue;
-                }
-                let def = doc.definitions.iter().find_map(|d| match d {
-                    Definition::FragmentDefinition(fd) if fd.name == spread.fragment_name => {
-                        Some(fd)
-                    }
-                    _ => None,
-                });
-                if let Some(fd) = def {
-                    for s in fd.selection_set.iter().rev() {
-                        stack.push(s);
-                    }
-                }
-            }
-        }
-    }
+    collect_fields(doc, &op.selection_set, &mut out, &mut HashSet::new());
+    out.retain(|f| !f.name.as_str().starts_with("__"));
     out
+}
+
+/// The empty `GQLSchema` object projected onto the caller's selection.
+fn empty_schema_object(
+    doc: &apollo_compiler::ast::Document,
+    field: &apollo_compiler::ast::Field,
+) -> Value {
+    let mut fields = Vec::new();
+    collect_fields(doc, &field.selection_set, &mut fields, &mut HashSet::new());
+    let mut obj = Map::new();
+    for f in fields {
+        let key = f.alias.as_ref().unwrap_or(&f.name).to_string();
+        let v = match f.name.as_str() {
+            "schema" | "generatedSchema" => json!(""),
+            "__typename" => json!("GQLSchema"),
+            _ => Value::Null,
+        };
+        obj.insert(key, v);
+    }
+    Value::Object(obj)
 }
