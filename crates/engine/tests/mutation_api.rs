@@ -534,6 +534,14 @@ fn defaults_on_add_and_update() {
         d["updateBooking"],
         json!({"numUids": 1, "booking": [{"name": "b1x", "status": "changed"}]})
     );
+    // An update that sets nothing changes nothing, defaults included.
+    let d = fx.ok(
+        r#"mutation { updateBooking(input: {filter: {name: {eq: "b2"}}, set: {}}) { numUids booking { name status } } }"#,
+    );
+    assert_eq!(
+        d["updateBooking"],
+        json!({"numUids": 1, "booking": [{"name": "b2", "status": "held"}]})
+    );
 }
 
 #[test]

@@ -93,8 +93,10 @@ fn mutation(op: &Op) -> String {
     }
 }
 
-/// Every (source, predicate, target) edge of the two fields, and the typed nodes.
-fn graph_state(engine: &Engine) -> (Vec<(u64, &'static str, u64)>, Vec<u64>, Vec<u64>) {
+/// Every (source, predicate, target) edge of the two fields, the authors and the posts.
+type GraphState = (Vec<(u64, &'static str, u64)>, Vec<u64>, Vec<u64>);
+
+fn graph_state(engine: &Engine) -> GraphState {
     let snap = engine.store().read(BACKEND).unwrap();
     let authors: Vec<u64> = snap.uids_of_type("Author").unwrap().iter().collect();
     let posts: Vec<u64> = snap.uids_of_type("Post").unwrap().iter().collect();

@@ -778,8 +778,12 @@ impl<'a, 'w> Mutator<'a, 'w> {
                 if let Some(remove) = remove {
                     m.remove_fields(ty, uid, remove)?;
                 }
+                // `@default(update:)` joins a non-empty `set`; an empty update is a no-op.
+                let Some(set) = set.filter(|s| s.iter().any(|(_, v)| !v.is_null())) else {
+                    continue;
+                };
                 for (fi, text) in m.meta.defaulted_fields(type_name, false) {
-                    if set.is_none_or(|s| s.get(fi.name.as_str()).is_none_or(JsonValue::is_null)) {
+                    if set.get(fi.name.as_str()).is_none_or(JsonValue::is_null) {
                         m.write_default(uid, fi, &text)?;
                     }
                 }
