@@ -51,6 +51,19 @@ async fn login_and_deployments_graphql() {
         .gql(Some(&t), "{ deployments { uid } }", json!(null))
         .await;
     assert_eq!(body, json!({ "data": { "deployments": [] } }));
+    // The earliest draft sent the session token in X-Auth-Token.
+    let resp = s
+        .client
+        .post(s.cp("/graphql"))
+        .header("X-Auth-Token", &t)
+        .json(&json!({ "query": "{ deployments { uid } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.json::<Value>().await.unwrap(),
+        json!({ "data": { "deployments": [] } })
+    );
 
     // createDeployment with CLI-1.18 style input (string booleans, null organizationUID).
     let d = s

@@ -165,11 +165,7 @@ async fn graphql_handler(
         Ok(r) => r,
         Err(e) => return gql_error(e.0, "bad_request", e.1),
     };
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.trim().is_empty())
-        .map(str::to_string);
+    let authorization = session_header(&headers).map(str::to_string);
     let client = client_of(&addr);
     // The GraphQL executor's future is not `Send` (it holds `&dyn` resolver objects), so it
     // runs to completion on a blocking thread that drives it with the runtime's handle.
@@ -201,12 +197,18 @@ async fn graphql_handler(
     }
 }
 
-/// Authenticates a REST call by its `Authorization: Bearer` header.
+/// The session token of a control-plane call: `Authorization: Bearer <jwt>`, or (as the
+/// earliest API draft had it) the JWT in `X-Auth-Token`.
+fn session_header(headers: &HeaderMap) -> Option<&str> {
+    [header::AUTHORIZATION.as_str(), "x-auth-token"]
+        .into_iter()
+        .find_map(|name| headers.get(name).and_then(|v| v.to_str().ok()))
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// Authenticates a REST call by its session token.
 async fn bearer(st: &ControlState, headers: &HeaderMap) -> Result<Actor, Response> {
-    let h = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let h = session_header(headers).unwrap_or("");
     st.cp.authenticate_session(h).await.map_err(control_error)
 }
 
