@@ -218,6 +218,44 @@ async fn credential_matrix() {
         .unwrap();
     assert_eq!(r.status(), 403);
 
+    // A regenerated deployment token replaces the old one at once.
+    let (_, body) = s
+        .gql(Some(&t), "mutation($d: String!) { regenerateDeploymentToken(deploymentID: $d) { uid jwtToken } }", json!({ "d": a_uid }))
+        .await;
+    let fresh = body["data"]["regenerateDeploymentToken"]["jwtToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(fresh, jwt);
+    assert_eq!(
+        call(
+            &s,
+            Via::Prefix,
+            "alpha",
+            "/admin",
+            Some(Form::RawAuthorization),
+            &jwt,
+            "{ getGQLSchema { schema } }"
+        )
+        .await
+        .0,
+        401
+    );
+    assert_eq!(
+        call(
+            &s,
+            Via::Prefix,
+            "alpha",
+            "/admin",
+            Some(Form::RawAuthorization),
+            &fresh,
+            "{ getGQLSchema { schema } }"
+        )
+        .await
+        .0,
+        200
+    );
+
     // No credential at all.
     for path in ["/graphql", "/admin", "/admin/slash"] {
         let (st, body) = call(

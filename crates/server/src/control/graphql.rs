@@ -290,6 +290,11 @@ impl Root<'_> {
                     .map_err(field_error)?;
                 json!("Successfully deleted the API key")
             }
+            "regenerateDeploymentToken" => deployment_json(
+                &cp.regenerate_deployment_token(a, &arg_str(&args, "deploymentID"))
+                    .await
+                    .map_err(field_error)?,
+            ),
             "approveDeviceLogin" => {
                 cp.approve_device_login(a, &arg_str(&args, "userCode"))
                     .await
