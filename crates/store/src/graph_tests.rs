@@ -1035,3 +1035,41 @@ fn group_commit_answers_each_caller_and_fails_as_a_whole() {
         .unwrap();
     assert_eq!(store.read(1).unwrap().uids_with("n").unwrap().len(), 20);
 }
+
+#[test]
+fn large_values_round_trip_in_redb() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store
+        .write_blocking(1, |t| t.apply_schema(&schema()))
+        .unwrap();
+    let big: String = (0..40_000).map(|i| format!("w{} ", i % 5000)).collect();
+    assert!(big.len() > 200_000);
+    let b2 = big.clone();
+    store
+        .write_blocking(1, move |t| -> Result<()> {
+            t.set_value(1, "name", s(&b2))?;
+            t.add_value(1, "tags", s(&b2))?;
+            Ok(())
+        })
+        .unwrap();
+    let snap = store.read(1).unwrap();
+    assert_eq!(snap.value(1, "name").unwrap(), Some(s(&big)));
+    assert_eq!(snap.index_eq("name", &s(&big)).unwrap(), set(&[1]));
+    assert_eq!(snap.index_eq("tags", &s(&big)).unwrap(), set(&[1]));
+    assert_eq!(
+        snap.index_terms("name", "w4999 w0", true).unwrap(),
+        set(&[1])
+    );
+    store
+        .write_blocking(1, |t| t.remove_predicate(1, "name").map(|_| ()))
+        .unwrap();
+    assert!(
+        store
+            .read(1)
+            .unwrap()
+            .index_terms("name", "w1", false)
+            .unwrap()
+            .is_empty()
+    );
+}
