@@ -729,7 +729,7 @@ impl GraphRead for Snapshot {
 pub struct WriteTxn<'a> {
     backend: u64,
     view: Layered<'a, Overlay>,
-    schema_cache: HashMap<String, Option<PredicateSchema>>,
+    schema_cache: HashMap<String, Option<std::sync::Arc<PredicateSchema>>>,
 }
 
 impl GraphRead for WriteTxn<'_> {
@@ -772,11 +772,11 @@ impl<'a> WriteTxn<'a> {
         self.view.upper.delete(k);
     }
 
-    fn cached_schema(&mut self, pred: &str) -> Result<Option<PredicateSchema>> {
+    fn cached_schema(&mut self, pred: &str) -> Result<Option<std::sync::Arc<PredicateSchema>>> {
         if let Some(s) = self.schema_cache.get(pred) {
             return Ok(s.clone());
         }
-        let s = self.predicate_schema(pred)?;
+        let s = self.predicate_schema(pred)?.map(std::sync::Arc::new);
         self.schema_cache.insert(pred.to_string(), s.clone());
         Ok(s)
     }
@@ -849,7 +849,11 @@ impl<'a> WriteTxn<'a> {
         Ok(true)
     }
 
-    fn check_entry(&mut self, pred: &str, e: Entry) -> Result<(Entry, Option<PredicateSchema>)> {
+    fn check_entry(
+        &mut self,
+        pred: &str,
+        e: Entry,
+    ) -> Result<(Entry, Option<std::sync::Arc<PredicateSchema>>)> {
         keys::check_name(pred, false)?;
         if pred == TYPE_PREDICATE {
             return Err(StoreError::InvalidPredicate(format!(
@@ -886,7 +890,7 @@ impl<'a> WriteTxn<'a> {
         if single {
             for old in self.entries(uid, pred)? {
                 if old != e {
-                    self.remove_entry_unchecked(uid, pred, &old, schema.as_ref())?;
+                    self.remove_entry_unchecked(uid, pred, &old, schema.as_deref())?;
                 }
             }
         }
@@ -966,7 +970,7 @@ impl<'a> WriteTxn<'a> {
     /// Removes the value `v` of `pred` from node `uid`; returns whether it was there.
     pub fn remove_value(&mut self, uid: u64, pred: &str, v: &Value) -> Result<bool> {
         let (e, schema) = self.check_entry(pred, Entry::Value(v.clone()))?;
-        self.remove_entry_unchecked(uid, pred, &e, schema.as_ref())
+        self.remove_entry_unchecked(uid, pred, &e, schema.as_deref())
     }
 
     /// Adds the edge `src -pred-> dst` (and its reverse). For a uid predicate whose schema
@@ -979,7 +983,7 @@ impl<'a> WriteTxn<'a> {
     /// Removes the edge `src -pred-> dst` (and its reverse); returns whether it was there.
     pub fn remove_edge(&mut self, src: u64, pred: &str, dst: u64) -> Result<bool> {
         let (e, schema) = self.check_entry(pred, Entry::Uid(dst))?;
-        self.remove_entry_unchecked(src, pred, &e, schema.as_ref())
+        self.remove_entry_unchecked(src, pred, &e, schema.as_deref())
     }
 
     /// Removes every value or edge of `pred` from node `uid`; returns the removed entries.
@@ -998,7 +1002,7 @@ impl<'a> WriteTxn<'a> {
         let schema = self.cached_schema(pred)?;
         let entries = self.entries(uid, pred)?;
         for e in &entries {
-            self.remove_entry_unchecked(uid, pred, e, schema.as_ref())?;
+            self.remove_entry_unchecked(uid, pred, e, schema.as_deref())?;
         }
         Ok(entries)
     }
@@ -1029,7 +1033,7 @@ impl<'a> WriteTxn<'a> {
                 .map_err(|_| StoreError::Corrupt("reverse key".into()))?;
             let src = keys::trailing_uid(k)?;
             let schema = self.cached_schema(&pred)?;
-            self.remove_entry_unchecked(src, &pred, &Entry::Uid(uid), schema.as_ref())?;
+            self.remove_entry_unchecked(src, &pred, &Entry::Uid(uid), schema.as_deref())?;
         }
         Ok(!entries.is_empty() || !incoming.is_empty())
     }
