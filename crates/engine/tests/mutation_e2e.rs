@@ -418,6 +418,29 @@ fn extended_type_keyed_by_id(suite: &str) {
     );
 }
 
+fn language_tagged_fields_keep_their_own_values(suite: &str) {
+    let fx = Fx::suite(suite);
+    let d = fx.ok(
+        r#"mutation { addPerson(input: {name: "Alice", nameHi: "hi-Alice", nameZh: "zh-Alice", professionEn: "Engineer"}) {
+            numUids person { name } } }"#,
+    );
+    assert_eq!(
+        d["addPerson"],
+        json!({"numUids": 1, "person": [{"name": "Alice"}]})
+    );
+    let snap = fx.engine.store().read(BACKEND).unwrap();
+    let uid = snap.uids_of_type("Person").unwrap().iter().next().unwrap();
+    let s = |p: &str| snap.values(uid, p).unwrap();
+    use graphcloud_store::Value as V;
+    assert_eq!(s("Person.name"), vec![V::String("Alice".into())]);
+    assert_eq!(s("Person.name@hi"), vec![V::String("hi-Alice".into())]);
+    assert_eq!(s("Person.name@zh"), vec![V::String("zh-Alice".into())]);
+    assert_eq!(
+        s("Person.profession@en"),
+        vec![V::String("Engineer".into())]
+    );
+}
+
 /// Every case runs on both fixtures.
 macro_rules! suites {
     ($($name:ident),* $(,)?) => {
@@ -444,4 +467,5 @@ suites!(
     linked_nodes_are_never_modified,
     update_and_delete_on_fixture_data,
     extended_type_keyed_by_id,
+    language_tagged_fields_keep_their_own_values,
 );

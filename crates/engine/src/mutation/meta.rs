@@ -320,6 +320,19 @@ impl<'a> Meta<'a> {
         f.predicate.clone()
     }
 
+    /// The key a scalar field's values are written under: its predicate, or `pred@lang` for a
+    /// field mapped to one language tag (`@dgraph(pred: "p@hi")`), so tagged values never
+    /// overwrite the untagged ones.
+    pub fn scalar_pred(&self, type_name: &str, fi: &FieldInfo) -> String {
+        match self
+            .model_field(type_name, &fi.name)
+            .map(|f| f.langs.as_slice())
+        {
+            Some([lang]) if lang != "." && lang != "*" => format!("{}@{lang}", fi.pred),
+            _ => fi.pred.clone(),
+        }
+    }
+
     /// Field names of `type_name` in the generated API's declaration order.
     pub fn field_order(&self, type_name: &str) -> Vec<String> {
         match self.api.types.get(type_name) {

@@ -525,14 +525,15 @@ impl<'a, 'w> Mutator<'a, 'w> {
             }
             match &fi.kind {
                 FieldKind::Scalar(k) => {
+                    let pred = self.meta.scalar_pred(&ty.name, fi);
                     if fi.list {
                         for item in list_of(v) {
                             let val = coerce(ckind(*k), &to_json(item))?;
-                            self.w.add_scalar(uid, &fi.pred, val)?;
+                            self.w.add_scalar(uid, &pred, val)?;
                         }
                     } else {
                         let val = coerce(ckind(*k), &to_json(v))?;
-                        self.w.set_scalar(uid, &fi.pred, val)?;
+                        self.w.set_scalar(uid, &pred, val)?;
                     }
                 }
                 FieldKind::Edge => {
@@ -740,7 +741,10 @@ impl<'a, 'w> Mutator<'a, 'w> {
                 }
                 let present = given.contains(&fname)
                     || match fi.kind {
-                        FieldKind::Scalar(_) => !self.w.scalars(*uid, &fi.pred)?.is_empty(),
+                        FieldKind::Scalar(_) => !self
+                            .w
+                            .scalars(*uid, &self.meta.scalar_pred(tname, fi))?
+                            .is_empty(),
                         FieldKind::Edge => !self.w.edges(*uid, &fi.pred)?.is_empty(),
                         _ => true,
                     };
@@ -829,17 +833,18 @@ impl<'a, 'w> Mutator<'a, 'w> {
             }
             match &fi.kind {
                 FieldKind::Scalar(k) => {
+                    let pred = self.meta.scalar_pred(&ty.name, fi);
                     if v.is_null() {
-                        self.w.clear(uid, &fi.pred)?;
+                        self.w.clear(uid, &pred)?;
                         continue;
                     }
                     for item in list_of(v) {
                         let val = coerce(ckind(*k), &to_json(item))?;
                         // Only an equal value is removed.
-                        let present = self.w.scalars(uid, &fi.pred)?;
+                        let present = self.w.scalars(uid, &pred)?;
                         if let Some(stored) = present.iter().find(|s| s.equals(&val)) {
                             let stored = stored.clone();
-                            self.w.remove_scalar(uid, &fi.pred, &stored)?;
+                            self.w.remove_scalar(uid, &pred, &stored)?;
                         }
                     }
                 }
