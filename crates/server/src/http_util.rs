@@ -79,8 +79,11 @@ pub async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, BodyErr
         let mut text = e.to_string();
         let mut src = std::error::Error::source(&e);
         while let Some(s) = src {
-            text.push_str(": ");
-            text.push_str(&s.to_string());
+            let part = s.to_string();
+            if !text.contains(&part) {
+                text.push_str(": ");
+                text.push_str(&part);
+            }
             src = s.source();
         }
         if text.contains("length limit exceeded") {
