@@ -740,3 +740,50 @@ fn variables_are_coerced_like_literals() {
         json!({"numUids": 1, "post": [{"title": "v", "views": 9007199254740993i64}]})
     );
 }
+
+#[test]
+fn upsert_links_or_creates_nested_objects() {
+    let fx = Fx::new();
+    fx.ok(r#"mutation { addState(input: {code: "nsw", name: "NSW"}) { numUids } }"#);
+    let d = fx.ok(
+        r#"mutation { addState(input: {code: "nsw", name: "New South Wales", country: {name: "Oz"}}, upsert: true) {
+            numUids state { name country { name states { code } } } } }"#,
+    );
+    // The state is updated (not counted); the nested country is new.
+    assert_eq!(
+        d["addState"],
+        json!({"numUids": 1, "state": [{"name": "New South Wales", "country": {"name": "Oz", "states": [{"code": "nsw"}]}}]})
+    );
+}
+
+#[test]
+fn update_creating_nested_nodes_checks_their_required_fields() {
+    let fx = Fx::new();
+    fx.ok(r#"mutation { addCountry(input: {name: "Oz"}) { numUids } }"#);
+    assert_eq!(
+        fx.err(
+            r#"mutation { updateCountry(input: {filter: {name: {eq: "Oz"}}, set: {states: [{code: "act"}]}}) { numUids } }"#
+        ),
+        payload_err(
+            "updateCountry",
+            "type State requires a value for field name, but no value present"
+        )
+    );
+    let d = fx.ok(
+        r#"mutation { updateCountry(input: {filter: {name: {eq: "Oz"}}, set: {states: [{code: "act", name: "ACT"}]}}) {
+            numUids country { states { code country { name } } } } }"#,
+    );
+    assert_eq!(
+        d["updateCountry"],
+        json!({"numUids": 1, "country": [{"states": [{"code": "act", "country": {"name": "Oz"}}]}]})
+    );
+}
+
+#[test]
+fn invalid_datetime_is_refused() {
+    let fx = Fx::new();
+    assert_eq!(
+        fx.err(r#"mutation { addAuthor(input: {name: "x", dob: "yesterday"}) { numUids } }"#),
+        payload_err("addAuthor", "Unable to parse `yesterday` as DateTime")
+    );
+}
