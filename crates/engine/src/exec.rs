@@ -96,7 +96,7 @@ impl<'a> Exec<'a> {
         {
             let exact = self.filters().index_is_exact(ty, f);
             // Few candidates: check their types directly instead of listing the whole type.
-            if c.len() < 4096 {
+            if c.len() <= 64 {
                 return Ok((self.visible(&ty.name, c)?, exact));
             }
             let all = self.all_of_type(&ty.name)?;

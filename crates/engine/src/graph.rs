@@ -70,6 +70,11 @@ pub trait GraphRead {
     fn lookup_eq(&self, _pred: &str, _value: &Val) -> Result<Option<Vec<u64>>, ReadError> {
         Ok(None)
     }
+    /// Every value and edge of a node in one read: `(types, scalar values by predicate, edge
+    /// targets by predicate)`; `None` when the reader cannot do it in one pass.
+    fn node_all(&self, _uid: u64) -> Result<Option<NodeData>, ReadError> {
+        Ok(None)
+    }
     /// Candidate uids (ascending) for one filter operator, when an index answers it.
     fn lookup(&self, _pred: &str, _q: IndexQuery<'_>) -> Result<Option<Vec<u64>>, ReadError> {
         Ok(None)
@@ -86,4 +91,82 @@ pub enum IndexQuery<'a> {
     Fulltext(&'a str, bool),
     Regexp(&'a str, bool),
     Has,
+}
+
+/// Everything stored on one node.
+#[derive(Clone, Debug, Default)]
+pub struct NodeData {
+    pub types: Vec<String>,
+    pub values: std::collections::HashMap<String, Vec<Val>>,
+    pub edges: std::collections::HashMap<String, Vec<u64>>,
+}
+
+/// A reader that loads each node once per request (one scan instead of one per predicate).
+/// Bounded: beyond `capacity` nodes it reads through.
+pub struct CachedRead<'a> {
+    inner: Box<dyn GraphRead + 'a>,
+    nodes: std::cell::RefCell<std::collections::HashMap<u64, std::rc::Rc<NodeData>>>,
+    capacity: usize,
+}
+
+impl<'a> CachedRead<'a> {
+    pub fn new(inner: Box<dyn GraphRead + 'a>, capacity: usize) -> Self {
+        CachedRead {
+            inner,
+            nodes: Default::default(),
+            capacity,
+        }
+    }
+
+    fn node(&self, uid: u64) -> Result<Option<std::rc::Rc<NodeData>>, ReadError> {
+        if let Some(n) = self.nodes.borrow().get(&uid) {
+            return Ok(Some(n.clone()));
+        }
+        if self.nodes.borrow().len() >= self.capacity {
+            return Ok(None);
+        }
+        let Some(d) = self.inner.node_all(uid)? else {
+            return Ok(None);
+        };
+        let d = std::rc::Rc::new(d);
+        self.nodes.borrow_mut().insert(uid, d.clone());
+        Ok(Some(d))
+    }
+}
+
+impl GraphRead for CachedRead<'_> {
+    fn type_uids(&self, storage_type: &str) -> Result<Vec<u64>, ReadError> {
+        self.inner.type_uids(storage_type)
+    }
+    fn node_types(&self, uid: u64) -> Result<Vec<String>, ReadError> {
+        // Only from an already loaded node: a type check alone does not load the node.
+        if let Some(n) = self.nodes.borrow().get(&uid) {
+            return Ok(n.types.clone());
+        }
+        self.inner.node_types(uid)
+    }
+    fn scalars(&self, uid: u64, pred: &str) -> Result<Vec<Val>, ReadError> {
+        match self.node(uid)? {
+            Some(n) => Ok(n.values.get(pred).cloned().unwrap_or_default()),
+            None => self.inner.scalars(uid, pred),
+        }
+    }
+    fn edges(&self, uid: u64, pred: &str) -> Result<Vec<u64>, ReadError> {
+        match self.node(uid)? {
+            Some(n) => Ok(n.edges.get(pred).cloned().unwrap_or_default()),
+            None => self.inner.edges(uid, pred),
+        }
+    }
+    fn reverse_edges(&self, uid: u64, pred: &str) -> Result<Vec<u64>, ReadError> {
+        self.inner.reverse_edges(uid, pred)
+    }
+    fn lookup_eq(&self, pred: &str, value: &Val) -> Result<Option<Vec<u64>>, ReadError> {
+        self.inner.lookup_eq(pred, value)
+    }
+    fn node_all(&self, uid: u64) -> Result<Option<NodeData>, ReadError> {
+        Ok(self.node(uid)?.map(|n| (*n).clone()))
+    }
+    fn lookup(&self, pred: &str, q: IndexQuery<'_>) -> Result<Option<Vec<u64>>, ReadError> {
+        self.inner.lookup(pred, q)
+    }
 }

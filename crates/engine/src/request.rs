@@ -18,7 +18,10 @@ use apollo_compiler::validation::Valid;
 use crate::api::CompiledApi;
 use crate::exec::{Exec, PayloadObj, QueryRoot, ferr};
 use crate::filter::lower_first;
-use crate::graph::GraphRead;
+use crate::graph::{CachedRead, GraphRead};
+
+/// Nodes one request keeps loaded (each read once); beyond this it reads through.
+const NODE_CACHE: usize = 100_000;
 use crate::mutation::GraphWrite;
 use crate::{Access, EngineError, ExecCtx, Limits, MutationOutcome};
 
@@ -281,7 +284,7 @@ pub fn execute(
     };
     let ex = Exec {
         cat: &api.catalog,
-        rd: Rc::from(snap),
+        rd: Rc::new(CachedRead::new(snap, NODE_CACHE)),
         doc: &doc,
         vars: &vars,
         limits: &opts.limits,
@@ -356,7 +359,7 @@ impl<'a> MutationRoot<'a> {
     fn exec<'b>(&'b self, snap: Box<dyn GraphRead + 'b>) -> Exec<'b> {
         Exec {
             cat: &self.ctx.api.catalog,
-            rd: Rc::from(snap),
+            rd: Rc::new(CachedRead::new(snap, NODE_CACHE)),
             doc: self.doc,
             vars: self.vars,
             limits: self.limits,

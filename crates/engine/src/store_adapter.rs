@@ -4,7 +4,7 @@
 use graphcloud_store::{self as store, DateTime, Geo, GeoPoint, Value};
 use serde_json::json;
 
-use crate::graph::{GraphRead, IndexQuery, ReadError, Val};
+use crate::graph::{GraphRead, IndexQuery, NodeData, ReadError, Val};
 
 fn rerr(e: store::StoreError) -> ReadError {
     ReadError(e.to_string())
@@ -143,6 +143,22 @@ impl<T: store::GraphRead> GraphRead for StoreRead<T> {
             // No suitable index (or no schema for the predicate): the caller scans.
             Err(_) => Ok(None),
         }
+    }
+
+    fn node_all(&self, uid: u64) -> Result<Option<NodeData>, ReadError> {
+        let mut d = NodeData::default();
+        for (pred, e) in self.0.node(uid).map_err(rerr)? {
+            match e {
+                store::Entry::Uid(t) => d.edges.entry(pred).or_default().push(t),
+                store::Entry::Value(v) if pred == store::TYPE_PREDICATE => {
+                    if let Value::String(s) = v {
+                        d.types.push(s);
+                    }
+                }
+                store::Entry::Value(v) => d.values.entry(pred).or_default().push(val_from_store(v)),
+            }
+        }
+        Ok(Some(d))
     }
 
     fn lookup(&self, pred: &str, q: IndexQuery<'_>) -> Result<Option<Vec<u64>>, ReadError> {
