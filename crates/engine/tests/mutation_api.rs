@@ -297,6 +297,10 @@ fn link_to_missing_or_wrong_type_id_is_an_error() {
         )),
         payload_err("addState", &format!(r#"ID "{aid}" isn't a Country"#))
     );
+    assert_eq!(
+        fx.err(r#"mutation { addState(input: {code: "x", name: "X", country: {id: "hi"}}) { numUids } }"#),
+        payload_err("addState", "ID argument (hi) was not able to be parsed")
+    );
     // Nothing of the failed mutations was written.
     assert_eq!(fx.ok("{ queryState { code } }"), json!({"queryState": []}));
 }

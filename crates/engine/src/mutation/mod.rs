@@ -618,7 +618,9 @@ impl<'a, 'w> Mutator<'a, 'w> {
         {
             let text = xid_text(idv);
             let not_a = || Fail::Payload(format!("ID \"{text}\" isn't a {}", ty.name));
-            let uid = parse_uid(&text).ok_or_else(not_a)?;
+            let uid = parse_uid(&text).ok_or_else(|| {
+                Fail::Payload(format!("ID argument ({text}) was not able to be parsed"))
+            })?;
             let types = self.w.node_types(uid)?;
             if !self.meta.node_is(&ty.name, &types) {
                 return Err(not_a());
