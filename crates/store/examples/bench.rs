@@ -79,6 +79,7 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         store.apply_schema(BACKEND, schema()).await.expect("schema");
+        store.apply_schema(2, schema()).await.expect("schema");
 
         // 1. one writer at a time
         let n_seq = 1_000u64;
@@ -129,10 +130,60 @@ fn main() {
         );
     });
 
+    // 3. bulk load: 100 000 nodes with 10 edges each, 1 000 nodes per mutation, 4 writers.
+    rt.block_on(async {
+        let nodes = 100_000u64;
+        let per_mutation = 1_000u64;
+        let writers = 4u64;
+        let before = store.stats();
+        let t0 = Instant::now();
+        let mut tasks = Vec::new();
+        for w in 0..writers {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut m = w;
+                while m * per_mutation < nodes {
+                    let first = m * per_mutation;
+                    store
+                        .write(2, move |t| -> Result<(), StoreError> {
+                            let mut rng = Rng(first + 1);
+                            for i in first..first + per_mutation {
+                                let u = t.alloc_uid()?;
+                                t.add_type(u, "Person")?;
+                                t.set_value(u, "Person.name", Value::String(format!("person {i}")))?;
+                                t.set_value(u, "Person.age", Value::Int((i % 90) as i64))?;
+                                for _ in 0..10 {
+                                    t.add_edge(u, "Person.friends", 1 + rng.next() % nodes)?;
+                                }
+                            }
+                            Ok(())
+                        })
+                        .await
+                        .expect("bulk write");
+                    m += writers;
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("task");
+        }
+        let dt = t0.elapsed().as_secs_f64();
+        let after = store.stats();
+        println!(
+            "bulk load: {nodes} nodes + {} edges in {dt:.2}s = {:.0} nodes/s, {:.0} edges/s ({} commits; writer busy {:.2}s in closures, {:.2}s in commits)",
+            nodes * 10,
+            nodes as f64 / dt,
+            (nodes * 10) as f64 / dt,
+            after.commits - before.commits,
+            (after.apply_micros - before.apply_micros) as f64 / 1e6,
+            (after.commit_micros - before.commit_micros) as f64 / 1e6,
+        );
+    });
+
     let total = store.read(BACKEND).unwrap().max_uid().unwrap();
     let snap = store.read(BACKEND).expect("snapshot");
 
-    // 3. point reads
+    // 4. point reads
     let mut rng = Rng(7);
     let reads = 200_000;
     let t0 = Instant::now();
@@ -150,7 +201,7 @@ fn main() {
         reads as f64 / dt
     );
 
-    // 4. index lookups
+    // 5. index lookups
     let lookups = 20_000u64;
     let t0 = Instant::now();
     let mut hits = 0u64;
