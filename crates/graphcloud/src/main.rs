@@ -1,6 +1,7 @@
 //! `graphcloud`: a self-hostable GraphQL backend platform compatible with Dgraph Cloud
 //! clients. One binary: `serve` runs the server; the other subcommands manage it.
 
+mod client;
 mod serve;
 mod user;
 
@@ -26,6 +27,8 @@ enum Command {
     /// running server).
     #[command(subcommand)]
     User(user::UserCommand),
+    #[command(flatten)]
+    Client(client::ClientCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -44,6 +47,7 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::User(cmd) => user::run(cmd).await,
+            Command::Client(cmd) => client::run(cmd).await,
         }
     });
     match result {
