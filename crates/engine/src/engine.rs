@@ -329,10 +329,7 @@ fn no_schema(req: &Request) -> Response {
             .map(|n| serde_json::json!({"message": format!("Not resolving {n}. There's no GraphQL schema in Dgraph. Use the /admin API to add a GraphQL schema")}))
             .collect()
     };
-    Response {
-        data: Some(serde_json::Value::Null),
-        errors,
-    }
+    Response { data: None, errors }
 }
 
 struct AdminOf<'a> {
