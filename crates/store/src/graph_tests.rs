@@ -1073,3 +1073,19 @@ fn large_values_round_trip_in_redb() {
             .is_empty()
     );
 }
+
+#[test]
+fn last_handle_dropped_inside_a_write_closure() {
+    let store = mem_store();
+    let inner = store.clone();
+    let rx = store
+        .submit(1, move |t| -> Result<()> {
+            let _keep = &inner;
+            t.set_value(1, "x", Value::Int(1))
+        })
+        .unwrap();
+    // Drop our handle first: the closure's copy is the last one and is dropped on the writer
+    // thread after the mutation ran; the commit still completes and is answered.
+    drop(store);
+    assert!(rx.blocking_recv().unwrap().is_ok());
+}

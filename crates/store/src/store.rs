@@ -71,7 +71,11 @@ impl Drop for Inner {
     fn drop(&mut self) {
         self.tx.lock().take();
         if let Some(h) = self.writer.lock().take() {
-            let _ = h.join();
+            // The last handle may be dropped by a write closure on the writer thread itself;
+            // that thread then ends on its own once the queue is empty.
+            if h.thread().id() != std::thread::current().id() {
+                let _ = h.join();
+            }
         }
     }
 }
@@ -142,7 +146,7 @@ impl Store {
         tx.send(job).map_err(|_| StoreError::Closed)
     }
 
-    fn submit<F, R, E>(
+    pub(crate) fn submit<F, R, E>(
         &self,
         backend: u64,
         f: F,
