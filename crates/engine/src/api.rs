@@ -137,6 +137,13 @@ pub fn compile(sdl: &str) -> Result<CompiledApi, graphcloud_schema::SchemaErrors
     let model = graphcloud_schema::parse(sdl)?;
     let api = model.api().clone();
     let mut c = CompiledApi::from_parts(sdl.to_string(), api, &model);
+    for t in model.types() {
+        if let Some(sec) = &t.secret {
+            c.catalog
+                .secrets
+                .insert(t.name.clone(), (sec.field.clone(), sec.predicate.clone()));
+        }
+    }
     c.model = Some(model);
     Ok(c)
 }

@@ -82,6 +82,8 @@ pub struct TypeInfo {
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
     pub types: HashMap<String, TypeInfo>,
+    /// `@secret` per type name: (GraphQL argument name, storage predicate of the hash).
+    pub secrets: HashMap<String, (String, String)>,
 }
 
 /// How the schema model maps a type and its fields to storage.
@@ -202,7 +204,10 @@ impl Catalog {
             }
             types.insert(tname.to_string(), info);
         }
-        Catalog { types }
+        Catalog {
+            types,
+            secrets: HashMap::new(),
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&TypeInfo> {

@@ -745,6 +745,36 @@ impl ObjectValue for QueryRoot<'_> {
         {
             return resolve_get(ex, ty, name, args);
         }
+        if let Some(t) = name
+            .strip_prefix("check")
+            .and_then(|r| r.strip_suffix("Password"))
+            && let Some(ty) = ex.cat.get(t)
+            && let Some((field, pred)) = ex.cat.secrets.get(t)
+        {
+            // The node named by the id/xid arguments, returned only when the password matches.
+            let clear = args
+                .get(field.as_str())
+                .and_then(JsonValue::as_str)
+                .unwrap_or("");
+            let found = resolve_get(ex, ty, name, args)?;
+            let ResolvedValue::Object(_) = &found else {
+                return Ok(ResolvedValue::null());
+            };
+            let uid = find_get_uid(ex, ty, args).map_err(ferr)?;
+            let ok = match uid {
+                Some(u) => ex
+                    .rd
+                    .scalars(u, pred)
+                    .map_err(ferr)?
+                    .iter()
+                    .any(|v| match v {
+                        Val::Password(h) => crate::mutation::coerce::verify_password(clear, h),
+                        _ => false,
+                    }),
+                None => false,
+            };
+            return Ok(if ok { found } else { ResolvedValue::null() });
+        }
         if let Some(t) = name.strip_prefix("query")
             && let Some(ty) = ex.cat.get(t)
         {
@@ -779,6 +809,50 @@ impl ObjectValue for QueryRoot<'_> {
 
 fn rewrite_err(field: &str, e: EngineError) -> FieldError {
     ferr(format!("couldn't rewrite query {field} because {e}"))
+}
+
+/// The uid `get<T>` arguments name, if that node exists and is visible as `ty`.
+fn find_get_uid(ex: &Exec<'_>, ty: &TypeInfo, args: &JsonMap) -> Result<Option<u64>, EngineError> {
+    let mut cands: Vec<u64> = Vec::new();
+    if let Some(idf) = &ty.id_field
+        && let Some(v) = args.get(idf.as_str()).and_then(JsonValue::as_str)
+        && let Some(uid) = parse_uid(v)
+    {
+        cands.push(uid);
+    }
+    let mut xid_filters: Vec<(&FieldInfo, Val)> = Vec::new();
+    for x in &ty.xids {
+        if let Some(v) = args.get(x.as_str())
+            && !v.is_null()
+            && let Some(fi) = ty.fields.get(x)
+            && let FieldKind::Scalar(k) = fi.kind
+            && let Some(val) = json_to_val(v, k)
+        {
+            xid_filters.push((fi, val));
+        }
+    }
+    if cands.is_empty() {
+        let Some((fi, v)) = xid_filters.first() else {
+            return Ok(None);
+        };
+        cands = match ex.rd.lookup_eq(&fi.pred, v)? {
+            Some(found) => found,
+            None => ex.all_of_type(&ty.name)?,
+        };
+    }
+    for uid in ex.visible(&ty.name, cands)? {
+        let mut ok = true;
+        for (fi, v) in &xid_filters {
+            if !ex.rd.scalars(uid, &fi.pred)?.iter().any(|x| x.equals(v)) {
+                ok = false;
+                break;
+            }
+        }
+        if ok {
+            return Ok(Some(uid));
+        }
+    }
+    Ok(None)
 }
 
 fn resolve_get<'a>(

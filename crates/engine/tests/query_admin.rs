@@ -282,3 +282,60 @@ async fn delete_payload_comes_from_before_the_delete() {
         json!({"updateCountry": {"numUids": 1, "country": [{"name": "Chile!"}]}}),
     );
 }
+
+#[tokio::test]
+async fn check_password_query() {
+    let f = Fixture::empty();
+    let raw = f
+        .engine
+        .admin_schema(
+            BACKEND,
+            ADMIN,
+            "type User @secret(field: \"password\") { name: String! @id age: Int }".into(),
+        )
+        .await;
+    assert_eq!(raw.status, 200, "{:?}", raw.body);
+    let r = f
+        .engine
+        .graphql(
+            BACKEND,
+            ADMIN,
+            req("mutation { addUser(input: [{name: \"alice\", age: 30, password: \"Sup3rSecret\"}]) { numUids } }"),
+        )
+        .await
+        .to_json();
+    assert_data(&r, json!({"addUser": {"numUids": 1}}));
+    let ok = f
+        .engine
+        .graphql(
+            BACKEND,
+            ADMIN,
+            req("{ checkUserPassword(name: \"alice\", password: \"Sup3rSecret\") { name age } }"),
+        )
+        .await
+        .to_json();
+    assert_data(
+        &ok,
+        json!({"checkUserPassword": {"name": "alice", "age": 30}}),
+    );
+    let bad = f
+        .engine
+        .graphql(
+            BACKEND,
+            ADMIN,
+            req("{ checkUserPassword(name: \"alice\", password: \"wrong-pass\") { name } }"),
+        )
+        .await
+        .to_json();
+    assert_data(&bad, json!({"checkUserPassword": null}));
+    let nobody = f
+        .engine
+        .graphql(
+            BACKEND,
+            ADMIN,
+            req("{ checkUserPassword(name: \"bob\", password: \"Sup3rSecret\") { name } }"),
+        )
+        .await
+        .to_json();
+    assert_data(&nobody, json!({"checkUserPassword": null}));
+}
