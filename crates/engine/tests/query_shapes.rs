@@ -46,7 +46,6 @@ fn q(s: &str) -> Value {
 }
 
 #[test]
-#[ignore = "graphcloud-schema maps a re-declared interface field to its own predicate (Human.name instead of Character.name, spec B.11)"]
 fn interface_query_with_inline_fragments() {
     let r = q(
         "{ queryCharacter(order: {asc: name}) { __typename name ... on Human { ename totalCredits } ... on Droid { primaryFunction } } }",
@@ -61,7 +60,6 @@ fn interface_query_with_inline_fragments() {
 }
 
 #[test]
-#[ignore = "graphcloud-schema maps a re-declared interface field to its own predicate (Human.name instead of Character.name, spec B.11)"]
 fn interface_filter_on_enum_list() {
     let r = q("{ queryCharacter(filter: {appearsIn: {eq: JEDI}}) { name } }");
     assert_data(&r, json!({"queryCharacter": [{"name": "R2-D2"}]}));
@@ -74,7 +72,6 @@ fn interface_filter_on_enum_list() {
 }
 
 #[test]
-#[ignore = "graphcloud-schema maps a re-declared interface field to its own predicate (Human.name instead of Character.name, spec B.11)"]
 fn interface_aggregate_and_fragment_on_interface() {
     let r = q("{ aggregateCharacter { count nameMin nameMax } }");
     assert_data(
@@ -91,7 +88,6 @@ fn interface_aggregate_and_fragment_on_interface() {
 }
 
 #[test]
-#[ignore = "graphcloud-schema maps a re-declared interface field to its own predicate (Human.name instead of Character.name, spec B.11)"]
 fn enum_list_values() {
     let r = q("{ queryDroid { appearsIn } }");
     let got: BTreeSet<String> = r["data"]["queryDroid"][0]["appearsIn"]
@@ -108,7 +104,6 @@ fn enum_list_values() {
 }
 
 #[test]
-#[ignore = "graphcloud-schema maps a re-declared interface field to its own predicate (Human.name instead of Character.name, spec B.11)"]
 fn union_members_resolve_their_concrete_types() {
     let r = q(
         "{ queryHome { address members { __typename ... on Dog { breed category } ... on Parrot { repeatsWords } ... on Human { name } ... on Plant { breed } } favouriteMember { __typename ... on Parrot { category } } } }",
