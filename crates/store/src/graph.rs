@@ -268,16 +268,6 @@ pub trait GraphRead {
             .is_some())
     }
 
-    /// Postings of one token of an index.
-    fn index_token(&self, pred: &str, kind: IndexKind, token: &[u8]) -> Result<RoaringTreemap> {
-        keys::check_name(pred, false)?;
-        let mut prefix = keys::index_prefix(self.backend(), pred, kind);
-        prefix.extend_from_slice(token);
-        let (s, e) = prefix_bounds(&prefix);
-        // Fixed-width tokens and terminated tokens both end exactly before the uid.
-        collect_uids(self.kv(), s, e, Some(prefix.len() + 8))
-    }
-
     /// Nodes whose `pred` has a value equal to `v` (any element for lists). Uses the hash,
     /// exact, int, float, bool or datetime index; results are exact.
     fn index_eq(&self, pred: &str, v: &Value) -> Result<RoaringTreemap> {
@@ -294,7 +284,7 @@ pub trait GraphRead {
         };
         let mut out = RoaringTreemap::new();
         for t in keys::index_tokens(kind, v) {
-            out |= self.index_token(pred, kind, &t)?;
+            out |= postings(self, pred, kind, &t)?;
         }
         if verify {
             out = filter_uids(self, &out, pred, |x| match (x, v) {
@@ -500,7 +490,7 @@ pub trait GraphRead {
         }
         let mut candidates = RoaringTreemap::new();
         for (cover, cell) in geo_index::query_cells(&query.boxes()?) {
-            candidates |= self.index_token(pred, IndexKind::Geo, &keys::geo_token(cover, cell))?;
+            candidates |= postings(self, pred, IndexKind::Geo, &keys::geo_token(cover, cell))?;
         }
         filter_uids(
             self,
@@ -509,6 +499,21 @@ pub trait GraphRead {
             |v| matches!(v, Value::Geo(g) if query.matches(g)),
         )
     }
+}
+
+/// Postings of one (encoded) token of an index.
+pub(crate) fn postings<G: GraphRead + ?Sized>(
+    g: &G,
+    pred: &str,
+    kind: IndexKind,
+    token: &[u8],
+) -> Result<RoaringTreemap> {
+    keys::check_name(pred, false)?;
+    let mut prefix = keys::index_prefix(g.backend(), pred, kind);
+    prefix.extend_from_slice(token);
+    let (s, e) = prefix_bounds(&prefix);
+    // Fixed-width tokens and terminated tokens both end exactly before the uid.
+    collect_uids(g.kv(), s, e, Some(prefix.len() + 8))
 }
 
 fn missing(pred: &str, index: &'static str) -> StoreError {
@@ -574,7 +579,7 @@ fn token_query<G: GraphRead + ?Sized>(
     if !all {
         let mut acc = RoaringTreemap::new();
         for t in tokens {
-            acc |= g.index_token(pred, kind, &keys::text_token(t))?;
+            acc |= postings(g, pred, kind, &keys::text_token(t))?;
         }
         return Ok(acc);
     }
@@ -617,7 +622,7 @@ fn token_query<G: GraphRead + ?Sized>(
     let Some(mut acc) = small else {
         let mut acc: Option<RoaringTreemap> = None;
         for token in &large {
-            let set = g.index_token(pred, kind, token)?;
+            let set = postings(g, pred, kind, token)?;
             acc = Some(match acc {
                 None => set,
                 Some(a) => a & set,
@@ -648,7 +653,7 @@ fn eval_trigram<G: GraphRead + ?Sized>(
     use tokenize::TrigramQuery as Q;
     Ok(match q {
         Q::All => g.uids_with(pred)?,
-        Q::Trigram(t) => g.index_token(pred, IndexKind::Trigram, &keys::text_token(t))?,
+        Q::Trigram(t) => postings(g, pred, IndexKind::Trigram, &keys::text_token(t))?,
         Q::And(items) => {
             let mut acc: Option<RoaringTreemap> = None;
             for i in items {
