@@ -339,3 +339,63 @@ async fn check_password_query() {
         .to_json();
     assert_data(&nobody, json!({"checkUserPassword": null}));
 }
+
+#[tokio::test]
+async fn result_size_and_time_limits() {
+    let limits = graphcloud_engine::Limits {
+        max_result_nodes: 2,
+        ..Default::default()
+    };
+    let f = Fixture::with_limits(limits);
+    f.engine.admin_schema(BACKEND, ADMIN, V1.into()).await;
+    f.engine
+        .graphql(
+            BACKEND,
+            ADMIN,
+            req("mutation { addCountry(input: [{name: \"A\"}, {name: \"B\"}, {name: \"C\"}]) { numUids } }"),
+        )
+        .await;
+    let r = f
+        .engine
+        .graphql(BACKEND, ADMIN, req("{ queryCountry { name } }"))
+        .await
+        .to_json();
+    assert_eq!(
+        messages(&r),
+        vec!["the result exceeds the limit of 2 nodes; narrow the query with filters or `first`"]
+    );
+    assert_eq!(r["data"], json!({"queryCountry": null}));
+    let r = f
+        .engine
+        .graphql(
+            BACKEND,
+            ADMIN,
+            req("{ queryCountry(first: 2, order: {asc: name}) { name } }"),
+        )
+        .await
+        .to_json();
+    assert_data(&r, json!({"queryCountry": [{"name": "A"}, {"name": "B"}]}));
+
+    let limits = graphcloud_engine::Limits {
+        request_timeout: std::time::Duration::ZERO,
+        ..Default::default()
+    };
+    let f = Fixture::with_limits(limits);
+    f.engine.admin_schema(BACKEND, ADMIN, V1.into()).await;
+    f.engine
+        .graphql(
+            BACKEND,
+            ADMIN,
+            req("mutation { addCountry(input: [{name: \"A\"}]) { numUids } }"),
+        )
+        .await;
+    let r = f
+        .engine
+        .graphql(BACKEND, ADMIN, req("{ queryCountry { name } }"))
+        .await
+        .to_json();
+    assert_eq!(
+        messages(&r),
+        vec!["the request exceeded the time limit of 0 ms"]
+    );
+}

@@ -38,10 +38,15 @@ pub const ADMIN: Caller = Caller {
 impl Fixture {
     /// An engine over an empty store.
     pub fn empty() -> Fixture {
+        Fixture::with_limits(graphcloud_engine::Limits::default())
+    }
+
+    /// An engine over an empty store with the given request limits.
+    pub fn with_limits(limits: graphcloud_engine::Limits) -> Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(dir.path()).expect("open store");
         Fixture {
-            engine: Engine::new(store),
+            engine: Engine::with_limits(store, limits),
             _dir: dir,
         }
     }
