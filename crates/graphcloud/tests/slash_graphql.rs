@@ -247,6 +247,56 @@ fn collect(
     (line_rx, done_rx)
 }
 
+/// `slash-graphql login`: reads the user code the CLI prints, approves it with the
+/// control-plane mutation `approveDeviceLogin`, and waits for the CLI to finish.
+async fn device_login(cli: &Cli, server: &Server, token: &str) {
+    let cp = server.url();
+    let child = cli
+        .command(&["login"])
+        .spawn()
+        .expect("node must be on PATH");
+    let (lines, done) = collect(child, Duration::from_secs(120));
+    let marker = "You should see the following code in your browser:";
+    let user_code = loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "the CLI printed no user code; server log:\n{}",
+                    server.log()
+                )
+            });
+        if let Some(rest) = line.split(marker).nth(1) {
+            break rest.trim().to_string();
+        }
+    };
+    assert!(!user_code.is_empty());
+    let approved = control_graphql(
+        &cp,
+        Some(token),
+        "mutation($c: String!) { approveDeviceLogin(userCode: $c) }",
+        json!({ "c": user_code }),
+    )
+    .await;
+    assert!(
+        approved.get("errors").is_none(),
+        "approveDeviceLogin: {approved}"
+    );
+    let r = done.recv().unwrap();
+    eprintln!(
+        "$ slash-graphql login\n  stdout: {}\n  stderr: {}",
+        r.stdout, r.stderr
+    );
+    assert_eq!(
+        r.code,
+        Some(0),
+        "login failed: {}\nserver log:\n{}",
+        r.stderr,
+        server.log()
+    );
+    assert!(r.stdout.contains("Logged In"), "{}", r.stdout);
+}
+
 #[tokio::test]
 async fn slash_graphql_cli_end_to_end() {
     if std::env::var("GRAPHCLOUD_SKIP_SLASH_CLI").is_ok_and(|v| v == "1") {
@@ -289,54 +339,23 @@ async fn slash_graphql_cli_end_to_end() {
     let token = session_token(&cp, EMAIL, PASSWORD).await;
 
     // login: device flow, approved through the control plane.
-    let child = cli
-        .command(&["login"])
-        .spawn()
-        .expect("node must be on PATH");
-    let (lines, done) = collect(child, Duration::from_secs(120));
-    let marker = "You should see the following code in your browser:";
-    let user_code = loop {
-        let line = lines
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| {
-                panic!(
-                    "the CLI printed no user code; server log:\n{}",
-                    server.log()
-                )
-            });
-        if let Some(rest) = line.split(marker).nth(1) {
-            break rest.trim().to_string();
-        }
-    };
-    assert!(!user_code.is_empty());
-    let approved = control_graphql(
-        &cp,
-        Some(&token),
-        "mutation($c: String!) { approveDeviceLogin(userCode: $c) }",
-        json!({ "c": user_code }),
-    )
-    .await;
-    assert!(
-        approved.get("errors").is_none(),
-        "approveDeviceLogin: {approved}"
-    );
-    let r = done.recv().unwrap();
-    eprintln!(
-        "$ slash-graphql login\n  stdout: {}\n  stderr: {}",
-        r.stdout, r.stderr
-    );
-    assert_eq!(
-        r.code,
-        Some(0),
-        "login failed: {}\nserver log:\n{}",
-        r.stderr,
-        server.log()
-    );
-    assert!(r.stdout.contains("Logged In"), "{}", r.stdout);
+    device_login(&cli, &server, &token).await;
     let auth = std::fs::read_to_string(cli.auth_file()).expect("auth-stg.yml written");
     for field in ["access_token:", "refresh_token:", "expires_in:", "apiTime:"] {
         assert!(auth.contains(field), "token file lacks {field}: {auth}");
     }
+
+    // refresh-login (hidden): trades the refresh token for a new access token.
+    let r = cli.run(&["refresh-login"], Duration::from_secs(60));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stdout.contains("Got a new token: "), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("Successfully refreshed token"),
+        "{}",
+        r.stderr
+    );
+    let refreshed = std::fs::read_to_string(cli.auth_file()).unwrap();
+    assert_ne!(refreshed, auth, "the token file is replaced");
 
     // list-backends with none.
     let r = cli.run(&["list-backends"], Duration::from_secs(60));
@@ -413,6 +432,16 @@ async fn slash_graphql_cli_end_to_end() {
     let listed = deployments(&cp, &token).await;
     assert_eq!(listed[0]["name"], "CLI Renamed");
 
+    // update-backend by endpoint URL: the CLI maps it to the uid through `deployments`.
+    let r = cli.run(
+        &["update-backend", "-e", &endpoint, "-m", "flexible", "-y"],
+        Duration::from_secs(60),
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let listed = deployments(&cp, &token).await;
+    assert_eq!(listed[0]["deploymentMode"], "flexible");
+    assert_eq!(listed[0]["name"], "CLI Renamed");
+
     // create-apikey (hidden command): prints the key, which the control plane lists.
     let r = cli.run(
         &["create-apikey", &uid, "-n", "cli-key", "-r", "admin"],
@@ -480,9 +509,47 @@ async fn slash_graphql_cli_end_to_end() {
     assert!(r.stdout.contains("Deleted"), "{}", r.stdout);
     assert_eq!(deployments(&cp, &token).await, Vec::<Value>::new());
 
+    // Destroying it again fails with the server's error shown and a non-zero exit.
+    let r = cli.run(&["destroy-backend", &uid, "-y"], Duration::from_secs(60));
+    assert_ne!(r.code, Some(0), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("Unable to destroy backend"),
+        "{}",
+        r.stderr
+    );
+
     // logout revokes the refresh token and removes the token file.
     let r = cli.run(&["logout"], Duration::from_secs(60));
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert!(r.stdout.contains("Logged out"), "{}", r.stdout);
     assert!(!cli.auth_file().exists(), "logout removes the token file");
+
+    // Logged out: commands that need a session refuse.
+    let r = cli.run(&["list-backends"], Duration::from_secs(60));
+    assert_ne!(r.code, Some(0), "{}", r.stdout);
+    assert!(r.stderr.contains("Please login"), "{}", r.stderr);
+
+    // logout -a: log in on two "devices" (two sessions), then revoke every CLI session.
+    device_login(&cli, &server, &token).await;
+    let first_session = std::fs::read_to_string(cli.auth_file()).unwrap();
+    device_login(&cli, &server, &token).await;
+    let r = cli.run(&["logout", "-a"], Duration::from_secs(60));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let count: u64 = r
+        .stdout
+        .trim()
+        .strip_prefix("Logged out of ")
+        .and_then(|rest| rest.strip_suffix(" devices"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected logout -a output: {}", r.stdout));
+    assert!(count >= 2, "both sessions revoked: {}", r.stdout);
+    assert!(!cli.auth_file().exists());
+    // The first session's refresh token is dead too.
+    std::fs::write(cli.auth_file(), &first_session).unwrap();
+    let r = cli.run(&["refresh-login"], Duration::from_secs(60));
+    assert!(
+        r.stderr.contains("Could not refresh token"),
+        "a revoked refresh token must not refresh: {}",
+        r.stderr
+    );
 }
