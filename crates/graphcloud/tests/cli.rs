@@ -113,6 +113,29 @@ async fn login_logout_and_session_errors() {
         .to_string();
     assert!(out.contains("No backends"), "{out}");
 
+    // A session the server does not accept: the server's error, exit 1.
+    let good = std::fs::read(&creds_path).unwrap();
+    let mut forged = stored.clone();
+    forged["servers"][server.url()]["token"] = json!("not-a-session-token");
+    std::fs::write(&creds_path, forged.to_string()).unwrap();
+    let err = server
+        .run(&home, &["backend", "list"])
+        .fails(FAILED)
+        .to_string();
+    assert!(err.contains("run `graphcloud login"), "{err}");
+    // An expired session is reported before any request is made.
+    let mut expired = stored.clone();
+    // header {"alg":"HS256","typ":"JWT"} . payload {"exp":1000000000} . signature
+    expired["servers"][server.url()]["token"] =
+        json!("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjEwMDAwMDAwMDB9.c2ln");
+    std::fs::write(&creds_path, expired.to_string()).unwrap();
+    let err = server
+        .run(&home, &["backend", "list"])
+        .fails(FAILED)
+        .to_string();
+    assert!(err.contains("expired at 2001-09-09T01:46:40Z"), "{err}");
+    std::fs::write(&creds_path, good).unwrap();
+
     // Logout forgets the session; a second logout has nothing to do.
     let out = server.run(&home, &["logout"]).ok().to_string();
     assert_eq!(out, format!("Logged out of {}.\n", server.url()));
@@ -649,6 +672,45 @@ async fn organizations() {
     let seen = server.run(&bob_home, &["org", "list", "-o", "json"]).json();
     assert_eq!(seen[0]["uid"], org_uid.as_str(), "{seen}");
 
+    // A backend of the organization is visible to its members; a private one is not.
+    let shared = server
+        .run(
+            &home,
+            &[
+                "backend",
+                "create",
+                "Team",
+                "--subdomain",
+                "team",
+                "--org",
+                &org_uid,
+                "-o",
+                "json",
+            ],
+        )
+        .json();
+    server
+        .run(&home, &["backend", "create", "Mine", "--subdomain", "mine"])
+        .ok();
+    let bob_sees = server
+        .run(&bob_home, &["backend", "list", "-o", "json"])
+        .json();
+    let bob_sees: Vec<&str> = bob_sees
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["uid"].as_str())
+        .collect();
+    assert_eq!(bob_sees, [shared["uid"].as_str().unwrap()]);
+    // Moving the private backend into the organization shares it too.
+    server
+        .run(&home, &["backend", "update", "mine", "--org", &org_uid])
+        .ok();
+    let bob_sees = server
+        .run(&bob_home, &["backend", "list", "-o", "json"])
+        .json();
+    assert_eq!(bob_sees.as_array().unwrap().len(), 2, "{bob_sees}");
+
     server
         .run(&home, &["org", "remove-member", &org_uid, bob])
         .ok();
@@ -661,6 +723,11 @@ async fn organizations() {
             .any(|m| m["auth0User"]["email"] == bob),
         "{orgs}"
     );
+    // A former member no longer sees the organization's backends.
+    let bob_sees = server
+        .run(&bob_home, &["backend", "list", "-o", "json"])
+        .json();
+    assert_eq!(bob_sees, json!([]));
 
     // Failures.
     server

@@ -87,7 +87,14 @@ impl ControlApi {
                         .unwrap_or_else(|| e.to_string())
                 })
                 .collect();
-            bail!("{}", messages.join("; "));
+            let joined = messages.join("; ");
+            if self.token.is_some() && joined.to_ascii_lowercase().contains("unauthenticated") {
+                bail!(
+                    "{joined} (the stored session was refused: run `graphcloud login --server {}` again)",
+                    self.server
+                );
+            }
+            bail!("{joined}");
         }
         if !status.is_success() {
             bail!("the server answered HTTP {status}: {}", snippet(&body));
