@@ -783,3 +783,85 @@ fn help_everywhere() {
         }
     }
 }
+
+#[tokio::test]
+async fn control_plane_over_tls_with_a_private_ca() {
+    let certs = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = common::make_certificates(
+        certs.path(),
+        &["localhost".to_string(), "127.0.0.1".to_string()],
+    );
+    let server = Server::start_with(
+        &[(EMAIL, PASSWORD)],
+        &[
+            "--control-tls-cert".into(),
+            cert.display().to_string(),
+            "--control-tls-key".into(),
+            key.display().to_string(),
+        ],
+        None,
+    );
+    let home = server.config_home("tls");
+    let https = format!("https://127.0.0.1:{}", server.control_port);
+    let ca = ca.display().to_string();
+    let password = [("GRAPHCLOUD_PASSWORD", PASSWORD)];
+
+    // A certificate from an unknown CA is refused.
+    let err = server
+        .run_env(
+            &home,
+            &["login", "--email", EMAIL, "--server", &https],
+            &password,
+        )
+        .fails(FAILED)
+        .to_string();
+    assert!(err.contains("cannot reach"), "{err}");
+
+    // Trusting the CA with --ca-cert (or GRAPHCLOUD_CA_CERT) works.
+    let out = server
+        .run_env(
+            &home,
+            &[
+                "login",
+                "--email",
+                EMAIL,
+                "--server",
+                &https,
+                "--ca-cert",
+                &ca,
+            ],
+            &password,
+        )
+        .ok()
+        .to_string();
+    assert!(out.contains(&https), "{out}");
+    let created = server
+        .run_env(
+            &home,
+            &[
+                "backend", "create", "Secure", "--server", &https, "-o", "json",
+            ],
+            &[("GRAPHCLOUD_CA_CERT", ca.as_str())],
+        )
+        .json();
+    assert_eq!(created["name"], "Secure");
+
+    // A --ca-cert that is not a certificate is a clear error.
+    let not_pem = certs.path().join("not.pem");
+    std::fs::write(&not_pem, "hello").unwrap();
+    let err = server
+        .run(
+            &home,
+            &[
+                "backend",
+                "list",
+                "--server",
+                &https,
+                "--ca-cert",
+                not_pem.to_str().unwrap(),
+            ],
+        )
+        .fails(FAILED)
+        .to_string();
+    assert!(err.contains("holds no PEM certificate"), "{err}");
+}

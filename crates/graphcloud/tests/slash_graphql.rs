@@ -19,7 +19,9 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{EMAIL, PASSWORD, Server, control_graphql, deployments, session_token};
+use common::{
+    EMAIL, PASSWORD, Server, control_graphql, deployments, make_certificates, session_token,
+};
 use serde_json::{Value, json};
 
 const CLI_VERSION: &str = "1.16.7";
@@ -60,58 +62,6 @@ fn install_cli() -> PathBuf {
     let run = package.join("bin").join("run");
     assert!(run.exists(), "{} missing after install", run.display());
     run
-}
-
-/// A CA and a server certificate for `localhost`, `*.localhost` and the test subdomain
-/// (Node refuses wildcards directly under a one-label name, so the exact name is listed
-/// too). Returns (ca.pem, cert.pem, key.pem).
-fn make_certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
-        KeyPair, KeyUsagePurpose,
-    };
-    let now = time::OffsetDateTime::now_utc();
-
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "graphcloud test CA");
-    ca_params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    ca_params.not_before = now - time::Duration::days(1);
-    ca_params.not_after = now + time::Duration::days(2);
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-
-    let leaf_key = KeyPair::generate().unwrap();
-    let mut leaf_params = CertificateParams::new(vec![
-        "localhost".to_string(),
-        "*.localhost".to_string(),
-        format!("{SUBDOMAIN}.localhost"),
-    ])
-    .unwrap();
-    leaf_params
-        .distinguished_name
-        .push(DnType::CommonName, "localhost");
-    leaf_params.use_authority_key_identifier_extension = true;
-    leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    leaf_params.not_before = now - time::Duration::days(1);
-    leaf_params.not_after = now + time::Duration::days(2);
-    let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
-
-    let ca = dir.join("ca.pem");
-    let cert = dir.join("cert.pem");
-    let key = dir.join("key.pem");
-    std::fs::write(&ca, ca_cert.pem()).unwrap();
-    std::fs::write(&cert, leaf.pem()).unwrap();
-    std::fs::write(&key, leaf_key.serialize_pem()).unwrap();
-    (ca, cert, key)
 }
 
 const DNS_PRELOAD: &str = r#"'use strict';
@@ -312,7 +262,13 @@ async fn slash_graphql_cli_end_to_end() {
 
     let run = install_cli();
     let scratch = tempfile::tempdir().unwrap();
-    let (ca, cert, key) = make_certificates(scratch.path());
+    let names = [
+        "localhost".to_string(),
+        "*.localhost".to_string(),
+        // Node refuses a wildcard directly under a one-label name, so list the exact name.
+        format!("{SUBDOMAIN}.localhost"),
+    ];
+    let (ca, cert, key) = make_certificates(scratch.path(), &names);
     let preload = scratch.path().join("resolve-localhost.js");
     std::fs::write(&preload, DNS_PRELOAD).unwrap();
     let home = scratch.path().join("home");

@@ -1,5 +1,6 @@
 //! HTTP access to the control plane's GraphQL endpoint (`POST <server>/graphql`).
 
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -31,13 +32,25 @@ pub fn normalize_server(raw: &str) -> Result<String> {
 }
 
 impl ControlApi {
-    pub fn new(server: &str, token: Option<String>) -> Result<Self> {
-        let http = reqwest::Client::builder()
+    /// A connection to `server`; `ca_cert` names a PEM file of extra CA certificates to
+    /// trust besides the built-in roots.
+    pub fn new(server: &str, token: Option<String>, ca_cert: Option<&Path>) -> Result<Self> {
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
-            .user_agent(concat!("graphcloud-cli/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .context("cannot build the HTTP client")?;
+            .user_agent(concat!("graphcloud-cli/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = ca_cert {
+            let pem = std::fs::read(path)
+                .with_context(|| format!("cannot read --ca-cert {}", path.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .ok()
+                .filter(|c| !c.is_empty())
+                .with_context(|| {
+                    format!("--ca-cert {} holds no PEM certificate", path.display())
+                })?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        let http = builder.build().context("cannot build the HTTP client")?;
         Ok(Self {
             http,
             server: server.to_string(),

@@ -37,6 +37,10 @@ pub struct ClientOpts {
         default_value_t = OutputFormat::Table
     )]
     pub output: OutputFormat,
+    /// PEM file with an extra CA certificate to trust for an https:// server (for a
+    /// server whose certificate comes from a private CA).
+    #[arg(long, global = true, env = "GRAPHCLOUD_CA_CERT", value_name = "FILE")]
+    pub ca_cert: Option<std::path::PathBuf>,
 }
 
 /// The client subcommands, flattened into the binary's top-level command list.

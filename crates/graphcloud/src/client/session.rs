@@ -45,7 +45,7 @@ pub async fn login(args: LoginArgs) -> Result<()> {
     }
     let password = read_password()?;
 
-    let api = ControlApi::new(&server, None)?;
+    let api = ControlApi::new(&server, None, args.opts.ca_cert.as_deref())?;
     let login = api
         .field(
             LOGIN_QUERY,
@@ -137,7 +137,11 @@ pub fn authenticated(opts: &ClientOpts) -> Result<ControlApi> {
             format_unix(exp).unwrap_or_else(|| exp.to_string())
         );
     }
-    ControlApi::new(&server, Some(session.token.clone()))
+    ControlApi::new(
+        &server,
+        Some(session.token.clone()),
+        opts.ca_cert.as_deref(),
+    )
 }
 
 fn format_unix(secs: i64) -> Option<String> {

@@ -319,3 +319,49 @@ pub async fn deployments(server_url: &str, token: &str) -> Vec<Value> {
         .unwrap_or_else(|| panic!("deployments failed: {v}"))
         .clone()
 }
+
+/// A throw-away CA and a server certificate it signed for `names` (DNS names or IP
+/// addresses). Writes and returns (ca.pem, cert.pem, key.pem) in `dir`.
+pub fn make_certificates(dir: &Path, names: &[String]) -> (PathBuf, PathBuf, PathBuf) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+        KeyPair, KeyUsagePurpose,
+    };
+    let now = time::OffsetDateTime::now_utc();
+
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "graphcloud test CA");
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    ca_params.not_before = now - time::Duration::days(1);
+    ca_params.not_after = now + time::Duration::days(2);
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+
+    let leaf_key = KeyPair::generate().unwrap();
+    let mut leaf_params = CertificateParams::new(names.to_vec()).unwrap();
+    leaf_params
+        .distinguished_name
+        .push(DnType::CommonName, names.first().map_or("localhost", |n| n));
+    leaf_params.use_authority_key_identifier_extension = true;
+    leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    leaf_params.not_before = now - time::Duration::days(1);
+    leaf_params.not_after = now + time::Duration::days(2);
+    let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
+
+    let ca = dir.join("ca.pem");
+    let cert = dir.join("cert.pem");
+    let key = dir.join("key.pem");
+    std::fs::write(&ca, ca_cert.pem()).unwrap();
+    std::fs::write(&cert, leaf.pem()).unwrap();
+    std::fs::write(&key, leaf_key.serialize_pem()).unwrap();
+    (ca, cert, key)
+}
