@@ -564,6 +564,44 @@ async fn apikey_lifecycle() {
         !prefix.is_empty() && admin_secret.starts_with(prefix),
         "prefix {prefix:?}"
     );
+    // Both keys were used above; the listing says when.
+    for k in listed {
+        let used = k["lastUsedAt"].as_str().unwrap_or_default();
+        let used =
+            time::OffsetDateTime::parse(used, &time::format_description::well_known::Rfc3339)
+                .unwrap_or_else(|e| panic!("lastUsedAt of a used key: {k} ({e})"));
+        assert!(used >= before - time::Duration::seconds(5), "{k}");
+    }
+
+    // An absolute expiry.
+    let dated = server
+        .run(
+            &home,
+            &[
+                "apikey",
+                "create",
+                "keys",
+                "--name",
+                "dated",
+                "--expires-at",
+                "2099-01-01T00:00:00Z",
+                "-o",
+                "json",
+            ],
+        )
+        .json();
+    let at = time::OffsetDateTime::parse(
+        dated["expiresAt"].as_str().unwrap_or_default(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap_or_else(|e| panic!("expiresAt: {dated} ({e})"));
+    assert_eq!(at, time::macros::datetime!(2099-01-01 00:00 UTC));
+    server
+        .run(
+            &home,
+            &["apikey", "revoke", "keys", dated["uid"].as_str().unwrap()],
+        )
+        .ok();
 
     // Revoke: the key stops working and disappears from the list.
     let out = server
