@@ -791,3 +791,36 @@ fn invalid_datetime_is_refused() {
         payload_err("addAuthor", "Unable to parse `yesterday` as DateTime")
     );
 }
+
+#[test]
+fn concurrent_adds_of_one_key_create_one_node() {
+    let fx = Fx::new();
+    let results: Vec<Value> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let fx = &fx;
+                s.spawn(move || {
+                    fx.gql(&format!(
+                        r#"mutation {{ addState(input: {{code: "dup", name: "N{i}"}}) {{ numUids }} }}"#
+                    ))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let ok = results.iter().filter(|r| r.get("errors").is_none()).count();
+    assert_eq!(ok, 1, "{results:#?}");
+    for r in results.iter().filter(|r| r.get("errors").is_some()) {
+        assert_eq!(
+            r["errors"][0]["message"],
+            json!(payload_err(
+                "addState",
+                "id dup already exists for field code inside type State"
+            ))
+        );
+    }
+    assert_eq!(
+        fx.ok(r#"{ aggregateState { count } }"#),
+        json!({"aggregateState": {"count": 1}})
+    );
+}
