@@ -196,3 +196,45 @@ fn moving_a_post_between_authors_from_the_list_side() {
     let (edges, _, _) = graph_state(&engine);
     assert_eq!(edges.len(), 2, "{edges:?}");
 }
+
+#[test]
+fn one_to_one_pairs_stay_exclusive() {
+    const PAIRS: &str = r#"
+        type Husband { id: ID! name: String! @id wife: Wife @hasInverse(field: husband) }
+        type Wife { id: ID! name: String! @id husband: Husband }
+    "#;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::new(Store::open(dir.path()).unwrap());
+    engine.update_schema(BACKEND, ADMIN, PAIRS).unwrap();
+    let pairs = |engine: &Engine| {
+        run(
+            engine,
+            r#"{ queryHusband(order: {asc: name}) { name wife { name } } queryWife(order: {asc: name}) { name husband { name } } }"#,
+        )["data"]
+            .clone()
+    };
+    for q in [
+        r#"mutation { addHusband(input: {name: "h1", wife: {name: "w1"}}) { numUids } }"#,
+        r#"mutation { addHusband(input: {name: "h2", wife: {name: "w1"}}) { numUids } }"#,
+    ] {
+        let r = run(&engine, q);
+        assert!(r.get("errors").is_none(), "{r}");
+    }
+    assert_eq!(
+        pairs(&engine),
+        serde_json::json!({
+            "queryHusband": [{"name": "h1", "wife": null}, {"name": "h2", "wife": {"name": "w1"}}],
+            "queryWife": [{"name": "w1", "husband": {"name": "h2"}}]})
+    );
+    let r = run(
+        &engine,
+        r#"mutation { updateWife(input: {filter: {name: {eq: "w1"}}, set: {husband: {name: "h1"}}}) { numUids } }"#,
+    );
+    assert!(r.get("errors").is_none(), "{r}");
+    assert_eq!(
+        pairs(&engine),
+        serde_json::json!({
+            "queryHusband": [{"name": "h1", "wife": {"name": "w1"}}, {"name": "h2", "wife": null}],
+            "queryWife": [{"name": "w1", "husband": {"name": "h1"}}]})
+    );
+}
