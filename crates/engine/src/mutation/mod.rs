@@ -18,6 +18,13 @@
 //!   referenced nodes.
 //! * delete: every predicate and type of the node, the partner edges of `@hasInverse`
 //!   fields, and the forward edges behind reverse (`~p`) fields.
+//!
+//! Storage conventions shared with the query side: a field mapped to one language tag
+//! (`@dgraph(pred: "p@hi")`) is written under the predicate name `p@hi`; the `ID` key of an
+//! `@extends` type is stored as a string under its own predicate (`T.id`).
+//!
+//! Not here: `@auth` rules and `@lambdaOnMutate` webhooks (later issues), payload rendering
+//! (the executor re-queries the returned roots).
 
 pub mod coerce;
 pub mod meta;
@@ -34,7 +41,7 @@ use crate::catalog::{FieldInfo, FieldKind, ScalarKind, TypeInfo, TypeKind};
 use crate::filter::lower_first;
 use crate::graph::Val;
 use crate::{EngineError, ExecCtx, MutationOutcome};
-use coerce::{CoerceError, ScalarKind as CKind, coerce, format_uid, parse_uid};
+use coerce::{CoerceError, ScalarKind as CKind, coerce, parse_uid};
 use meta::Meta;
 pub use write::{GraphWrite, WriteError};
 
@@ -970,9 +977,4 @@ impl<'a, 'w> Mutator<'a, 'w> {
         self.w.clear_node(uid)?;
         Ok(())
     }
-}
-
-/// Renders a uid list as GraphQL ids (for logs and tests).
-pub fn ids(uids: &[u64]) -> Vec<String> {
-    uids.iter().map(|&u| format_uid(u)).collect()
 }
