@@ -396,14 +396,56 @@ fn empty_and_duplicate_xids() {
         ),
         payload_err("addCountry", "duplicate XID found: q")
     );
-    // Deep repetitions of the identical object (or of the bare key) name one node.
+    // A key repeated under a field whose partner is singular would give one state two
+    // countries: always a duplicate, even for identical objects.
+    assert_eq!(
+        fx.err(
+            r#"mutation { addCountry(input: {name: "C", states: [{code: "q", name: "Q"}, {code: "q", name: "Q"}]}) { numUids } }"#
+        ),
+        payload_err("addCountry", "duplicate XID found: q")
+    );
+    // Under a field whose partner is a list, identical objects, bare keys and one
+    // definition with references all name one node.
     let d = fx.ok(
-        r#"mutation { addCountry(input: {name: "C", states: [{code: "q", name: "Q"}, {code: "q", name: "Q"}, {code: "q"}]}) {
-            numUids country { states { code name } } } }"#,
+        r#"mutation { addPost(input: [{title: "a", author: {name: "R"}}, {title: "b", author: {name: "R", reputation: 2.5}},
+                                      {title: "c", author: {name: "R", reputation: 2.5}}, {title: "d", author: {name: "R"}}]) {
+            numUids post(order: {asc: title}) { title author { name reputation } } } }"#,
+    );
+    let r = json!({"name": "R", "reputation": 2.5});
+    assert_eq!(
+        d["addPost"],
+        json!({"numUids": 5, "post": [
+            {"title": "a", "author": r}, {"title": "b", "author": r},
+            {"title": "c", "author": r}, {"title": "d", "author": r}]})
     );
     assert_eq!(
-        d["addCountry"],
-        json!({"numUids": 2, "country": [{"states": [{"code": "q", "name": "Q"}]}]})
+        fx.err(
+            r#"mutation { addPost(input: [{title: "e", author: {name: "S", reputation: 1}}, {title: "f", author: {name: "S", reputation: 2}}]) { numUids } }"#
+        ),
+        payload_err("addPost", "duplicate XID found: S")
+    );
+    // A key first defined deep may be defined at top level too (the same node).
+    let d = fx.ok(
+        r#"mutation { addAuthor(input: [{name: "T1", posts: [{title: "t"}]}, {name: "T2", reputation: 3}]) { numUids } }"#,
+    );
+    assert_eq!(d["addAuthor"]["numUids"], json!(3));
+}
+
+#[test]
+fn nested_objects_cannot_point_their_partner_elsewhere() {
+    let fx = Fx::new();
+    // The post's own `author` is ignored: it hangs from X's posts.
+    let d = fx.ok(
+        r#"mutation { addAuthor(input: {name: "X", posts: [{title: "p", author: {name: "Other"}}]}) {
+            numUids author { posts { title author { name } } } } }"#,
+    );
+    assert_eq!(
+        d["addAuthor"],
+        json!({"numUids": 2, "author": [{"posts": [{"title": "p", "author": {"name": "X"}}]}]})
+    );
+    assert_eq!(
+        fx.ok(r#"{ getAuthor(name: "Other") { name } }"#),
+        json!({"getAuthor": null})
     );
 }
 

@@ -135,10 +135,12 @@ impl From<CoerceError> for Fail {
 
 type R<T> = Result<T, Fail>;
 
-/// One xid value seen in this request: the node it named and the object it came with.
+/// One xid value seen in this request: the node it named, the object it came with, and
+/// whether it appeared as a top-level input object.
 struct SeenXid {
     uid: u64,
-    object: JsonValue,
+    object: JsonMap,
+    top: bool,
 }
 
 struct Mutator<'a, 'w> {
@@ -258,18 +260,36 @@ impl<'a, 'w> Mutator<'a, 'w> {
                     ty.name
                 )));
             }
-            self.write_fields(ty, found, o)?;
+            self.write_fields(ty, found, o, None)?;
             return Ok(found);
         }
         let given = self.given_xids(ty, o)?;
+        // A key seen before in this request: twice at top level, or two differing
+        // definitions, is a duplicate; a node defined or referenced deeper up to now and
+        // created by this request takes this object's fields.
+        let mut merged = None;
         for (f, v) in &given {
             let key = self.xid_key(ty, f, v);
-            if self.xids.contains_key(&key) {
-                return Err(Fail::Payload(format!(
-                    "duplicate XID found: {}",
-                    xid_text(v)
-                )));
+            if let Some(seen) = self.xids.get(&key) {
+                if seen.top
+                    || (!self.reference_only(ty, &seen.object)
+                        && !self.reference_only(ty, o)
+                        && seen.object != *o)
+                {
+                    return Err(Fail::Payload(format!(
+                        "duplicate XID found: {}",
+                        xid_text(v)
+                    )));
+                }
+                if self.created_here(seen.uid) {
+                    merged = Some(seen.uid);
+                }
             }
+        }
+        if let Some(uid) = merged {
+            self.define(ty, uid, o)?;
+            self.remember(ty, &given, uid, o, true);
+            return Ok(uid);
         }
         // Existing nodes with these key values.
         let mut found: Vec<u64> = Vec::new();
@@ -291,22 +311,71 @@ impl<'a, 'w> Mutator<'a, 'w> {
         }
         let uid = match found.first() {
             Some(&uid) => {
-                self.write_fields(ty, uid, o)?;
+                self.write_fields(ty, uid, o, None)?;
                 uid
             }
-            None => self.create(ty, o)?,
+            None => self.create(ty, o, None)?,
         };
+        self.remember(ty, &given, uid, o, true);
+        Ok(uid)
+    }
+
+    /// Records the keys of an input object as naming `uid` (a definition replaces an
+    /// earlier reference-only record).
+    fn remember(
+        &mut self,
+        ty: &TypeInfo,
+        given: &[(&str, &JsonValue)],
+        uid: u64,
+        o: &JsonMap,
+        top: bool,
+    ) {
         for (f, v) in given {
             let key = self.xid_key(ty, f, v);
-            self.xids.insert(
-                key,
-                SeenXid {
-                    uid,
-                    object: JsonValue::Object(o.clone()),
-                },
-            );
+            let definition = !self.reference_only(ty, o);
+            match self.xids.get_mut(&key) {
+                Some(seen) => {
+                    seen.top |= top;
+                    if definition {
+                        seen.object = o.clone();
+                    }
+                }
+                None => {
+                    self.xids.insert(
+                        key,
+                        SeenXid {
+                            uid,
+                            object: o.clone(),
+                            top,
+                        },
+                    );
+                }
+            }
         }
-        Ok(uid)
+    }
+
+    /// Whether an input object names a node only by its keys (every non-null entry is an
+    /// `@id` field).
+    fn reference_only(&self, ty: &TypeInfo, o: &JsonMap) -> bool {
+        o.iter()
+            .all(|(k, x)| x.is_null() || ty.xids.iter().any(|xf| xf == k.as_str()))
+    }
+
+    fn created_here(&self, uid: u64) -> bool {
+        self.created.iter().any(|c| c.0 == uid)
+    }
+
+    /// Applies a definition to a node this request created from an earlier reference.
+    fn define(&mut self, ty: &'a TypeInfo, uid: u64, o: &JsonMap) -> R<()> {
+        if let Some(c) = self.created.iter_mut().find(|c| c.0 == uid) {
+            for (k, v) in o.iter() {
+                let k = k.as_str().to_string();
+                if !v.is_null() && !c.2.contains(&k) {
+                    c.2.push(k);
+                }
+            }
+        }
+        self.write_fields(ty, uid, o, None)
     }
 
     /// For an `@extends` type keyed by its `ID` field: the existing node with the given key.
@@ -372,6 +441,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
 
     /// Request-level identity of an xid value: its uniqueness scope, field and value.
     fn xid_key(&self, ty: &TypeInfo, f: &str, v: &JsonValue) -> (String, String, String) {
+        // Keys are unique per type, or across an interface for `@id(interface: true)`.
         let scope = self
             .meta
             .xid_interface(&ty.name, f)
@@ -425,7 +495,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
     }
 
     /// Creates a node of the object type `ty` from an input object.
-    fn create(&mut self, ty: &'a TypeInfo, o: &JsonMap) -> R<u64> {
+    fn create(&mut self, ty: &'a TypeInfo, o: &JsonMap, skip: Option<&str>) -> R<u64> {
         if ty.kind != TypeKind::Object {
             return Err(Fail::Payload(format!(
                 "{} is an {} and cannot be created; give an id of an existing node",
@@ -448,14 +518,9 @@ impl<'a, 'w> Mutator<'a, 'w> {
             .collect();
         self.created.push((uid, ty.name.clone(), given));
         // Later objects of this request that name one of these keys mean this node.
-        for (f, v) in self.given_xids(ty, o)? {
-            let key = self.xid_key(ty, f, v);
-            self.xids.entry(key).or_insert_with(|| SeenXid {
-                uid,
-                object: JsonValue::Object(o.clone()),
-            });
-        }
-        self.write_fields(ty, uid, o)?;
+        let given = self.given_xids(ty, o)?;
+        self.remember(ty, &given, uid, o, false);
+        self.write_fields(ty, uid, o, skip)?;
         for (fi, text) in self.meta.defaulted_fields(&ty.name, true) {
             if o.get(fi.name.as_str()).is_none_or(JsonValue::is_null) {
                 self.write_default(uid, fi, &text)?;
@@ -504,7 +569,15 @@ impl<'a, 'w> Mutator<'a, 'w> {
     }
 
     /// Writes the fields of an input object onto node `uid` of type `ty`.
-    fn write_fields(&mut self, ty: &'a TypeInfo, uid: u64, o: &JsonMap) -> R<()> {
+    /// `skip` names a field to leave out: the partner of the field a nested object hangs
+    /// from, which always points back at the parent.
+    fn write_fields(
+        &mut self,
+        ty: &'a TypeInfo,
+        uid: u64,
+        o: &JsonMap,
+        skip: Option<&str>,
+    ) -> R<()> {
         let secret = self.meta.secret(&ty.name);
         // Scalars first, so nested objects that refer back to this node find its keys.
         let is_edge = |k: &str| ty.fields.get(k).is_some_and(|f| f.kind == FieldKind::Edge);
@@ -514,7 +587,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
             .chain(o.iter().filter(|(k, _)| is_edge(k.as_str())));
         for (key, v) in ordered {
             let key = key.as_str();
-            if v.is_null() {
+            if v.is_null() || skip == Some(key) {
                 continue;
             }
             if let Some(s) = &secret
@@ -600,12 +673,32 @@ impl<'a, 'w> Mutator<'a, 'w> {
             let co = child
                 .as_object()
                 .ok_or_else(|| Fail::Payload(format!("value for `{key}` must be an object")))?;
-            return self.resolve_typed(mt, co);
+            return self.resolve_typed(mt, co, None);
         }
-        self.resolve_typed(target, o)
+        let inv = self.meta.inverse(&parent.name, &fi.name);
+        self.resolve_typed(target, o, inv.as_ref())
     }
 
-    fn resolve_typed(&mut self, ty: &'a TypeInfo, o: &JsonMap) -> R<u64> {
+    /// `inv` is the partner of the field the object hangs from: its value in the object is
+    /// ignored (the edge back to the parent is written by the link), and a key repeated
+    /// under a singular partner names a node with two parents — a duplicate.
+    fn resolve_typed(
+        &mut self,
+        ty: &'a TypeInfo,
+        o: &JsonMap,
+        inv: Option<&meta::Inverse>,
+    ) -> R<u64> {
+        let stripped;
+        let o = match inv.filter(|i| o.contains_key(i.field.as_str())) {
+            Some(i) => {
+                let mut m = o.clone();
+                m.remove(i.field.as_str());
+                stripped = m;
+                &stripped
+            }
+            None => o,
+        };
+        let skip = inv.map(|i| i.field.as_str());
         // An `@extends` type's key: link when it exists, else create.
         if self.meta.stored_id_pred(&ty.name).is_some()
             && ty
@@ -615,7 +708,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
         {
             return match self.find_by_stored_id(ty, o)? {
                 Some(uid) => Ok(uid),
-                None => self.create(ty, o),
+                None => self.create(ty, o, skip),
             };
         }
         // Reference by ID.
@@ -638,22 +731,19 @@ impl<'a, 'w> Mutator<'a, 'w> {
         let given = self.given_xids(ty, o)?;
         if !given.is_empty() {
             let mut seen_uid = None;
+            let mut definition = false;
             for (f, v) in &given {
                 let key = self.xid_key(ty, f, v);
                 if let Some(seen) = self.xids.get(&key) {
-                    let reference_only = o
-                        .iter()
-                        .all(|(k, x)| x.is_null() || ty.xids.iter().any(|xf| xf == k.as_str()));
-                    let same = match &seen.object {
-                        JsonValue::Object(prev) => prev == o,
-                        _ => false,
-                    };
-                    if !(reference_only || same) {
+                    let old_ref = self.reference_only(ty, &seen.object);
+                    let new_ref = self.reference_only(ty, o);
+                    if inv.is_some_and(|i| !i.list) || (!old_ref && !new_ref && seen.object != *o) {
                         return Err(Fail::Payload(format!(
                             "duplicate XID found: {}",
                             xid_text(v)
                         )));
                     }
+                    definition |= old_ref && !new_ref;
                     seen_uid = Some(seen.uid);
                 }
             }
@@ -677,16 +767,17 @@ impl<'a, 'w> Mutator<'a, 'w> {
                 ));
             }
             let uid = match found.first() {
-                Some(&u) => u,
-                None => self.create(ty, o)?,
+                Some(&u) => {
+                    // A definition following a reference fills the node this request
+                    // created for it; an existing node is only linked.
+                    if definition && self.created_here(u) {
+                        self.define(ty, u, o)?;
+                    }
+                    u
+                }
+                None => self.create(ty, o, skip)?,
             };
-            for (f, v) in given {
-                let key = self.xid_key(ty, f, v);
-                self.xids.entry(key).or_insert_with(|| SeenXid {
-                    uid,
-                    object: JsonValue::Object(o.clone()),
-                });
-            }
+            self.remember(ty, &given, uid, o, false);
             return Ok(uid);
         }
         if ty.kind != TypeKind::Object {
@@ -695,7 +786,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
                 ty.name
             )));
         }
-        self.create(ty, o)
+        self.create(ty, o, skip)
     }
 
     /// Adds the edge `uid -fi-> target`, keeping singular fields singular and the
@@ -786,7 +877,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
             for &uid in &uids {
                 if let Some(set) = set {
                     m.check_xid_update(ty, uid, set)?;
-                    m.write_fields(ty, uid, set)?;
+                    m.write_fields(ty, uid, set, None)?;
                 }
                 if let Some(remove) = remove {
                     m.remove_fields(ty, uid, remove)?;
