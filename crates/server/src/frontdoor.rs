@@ -159,6 +159,25 @@ async fn handle(State(fd): State<Arc<FrontDoor>>, req: Request) -> Response {
         "/graphql" => graphql(&fd, deployment, Endpoint::GraphQL, parts, body).await,
         "/admin" => graphql(&fd, deployment, Endpoint::Admin, parts, body).await,
         "/admin/slash" => graphql(&fd, deployment, Endpoint::AdminSlash, parts, body).await,
+        "/admin/schema" if parts.method == Method::POST => {
+            match authorize(&fd, &deployment, &parts.headers, Role::Admin, false).await {
+                Err(resp) => resp,
+                Ok(_) => match read_body(&parts.headers, body).await {
+                    Err(e) => error(e.status(), e.code(), e.message()),
+                    Ok(bytes) => match String::from_utf8(bytes.to_vec()) {
+                        Ok(sdl) => {
+                            let (status, out) = fd.backends.admin_schema(&deployment, sdl).await;
+                            json_response(status, out)
+                        }
+                        Err(_) => error(
+                            StatusCode::BAD_REQUEST,
+                            "bad_request",
+                            "the schema must be UTF-8 text",
+                        ),
+                    },
+                },
+            }
+        }
         "/query"
         | "/mutate"
         | "/commit"

@@ -6,17 +6,17 @@
 //! [`GraphQLRequest`], decides the caller's [`Access`], and calls [`BackendState::handle`];
 //! the returned [`GraphQLResponse`] is written as JSON with HTTP 200.
 //!
-//! Current behaviour (no engine wired in): every backend answers like a Dgraph backend on
-//! which no GraphQL schema has been set yet — `/graphql` refuses each root field with
-//! Dgraph's "no GraphQL schema" message, `/admin` `getGQLSchema` returns empty schemas, and
-//! `/probe/graphql` reports `up` with `schemaUpdateCounter` 0.
+//! The answers come from `graphcloud-engine` over the shared graph store
+//! (`<data-dir>/graph.redb`, every key prefixed with the deployment's numeric id): `/graphql`
+//! runs the deployment's generated API, `/admin` its schema API, `POST /admin/schema` uploads
+//! raw SDL, and `/probe/graphql` reports the schema update counter. Nothing is kept per
+//! deployment here; the engine caches compiled APIs in one bounded cache.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use axum::http;
-
 use graphcloud_control::{AnonymousAccess, BackendInfo};
+use graphcloud_engine::{Caller, Engine};
 use serde_json::{Map, Value, json};
 
 /// Which GraphQL endpoint of a backend was called.
@@ -88,152 +88,143 @@ impl GraphQLResponse {
     }
 }
 
-/// Shared state of the backend side (one per server). The engine keeps its handles here.
-#[derive(Clone, Default)]
-pub struct BackendState {}
+/// Why the backend side could not be opened (e.g. the graph database file).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BackendInitError(pub String);
+
+/// Shared state of the backend side (one per server, cheap to clone): the GraphQL engine over
+/// the shared graph store, or why the store could not be opened.
+#[derive(Clone)]
+pub struct BackendState {
+    engine: Result<Engine, Arc<str>>,
+}
+
+fn caller(ctx: &BackendContext) -> Caller {
+    Caller {
+        access: match ctx.access {
+            Access::Admin => graphcloud_engine::Access::Admin,
+            Access::Client => graphcloud_engine::Access::Client,
+            Access::Anonymous(AnonymousAccess::ReadWrite) => {
+                graphcloud_engine::Access::AnonymousReadWrite
+            }
+            Access::Anonymous(_) => graphcloud_engine::Access::AnonymousRead,
+        },
+        read_only: is_read_only(&ctx.deployment),
+    }
+}
+
+fn is_read_only(d: &BackendInfo) -> bool {
+    d.deployment_mode.eq_ignore_ascii_case("readonly")
+}
+
+/// The deployment's key prefix in the graph store.
+fn backend_id(d: &BackendInfo) -> u64 {
+    d.id as u64
+}
 
 impl BackendState {
-    /// Creates the backend state for a server whose data lives in `data_dir`.
-    pub fn new(_data_dir: &std::path::Path) -> Self {
-        BackendState {}
+    /// Opens (or creates) the graph store `<data_dir>/graph.redb` and the engine over it.
+    pub async fn open(data_dir: &std::path::Path) -> Result<Self, BackendInitError> {
+        let dir = data_dir.to_path_buf();
+        let store = tokio::task::spawn_blocking(move || graphcloud_store::Store::open(&dir))
+            .await
+            .map_err(|e| BackendInitError(e.to_string()))?
+            .map_err(|e| BackendInitError(format!("cannot open the graph store: {e}")))?;
+        Ok(BackendState {
+            engine: Ok(Engine::new(store)),
+        })
+    }
+
+    /// Like [`BackendState::open`], for synchronous callers: a store that cannot be opened is
+    /// logged and reported on every backend request instead.
+    pub fn new(data_dir: &std::path::Path) -> Self {
+        let engine = match graphcloud_store::Store::open(data_dir) {
+            Ok(store) => Ok(Engine::new(store)),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot open the graph store");
+                Err(Arc::from(format!("the graph store is unavailable: {e}")))
+            }
+        };
+        BackendState { engine }
+    }
+
+    /// The engine, when the graph store is open.
+    pub fn engine(&self) -> Option<&Engine> {
+        self.engine.as_ref().ok()
     }
 
     /// Answers one GraphQL request of an authenticated (or permitted anonymous) caller.
     pub async fn handle(&self, ctx: BackendContext, req: GraphQLRequest) -> GraphQLResponse {
-        let doc = match apollo_compiler::ast::Document::parse(req.query.as_str(), "request.graphql")
-        {
-            Ok(doc) => doc,
-            Err(with_errors) => {
-                return GraphQLResponse::errors(
-                    with_errors.errors.iter().map(|d| d.error.to_string()),
+        let engine = match &self.engine {
+            Ok(e) => e,
+            Err(msg) => return GraphQLResponse::errors([msg.to_string()]),
+        };
+        let who = caller(&ctx);
+        let id = backend_id(&ctx.deployment);
+        let request = graphcloud_engine::Request {
+            query: req.query,
+            operation_name: req.operation_name,
+            variables: req.variables,
+        };
+        let resp = match ctx.endpoint {
+            Endpoint::GraphQL => engine.graphql(id, who, request).await,
+            Endpoint::Admin => engine.admin(id, who, request).await,
+            Endpoint::AdminSlash => graphcloud_engine::Response::error(
+                "the /admin/slash API is not available on this backend yet",
+            ),
+        };
+        GraphQLResponse {
+            body: resp.to_json(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// `POST /admin/schema` (admin credential already checked): raw SDL body, answered with
+    /// the shapes of graphql-backend.md §0.
+    pub async fn admin_schema(
+        &self,
+        deployment: &BackendInfo,
+        sdl: String,
+    ) -> (http::StatusCode, Value) {
+        let engine = match &self.engine {
+            Ok(e) => e,
+            Err(msg) => {
+                return (
+                    http::StatusCode::SERVICE_UNAVAILABLE,
+                    json!({"errors": [{"message": msg.to_string(), "extensions": {"code": "Error"}}]}),
                 );
             }
         };
-        let fields = root_fields(&doc, req.operation_name.as_deref());
-        match ctx.endpoint {
-            Endpoint::GraphQL => GraphQLResponse::errors(fields.iter().map(|f| {
-                let name = &f.name;
-                format!(
-                    "Not resolving {name}. There's no GraphQL schema in Dgraph. Use the /admin API to add a GraphQL schema"
-                )
-            })),
-            Endpoint::Admin | Endpoint::AdminSlash => {
-                let mut data = Map::new();
-                let mut errors = Vec::new();
-                for f in &fields {
-                    let key = f.alias.as_ref().unwrap_or(&f.name).to_string();
-                    let name = f.name.as_str();
-                    match (ctx.endpoint, name) {
-                        (Endpoint::Admin, "getGQLSchema") => {
-                            data.insert(key, empty_schema_object(&doc, f));
-                        }
-                        _ => {
-                            data.insert(key.clone(), Value::Null);
-                            errors.push(json!({
-                                "message": format!("{name} is not available on this backend yet"),
-                                "path": [key],
-                            }));
-                        }
-                    }
-                }
-                let mut body = json!({ "data": data });
-                if !errors.is_empty() {
-                    body["errors"] = Value::Array(errors);
-                }
-                GraphQLResponse {
-                    body,
-                    headers: Vec::new(),
-                }
-            }
-        }
-    }
-
-    /// `/probe/graphql`: health of the deployment's GraphQL layer (HTTP status, body).
-    pub async fn probe(&self, _deployment: &BackendInfo) -> (http::StatusCode, Value) {
+        let who = Caller {
+            access: graphcloud_engine::Access::Admin,
+            read_only: is_read_only(deployment),
+        };
+        let r = engine.admin_schema(backend_id(deployment), who, sdl).await;
         (
-            http::StatusCode::OK,
-            json!({ "status": "up", "schemaUpdateCounter": 0 }),
+            http::StatusCode::from_u16(r.status).unwrap_or(http::StatusCode::OK),
+            r.body,
         )
     }
 
-    /// Called after a deployment was deleted, with its numeric id, to drop its graph data.
-    /// Nothing is stored per deployment on this side yet, so there is nothing to drop.
-    pub async fn deployment_deleted(&self, _deployment_id: i64) {}
-}
-
-/// Fields of a selection set, with fragments expanded (each named fragment once).
-fn collect_fields<'d>(
-    doc: &'d apollo_compiler::ast::Document,
-    selections: &'d [apollo_compiler::ast::Selection],
-    out: &mut Vec<&'d apollo_compiler::ast::Field>,
-    expanded: &mut HashSet<&'d str>,
-) {
-    use apollo_compiler::ast::{Definition, Selection};
-    for sel in selections {
-        match sel {
-            Selection::Field(f) => out.push(f),
-            Selection::InlineFragment(fr) => collect_fields(doc, &fr.selection_set, out, expanded),
-            Selection::FragmentSpread(spread) => {
-                if !expanded.insert(spread.fragment_name.as_str()) {
-                    continue;
-                }
-                let def = doc.definitions.iter().find_map(|d| match d {
-                    Definition::FragmentDefinition(fd) if fd.name == spread.fragment_name => {
-                        Some(fd)
-                    }
-                    _ => None,
-                });
-                if let Some(fd) = def {
-                    collect_fields(doc, &fd.selection_set, out, expanded);
-                }
-            }
+    /// `/probe/graphql`: health of the deployment's GraphQL layer (HTTP status, body).
+    pub async fn probe(&self, deployment: &BackendInfo) -> (http::StatusCode, Value) {
+        match &self.engine {
+            Ok(e) => (http::StatusCode::OK, e.probe(backend_id(deployment)).await),
+            Err(msg) => (
+                http::StatusCode::INTERNAL_SERVER_ERROR,
+                json!({ "error": msg.to_string() }),
+            ),
         }
     }
-}
 
-/// Root fields of the selected operation (introspection meta-fields left out).
-fn root_fields<'d>(
-    doc: &'d apollo_compiler::ast::Document,
-    operation_name: Option<&str>,
-) -> Vec<&'d apollo_compiler::ast::Field> {
-    use apollo_compiler::ast::Definition;
-    let ops: Vec<_> = doc
-        .definitions
-        .iter()
-        .filter_map(|d| match d {
-            Definition::OperationDefinition(op) => Some(op),
-            _ => None,
-        })
-        .collect();
-    let op = match operation_name {
-        Some(n) => ops
-            .iter()
-            .find(|o| o.name.as_ref().is_some_and(|x| x.as_str() == n)),
-        None => ops.first(),
-    };
-    let Some(op) = op else { return Vec::new() };
-    let mut out = Vec::new();
-    collect_fields(doc, &op.selection_set, &mut out, &mut HashSet::new());
-    out.retain(|f| !f.name.as_str().starts_with("__"));
-    out
-}
-
-/// The empty `GQLSchema` object projected onto the caller's selection.
-fn empty_schema_object(
-    doc: &apollo_compiler::ast::Document,
-    field: &apollo_compiler::ast::Field,
-) -> Value {
-    let mut fields = Vec::new();
-    collect_fields(doc, &field.selection_set, &mut fields, &mut HashSet::new());
-    let mut obj = Map::new();
-    for f in fields {
-        let key = f.alias.as_ref().unwrap_or(&f.name).to_string();
-        let v = match f.name.as_str() {
-            "schema" | "generatedSchema" => json!(""),
-            "__typename" => json!("GQLSchema"),
-            _ => Value::Null,
-        };
-        obj.insert(key, v);
+    /// Called after a deployment was deleted, with its numeric id: drops its graph data and
+    /// schema.
+    pub async fn deployment_deleted(&self, deployment_id: i64) {
+        if let Ok(e) = &self.engine
+            && let Err(err) = e.drop_backend(deployment_id as u64).await
+        {
+            tracing::error!(deployment_id, error = %err, "dropping the backend's graph failed");
+        }
     }
-    Value::Object(obj)
 }
