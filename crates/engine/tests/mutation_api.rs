@@ -469,6 +469,14 @@ fn several_xids() {
         d["addBook"],
         json!({"numUids": 0, "book": [{"isbn": "i1", "code": 1, "title": "One"}]})
     );
+    // An upsert found by one key never rewrites the other keys.
+    let d = fx.ok(
+        r#"mutation { addBook(input: {isbn: "i1", code: 7, title: "Uno"}, upsert: true) { numUids book { isbn code title } } }"#,
+    );
+    assert_eq!(
+        d["addBook"],
+        json!({"numUids": 0, "book": [{"isbn": "i1", "code": 1, "title": "Uno"}]})
+    );
 }
 
 #[test]

@@ -260,7 +260,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
                     ty.name
                 )));
             }
-            self.write_fields(ty, found, o, None)?;
+            self.write_fields(ty, found, o, &[])?;
             return Ok(found);
         }
         let given = self.given_xids(ty, o)?;
@@ -311,10 +311,12 @@ impl<'a, 'w> Mutator<'a, 'w> {
         }
         let uid = match found.first() {
             Some(&uid) => {
-                self.write_fields(ty, uid, o, None)?;
+                // An upsert updates the node it found but never its keys.
+                let keys: Vec<&str> = ty.xids.iter().map(String::as_str).collect();
+                self.write_fields(ty, uid, o, &keys)?;
                 uid
             }
-            None => self.create(ty, o, None)?,
+            None => self.create(ty, o, &[])?,
         };
         self.remember(ty, &given, uid, o, true);
         Ok(uid)
@@ -375,7 +377,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
                 }
             }
         }
-        self.write_fields(ty, uid, o, None)
+        self.write_fields(ty, uid, o, &[])
     }
 
     /// For an `@extends` type keyed by its `ID` field: the existing node with the given key.
@@ -495,7 +497,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
     }
 
     /// Creates a node of the object type `ty` from an input object.
-    fn create(&mut self, ty: &'a TypeInfo, o: &JsonMap, skip: Option<&str>) -> R<u64> {
+    fn create(&mut self, ty: &'a TypeInfo, o: &JsonMap, skip: &[&str]) -> R<u64> {
         if ty.kind != TypeKind::Object {
             return Err(Fail::Payload(format!(
                 "{} is an {} and cannot be created; give an id of an existing node",
@@ -569,15 +571,9 @@ impl<'a, 'w> Mutator<'a, 'w> {
     }
 
     /// Writes the fields of an input object onto node `uid` of type `ty`.
-    /// `skip` names a field to leave out: the partner of the field a nested object hangs
-    /// from, which always points back at the parent.
-    fn write_fields(
-        &mut self,
-        ty: &'a TypeInfo,
-        uid: u64,
-        o: &JsonMap,
-        skip: Option<&str>,
-    ) -> R<()> {
+    /// `skip` names fields to leave out: the partner of the field a nested object hangs
+    /// from (it always points back at the parent), or the keys of an upserted node.
+    fn write_fields(&mut self, ty: &'a TypeInfo, uid: u64, o: &JsonMap, skip: &[&str]) -> R<()> {
         let secret = self.meta.secret(&ty.name);
         // Scalars first, so nested objects that refer back to this node find its keys.
         let is_edge = |k: &str| ty.fields.get(k).is_some_and(|f| f.kind == FieldKind::Edge);
@@ -587,7 +583,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
             .chain(o.iter().filter(|(k, _)| is_edge(k.as_str())));
         for (key, v) in ordered {
             let key = key.as_str();
-            if v.is_null() || skip == Some(key) {
+            if v.is_null() || skip.contains(&key) {
                 continue;
             }
             if let Some(s) = &secret
@@ -698,7 +694,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
             }
             None => o,
         };
-        let skip = inv.map(|i| i.field.as_str());
+        let skip: Vec<&str> = inv.map(|i| i.field.as_str()).into_iter().collect();
         // An `@extends` type's key: link when it exists, else create.
         if self.meta.stored_id_pred(&ty.name).is_some()
             && ty
@@ -708,7 +704,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
         {
             return match self.find_by_stored_id(ty, o)? {
                 Some(uid) => Ok(uid),
-                None => self.create(ty, o, skip),
+                None => self.create(ty, o, &skip),
             };
         }
         // Reference by ID.
@@ -775,7 +771,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
                     }
                     u
                 }
-                None => self.create(ty, o, skip)?,
+                None => self.create(ty, o, &skip)?,
             };
             self.remember(ty, &given, uid, o, false);
             return Ok(uid);
@@ -786,7 +782,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
                 ty.name
             )));
         }
-        self.create(ty, o, skip)
+        self.create(ty, o, &skip)
     }
 
     /// Adds the edge `uid -fi-> target`, keeping singular fields singular and the
@@ -877,7 +873,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
             for &uid in &uids {
                 if let Some(set) = set {
                     m.check_xid_update(ty, uid, set)?;
-                    m.write_fields(ty, uid, set, None)?;
+                    m.write_fields(ty, uid, set, &[])?;
                 }
                 if let Some(remove) = remove {
                     m.remove_fields(ty, uid, remove)?;
