@@ -95,6 +95,18 @@ impl<'a> Exec<'a> {
             && let Some(c) = self.filters().candidates(ty, f)?
         {
             let exact = self.filters().index_is_exact(ty, f);
+            // A predicate named after this very type (`Type.field`) is only ever written on
+            // nodes of this type (deletion removes every predicate), so no type check is needed.
+            if exact
+                && ty.kind == TypeKind::Object
+                && self.filters().single_field(ty, f).is_some_and(|fi| {
+                    fi.pred
+                        .strip_prefix(ty.storage.as_str())
+                        .is_some_and(|r| r.starts_with('.'))
+                })
+            {
+                return Ok((c, true));
+            }
             // Few candidates: check their types directly instead of listing the whole type.
             if c.len() <= 64 {
                 return Ok((self.visible(&ty.name, c)?, exact));

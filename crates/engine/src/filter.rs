@@ -274,6 +274,21 @@ impl<'a> FilterEval<'a> {
         Ok(acc)
     }
 
+    /// The field of a filter made of exactly one scalar-field entry.
+    pub fn single_field<'t>(&self, ty: &'t TypeInfo, filter: &JsonValue) -> Option<&'t FieldInfo> {
+        let JsonValue::Object(f) = filter else {
+            return None;
+        };
+        let mut entries = f.iter().filter(|(_, v)| !v.is_null());
+        match (entries.next(), entries.next()) {
+            (Some((k, _)), None) => ty
+                .fields
+                .get(k.as_str())
+                .filter(|fi| matches!(fi.kind, FieldKind::Scalar(_)) && !fi.reverse),
+            _ => None,
+        }
+    }
+
     /// Whether the index answer of [`Self::candidates`] for `filter` is exact (a single
     /// indexed operator, an id list or `has`), so candidates need no re-check.
     pub fn index_is_exact(&self, ty: &TypeInfo, filter: &JsonValue) -> bool {

@@ -272,6 +272,16 @@ async fn delete_payload_comes_from_before_the_delete() {
         .await
         .to_json();
     assert_data(&r, json!({"queryCountry": [{"name": "Chile"}]}));
+    // The index answer alone must not bring the deleted node back.
+    let r = f
+        .engine
+        .graphql(BACKEND, ADMIN, req("{ queryCountry(filter: {name: {eq: \"Peru\"}}) { name } aggregateCountry(filter: {name: {eq: \"Peru\"}}) { count } }"))
+        .await
+        .to_json();
+    assert_data(
+        &r,
+        json!({"queryCountry": [], "aggregateCountry": {"count": 0}}),
+    );
     let r = f
         .engine
         .graphql(BACKEND, ADMIN, req("mutation { updateCountry(input: {filter: {name: {eq: \"Chile\"}}, set: {name: \"Chile!\"}}) { numUids country { name } } }"))
