@@ -524,6 +524,13 @@ fn unions_need_exactly_one_member_ref() {
         payload_err("addOwner", "value for field `pets` in type `Owner` index `0` must have exactly one child, found 2 children")
     );
     assert_eq!(
+        fx.err(r#"mutation { addOwner(input: {name: "P", best: {dogRef: {name: "d"}, catRef: null}}) { numUids } }"#),
+        payload_err(
+            "addOwner",
+            "value for field `best` in type `Owner` must have exactly one child, found 2 children"
+        )
+    );
+    assert_eq!(
         fx.err(r#"mutation { addOwner(input: {name: "P", best: {}}) { numUids } }"#),
         payload_err(
             "addOwner",

@@ -644,11 +644,8 @@ impl<'a, 'w> Mutator<'a, 'w> {
         })?;
         let target = self.ty(&fi.target)?;
         if target.kind == TypeKind::Union {
-            let given: Vec<(&str, &JsonValue)> = o
-                .iter()
-                .filter(|(_, x)| !x.is_null())
-                .map(|(k, x)| (k.as_str(), x))
-                .collect();
+            // Every given key counts, an explicit `null` too.
+            let given: Vec<(&str, &JsonValue)> = o.iter().map(|(k, x)| (k.as_str(), x)).collect();
             if given.len() != 1 {
                 let at = idx.map(|i| format!("index `{i}` ")).unwrap_or_default();
                 return Err(Fail::Payload(format!(
