@@ -328,7 +328,11 @@ impl<'a> Meta<'a> {
             .model_field(type_name, &fi.name)
             .map(|f| f.langs.as_slice())
         {
-            Some([lang]) if lang != "." && lang != "*" => format!("{}@{lang}", fi.pred),
+            Some([lang])
+                if lang != "." && lang != "*" && !fi.pred.ends_with(&format!("@{lang}")) =>
+            {
+                format!("{}@{lang}", fi.pred)
+            }
             _ => fi.pred.clone(),
         }
     }
