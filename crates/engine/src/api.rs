@@ -147,3 +147,36 @@ pub fn compile(sdl: &str) -> Result<CompiledApi, graphcloud_schema::SchemaErrors
     c.model = Some(model);
     Ok(c)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_is_bounded_and_versioned() {
+        let mk = || Arc::new(compile("type T { id: ID! name: String }").unwrap());
+        let c = ApiCache::new(2);
+        c.put(1, 1, mk());
+        c.put(2, 1, mk());
+        assert!(c.get(1, 1).is_some());
+        assert!(c.get(1, 2).is_none(), "another schema version is a miss");
+        c.put(3, 1, mk());
+        assert_eq!(c.len(), 2);
+        assert!(
+            c.get(2, 1).is_none(),
+            "the least recently used entry was evicted"
+        );
+        assert!(c.get(1, 1).is_some() && c.get(3, 1).is_some());
+        c.evict(1);
+        assert!(c.get(1, 1).is_none());
+    }
+
+    #[test]
+    fn compile_reports_dgraph_errors() {
+        let e = compile("type T { id: ID! name: String @search(by: [nope]) }")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.starts_with("input:1: "), "{e}");
+    }
+}

@@ -656,3 +656,59 @@ pub(crate) fn merge(a: &[u64], b: &[u64]) -> Vec<u64> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uids_parse_and_print() {
+        assert_eq!(parse_uid("0x1f"), Some(31));
+        assert_eq!(parse_uid("31"), Some(31));
+        assert_eq!(parse_uid("0x0"), Some(0));
+        assert_eq!(parse_uid("zz"), None);
+        assert_eq!(parse_uid("0xzz"), None);
+        assert_eq!(format_uid(31), "0x1f");
+    }
+
+    #[test]
+    fn uid_list_set_operations() {
+        assert_eq!(intersect(&[1, 3, 5, 7], &[2, 3, 7, 9]), vec![3, 7]);
+        assert_eq!(merge(&[1, 3, 5], &[2, 3, 9]), vec![1, 2, 3, 5, 9]);
+        assert_eq!(intersect(&[], &[1]), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn datetime_forms() {
+        let t = parse_datetime("2000-01-01").unwrap();
+        assert_eq!(t.unix_timestamp(), 946_684_800);
+        assert_eq!(parse_datetime("2000-01-01T00:00:00Z"), Some(t));
+        assert_eq!(
+            parse_datetime("2000-01-01T01:00:00+01:00").map(|x| x.unix_timestamp()),
+            Some(946_684_800)
+        );
+        assert_eq!(
+            parse_datetime("2000").map(|x| x.unix_timestamp()),
+            Some(946_684_800)
+        );
+        assert_eq!(parse_datetime("yesterday"), None);
+    }
+
+    #[test]
+    fn values_convert_by_kind() {
+        assert_eq!(
+            json_to_val(&JsonValue::from(5), ScalarKind::Int64),
+            Some(Val::Int(5))
+        );
+        assert_eq!(
+            json_to_val(&JsonValue::from("7"), ScalarKind::Int64),
+            Some(Val::Int(7))
+        );
+        assert_eq!(
+            json_to_val(&JsonValue::from(2), ScalarKind::Float),
+            Some(Val::Float(2.0))
+        );
+        assert_eq!(json_to_val(&JsonValue::from("x"), ScalarKind::Int), None);
+        assert!(Val::Int(2).equals(&Val::Float(2.0)));
+    }
+}

@@ -156,3 +156,39 @@ pub fn to_api(v: &Value) -> Option<Value> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn predicates() {
+        let p = json!({"type": "Point", "coordinates": [72.8333, 18.922]});
+        let near =
+            json!({"coordinate": {"latitude": 18.92, "longitude": 72.83}, "distance": 1000.0});
+        assert!(matches("near", &p, &near));
+        let far = json!({"coordinate": {"latitude": 18.92, "longitude": 72.83}, "distance": 100.0});
+        assert!(!matches("near", &p, &far));
+        let square = json!({"coordinates": [{"points": [
+            {"latitude": 18.9, "longitude": 72.8}, {"latitude": 18.9, "longitude": 72.9},
+            {"latitude": 19.0, "longitude": 72.9}, {"latitude": 19.0, "longitude": 72.8},
+            {"latitude": 18.9, "longitude": 72.8}]}]});
+        assert!(matches("within", &p, &json!({"polygon": square})));
+        let area = json!({"type": "Polygon", "coordinates": [[[72.8, 18.9], [72.9, 18.9], [72.9, 19.0], [72.8, 19.0], [72.8, 18.9]]]});
+        assert!(matches(
+            "contains",
+            &area,
+            &json!({"point": {"latitude": 18.95, "longitude": 72.85}})
+        ));
+        assert!(!matches(
+            "contains",
+            &area,
+            &json!({"point": {"latitude": 18.95, "longitude": 73.5}})
+        ));
+        assert_eq!(
+            to_api(&p),
+            Some(json!({"latitude": 18.922, "longitude": 72.8333}))
+        );
+    }
+}

@@ -559,3 +559,45 @@ fn quoted_or_list(items: &[String]) -> String {
         n => format!("{}, or {}", items[..n - 1].join(", "), items[n - 1]),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_follow_lexical_distance() {
+        let opts: Vec<String> = ["name", "dob", "getAuthor", "getauthor1", "queryAuthor"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(suggestion_list("namezzz", &opts), vec!["name"]);
+        assert_eq!(
+            suggestion_list("getAuthorszzz", &opts),
+            vec!["getAuthor", "getauthor1"]
+        );
+        assert!(suggestion_list("zzzzzzzzzz", &opts).is_empty());
+        assert_eq!(lexical_distance("abc", "acb"), 1);
+        assert_eq!(lexical_distance("Name", "name"), 1);
+        assert_eq!(
+            quoted_or_list(&["a".into(), "b".into(), "c".into()]),
+            "\"a\", \"b\", or \"c\""
+        );
+    }
+
+    #[test]
+    fn depth_counts_fragments() {
+        let schema = apollo_compiler::Schema::parse_and_validate(
+            "type Query { a: A } type A { b: A c: Int }",
+            "s.graphql",
+        )
+        .unwrap();
+        let doc = ExecutableDocument::parse_and_validate(
+            &schema,
+            "{ a { ...F } } fragment F on A { b { b { c } } }",
+            "q.graphql",
+        )
+        .unwrap();
+        let op = doc.operations.get(None).unwrap();
+        assert_eq!(selection_depth(&doc, &op.selection_set), 4);
+    }
+}

@@ -289,3 +289,29 @@ pub fn reword(message: &str) -> String {
     }
     message.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rewording() {
+        assert_eq!(
+            reword("Int cannot represent non 32-bit signed integer value: 2147483648"),
+            "Out of range value '2147483648', for type `Int`"
+        );
+        assert_eq!(
+            reword("Float cannot represent value: \"hi\""),
+            "Expected type Float, found \"hi\"."
+        );
+        assert_eq!(
+            reword("missing value for non-null variable 'f'"),
+            "must be defined"
+        );
+        assert_eq!(
+            reword("could not coerce variable f: 57 to type AuthorFilter"),
+            "must be a AuthorFilter"
+        );
+        assert_eq!(reword("something else"), "something else");
+    }
+}

@@ -42,3 +42,31 @@ pub fn compile_regexp(v: &str) -> Result<regex::Regex, EngineError> {
     tokenize::regex_trigram_query(pattern, ci).map_err(map)?;
     tokenize::compile_regex(pattern, ci).map_err(map)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regexp_operand_must_be_one_slash_literal() {
+        assert_eq!(parse_regexp("/abc/").unwrap(), ("abc", false));
+        assert_eq!(parse_regexp("/a/b/i").unwrap(), ("a/b", true));
+        for bad in ["abc", "/abc", "abc/", "//", "/abc/1", "/abc/ i"] {
+            assert!(parse_regexp(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn regexp_width_rule() {
+        assert!(compile_regexp("/^Ann/").is_ok());
+        let e = compile_regexp("/^A.*/").unwrap_err().to_string();
+        assert!(e.contains("too wide-ranging"), "{e}");
+        assert!(compile_regexp("/other/i").unwrap().is_match("Ann OTHER"));
+    }
+
+    #[test]
+    fn tokens_match_the_index() {
+        assert_eq!(terms("Hello, WORLD hello"), vec!["hello", "world"]);
+        assert_eq!(fulltext("the databases"), vec!["databas"]);
+    }
+}
