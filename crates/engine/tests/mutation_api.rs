@@ -881,3 +881,39 @@ fn concurrent_adds_of_one_key_create_one_node() {
         json!({"aggregateState": {"count": 1}})
     );
 }
+
+#[test]
+fn several_mutations_run_in_order_and_stop_at_the_first_error() {
+    let fx = Fx::new();
+    // The second mutation sees the first one's node.
+    let d = fx.ok(
+        r#"mutation { a: addAuthor(input: {name: "A"}) { numUids }
+                      b: addPost(input: {title: "t", author: {name: "A"}}) { numUids post { author { name } } } }"#,
+    );
+    assert_eq!(
+        d,
+        json!({"a": {"numUids": 1}, "b": {"numUids": 1, "post": [{"author": {"name": "A"}}]}})
+    );
+    let r = fx.gql(
+        r#"mutation { a: addState(input: {code: "", name: "x"}) { numUids }
+                      b: addState(input: {code: "ok", name: "y"}) { numUids } }"#,
+    );
+    let msgs: Vec<&str> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        msgs,
+        vec![
+            payload_err(
+                "addState",
+                "encountered an empty value for @id field `code`"
+            )
+            .as_str(),
+            "Mutation b was not executed because of a previous error.",
+        ]
+    );
+    assert_eq!(fx.ok("{ queryState { code } }"), json!({"queryState": []}));
+}
