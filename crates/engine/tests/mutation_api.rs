@@ -550,6 +550,13 @@ fn secret_is_hashed_and_checked() {
         )
     );
     fx.ok(r#"mutation { addUser(input: {username: "u", password: "hunter22"}) { numUids } }"#);
+    assert_eq!(
+        fx.ok(
+            r#"{ ok: checkUserPassword(username: "u", password: "hunter22") { username }
+                   bad: checkUserPassword(username: "u", password: "hunter23") { username } }"#
+        ),
+        json!({"ok": {"username": "u"}, "bad": null})
+    );
     let snap = fx.engine.store().read(BACKEND).unwrap();
     let uid = snap
         .uids_of_type("User")
