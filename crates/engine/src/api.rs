@@ -117,11 +117,24 @@ impl StorageNames for graphcloud_schema::Schema {
 
     fn predicate(&self, type_name: &str, field: &str) -> Option<String> {
         let f = self.type_by_name(type_name)?.field(field)?;
-        if f.is_custom_or_lambda() || f.is_multi_lang() {
+        if f.is_custom_or_lambda() {
             return None;
         }
         let p = f.predicate.clone()?;
-        Some(if f.reverse { format!("~{p}") } else { p })
+        Some(match f.langs.as_slice() {
+            // One language tag: the values live under `p@lang` (`p@.` is the untagged value).
+            [lang] if lang != "." && lang != "*" => format!("{p}@{lang}"),
+            _ if f.reverse => format!("~{p}"),
+            _ => p,
+        })
+    }
+
+    fn languages(&self, type_name: &str, field: &str) -> Vec<String> {
+        self.type_by_name(type_name)
+            .and_then(|t| t.field(field))
+            .filter(|f| f.is_multi_lang())
+            .map(|f| f.langs.clone())
+            .unwrap_or_default()
     }
 
     fn is_xid(&self, type_name: &str, field: &str) -> bool {

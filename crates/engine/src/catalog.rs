@@ -61,6 +61,9 @@ pub struct FieldInfo {
     pub list: bool,
     pub non_null: bool,
     pub kind: FieldKind,
+    /// Language fallbacks of a multi-language field (read-only): tags in preference order,
+    /// `.` = untagged.
+    pub langs: Vec<String>,
 }
 
 /// One stored object, interface or union type.
@@ -94,6 +97,11 @@ pub trait StorageNames {
     fn predicate(&self, type_name: &str, field: &str) -> Option<String>;
     /// Whether a field carries `@id`.
     fn is_xid(&self, type_name: &str, field: &str) -> bool;
+    /// For a field reading several language tags (`p@hi:zh:.`), the tags in preference order
+    /// (`.` = untagged); empty otherwise.
+    fn languages(&self, _type_name: &str, _field: &str) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 fn scalar_kind(schema: &Schema, name: &str) -> Option<ScalarKind> {
@@ -198,6 +206,7 @@ impl Catalog {
                             list,
                             non_null,
                             kind,
+                            langs: names.languages(tname, fname),
                         },
                     );
                 }

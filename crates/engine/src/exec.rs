@@ -576,7 +576,24 @@ impl ObjectValue for NodeObj<'_> {
             FieldKind::Id => Ok(ResolvedValue::leaf(format_uid(self.uid))),
             FieldKind::Unstored => Ok(ResolvedValue::null()),
             FieldKind::Scalar(kind) => {
-                let vals = ex.rd.scalars(self.uid, &fi.pred).map_err(ferr)?;
+                let vals = if fi.langs.is_empty() {
+                    ex.rd.scalars(self.uid, &fi.pred).map_err(ferr)?
+                } else {
+                    // The first language (in preference order) that has a value.
+                    let mut found = Vec::new();
+                    for lang in &fi.langs {
+                        let p = if lang == "." {
+                            fi.pred.clone()
+                        } else {
+                            format!("{}@{lang}", fi.pred)
+                        };
+                        found = ex.rd.scalars(self.uid, &p).map_err(ferr)?;
+                        if !found.is_empty() {
+                            break;
+                        }
+                    }
+                    found
+                };
                 if fi.list {
                     let items: Vec<JsonValue> =
                         vals.iter().map(|v| val_to_json(v, *kind)).collect();

@@ -237,3 +237,22 @@ fn geo_contains_and_intersects() {
     );
     assert_data(&r, json!({"queryHotel": [{"name": "Taj"}]}));
 }
+
+#[test]
+fn language_tagged_fields_and_fallbacks() {
+    let f = Fixture::normal_with(json!([]));
+    let r = f.query("mutation { addPerson(input: [{name: \"Untagged\", nameHi: \"नाम\", nameZh: \"名字\"}, {name: \"N2\", nameZh: \"只有\"}]) { numUids } }");
+    assert_data(&r, json!({"addPerson": {"numUids": 2}}));
+    let r = f.query("{ queryPerson(order: {desc: name}) { name nameHi nameZh nameHiZh nameZhHi nameHi_Zh_Untag name_Untag_AnyLang } }");
+    assert_data(
+        &r,
+        json!({"queryPerson": [
+            {"name": "Untagged", "nameHi": "नाम", "nameZh": "名字", "nameHiZh": "नाम", "nameZhHi": "名字",
+             "nameHi_Zh_Untag": "नाम", "name_Untag_AnyLang": "Untagged"},
+            {"name": "N2", "nameHi": null, "nameZh": "只有", "nameHiZh": "只有", "nameZhHi": "只有",
+             "nameHi_Zh_Untag": "只有", "name_Untag_AnyLang": "N2"}
+        ]}),
+    );
+    let r = f.query("{ queryPerson(filter: {nameHi: {eq: \"नाम\"}}) { name } }");
+    assert_data(&r, json!({"queryPerson": [{"name": "Untagged"}]}));
+}
