@@ -74,6 +74,8 @@ pub enum ServeError {
     Tls(String),
     #[error("control plane: {0}")]
     Control(#[from] ControlError),
+    #[error("backends: {0}")]
+    Backend(#[from] backend::BackendInitError),
 }
 
 /// A server whose listeners are bound but not yet serving.
@@ -186,7 +188,7 @@ impl Server {
             jwt_secret: cfg.jwt_secret.clone(),
         })
         .await?;
-        let backends = BackendState::new(&cfg.data_dir);
+        let backends = BackendState::open(&cfg.data_dir).await?;
         Ok(Server {
             control_listener,
             backend_listener,
