@@ -20,6 +20,8 @@ use crate::{EngineError, Limits};
 /// Per-request execution state shared by every resolver.
 pub struct Exec<'a> {
     pub cat: &'a Catalog,
+    /// The schema model (federation `_service` SDL).
+    pub model: Option<&'a graphcloud_schema::Schema>,
     pub rd: std::rc::Rc<dyn GraphRead + 'a>,
     pub doc: &'a ExecutableDocument,
     pub vars: &'a JsonMap,
@@ -773,6 +775,46 @@ impl ObjectValue for QueryRoot<'_> {
             && let Some(ty) = ex.cat.get(t)
         {
             return resolve_get(ex, ty, name, args);
+        }
+        if name == "_service" {
+            let mut m = JsonMap::new();
+            let sdl = ex.model.map(|m| m.apollo_service_sdl()).unwrap_or("");
+            m.insert("sdl", JsonValue::String(sdl.into()));
+            return Ok(ResolvedValue::object(JsonObj {
+                type_name: "_Service".into(),
+                map: m,
+            }));
+        }
+        if name == "_entities" {
+            // Each representation names a type and its key (the id field or an `@id` field).
+            let reps = args.get("representations").map(as_list).unwrap_or_default();
+            let mut items = Vec::with_capacity(reps.len());
+            for rep in reps {
+                let found = match rep {
+                    JsonValue::Object(m) => {
+                        match m
+                            .get("__typename")
+                            .and_then(JsonValue::as_str)
+                            .and_then(|t| ex.cat.get(t))
+                        {
+                            Some(ty) => find_get_uid(ex, ty, m)
+                                .map_err(ferr)?
+                                .map(|u| NodeObj::new(ex, &ty.name, u))
+                                .transpose()
+                                .map_err(ferr)?
+                                .flatten(),
+                            None => None,
+                        }
+                    }
+                    _ => None,
+                };
+                ex.tick(1)?;
+                items.push(match found {
+                    Some(o) => ResolvedValue::object(o),
+                    None => ResolvedValue::null(),
+                });
+            }
+            return Ok(ResolvedValue::list(items));
         }
         if let Some(t) = name
             .strip_prefix("check")

@@ -284,6 +284,7 @@ pub fn execute(
     };
     let ex = Exec {
         cat: &api.catalog,
+        model: api.model.as_ref(),
         rd: Rc::new(CachedRead::new(snap, NODE_CACHE)),
         doc: &doc,
         vars: &vars,
@@ -359,6 +360,7 @@ impl<'a> MutationRoot<'a> {
     fn exec<'b>(&'b self, snap: Box<dyn GraphRead + 'b>) -> Exec<'b> {
         Exec {
             cat: &self.ctx.api.catalog,
+            model: self.ctx.api.model.as_ref(),
             rd: Rc::new(CachedRead::new(snap, NODE_CACHE)),
             doc: self.doc,
             vars: self.vars,

@@ -256,3 +256,25 @@ fn language_tagged_fields_and_fallbacks() {
     let r = f.query("{ queryPerson(filter: {nameHi: {eq: \"नाम\"}}) { name } }");
     assert_data(&r, json!({"queryPerson": [{"name": "Untagged"}]}));
 }
+
+#[test]
+fn federation_service_and_entities() {
+    let f = Fixture::normal_with(json!([]));
+    let r = f.query("{ _service { sdl } }");
+    assert!(r.get("errors").is_none(), "{r}");
+    let sdl = r["data"]["_service"]["sdl"].as_str().unwrap();
+    assert!(sdl.contains("type Mission @key(fields: \"id\")"), "{sdl}");
+    assert!(
+        !sdl.contains("_Entity"),
+        "federation plumbing is not part of _service"
+    );
+    let r = f.query(
+        "mutation { addMission(input: [{id: \"M1\", designation: \"Apollo 11\"}]) { numUids } }",
+    );
+    assert_data(&r, json!({"addMission": {"numUids": 1}}));
+    let r = f.query("{ _entities(representations: [{__typename: \"Mission\", id: \"M1\"}, {__typename: \"Mission\", id: \"nope\"}]) { __typename ... on Mission { designation } } }");
+    assert_data(
+        &r,
+        json!({"_entities": [{"__typename": "Mission", "designation": "Apollo 11"}, null]}),
+    );
+}
