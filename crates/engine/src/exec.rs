@@ -536,6 +536,7 @@ pub struct NodeObj<'e> {
 impl<'e> NodeObj<'e> {
     /// Wraps `uid` as an object of its concrete type when it is visible as `declared`.
     pub fn new(ex: &'e Exec<'e>, declared: &str, uid: u64) -> Result<Option<Self>, EngineError> {
+        ex.rd.prefetch(uid)?;
         let nt = ex.rd.node_types(uid)?;
         Ok(ex
             .cat

@@ -75,6 +75,11 @@ pub trait GraphRead {
     fn node_all(&self, _uid: u64) -> Result<Option<NodeData>, ReadError> {
         Ok(None)
     }
+    /// Hint that every field of `uid` is about to be read (a caching reader loads the node
+    /// in one pass).
+    fn prefetch(&self, _uid: u64) -> Result<(), ReadError> {
+        Ok(())
+    }
     /// Candidate uids (ascending) for one filter operator, when an index answers it.
     fn lookup(&self, _pred: &str, _q: IndexQuery<'_>) -> Result<Option<Vec<u64>>, ReadError> {
         Ok(None)
@@ -118,19 +123,8 @@ impl<'a> CachedRead<'a> {
         }
     }
 
-    fn node(&self, uid: u64) -> Result<Option<std::rc::Rc<NodeData>>, ReadError> {
-        if let Some(n) = self.nodes.borrow().get(&uid) {
-            return Ok(Some(n.clone()));
-        }
-        if self.nodes.borrow().len() >= self.capacity {
-            return Ok(None);
-        }
-        let Some(d) = self.inner.node_all(uid)? else {
-            return Ok(None);
-        };
-        let d = std::rc::Rc::new(d);
-        self.nodes.borrow_mut().insert(uid, d.clone());
-        Ok(Some(d))
+    fn cached(&self, uid: u64) -> Option<std::rc::Rc<NodeData>> {
+        self.nodes.borrow().get(&uid).cloned()
     }
 }
 
@@ -138,24 +132,34 @@ impl GraphRead for CachedRead<'_> {
     fn type_uids(&self, storage_type: &str) -> Result<Vec<u64>, ReadError> {
         self.inner.type_uids(storage_type)
     }
+    // Reads come from a node loaded by `prefetch` (rendering), else go to the store for just
+    // that predicate (filters and sorting over many nodes never load whole nodes).
     fn node_types(&self, uid: u64) -> Result<Vec<String>, ReadError> {
-        // Only from an already loaded node: a type check alone does not load the node.
-        if let Some(n) = self.nodes.borrow().get(&uid) {
-            return Ok(n.types.clone());
+        match self.cached(uid) {
+            Some(n) => Ok(n.types.clone()),
+            None => self.inner.node_types(uid),
         }
-        self.inner.node_types(uid)
     }
     fn scalars(&self, uid: u64, pred: &str) -> Result<Vec<Val>, ReadError> {
-        match self.node(uid)? {
+        match self.cached(uid) {
             Some(n) => Ok(n.values.get(pred).cloned().unwrap_or_default()),
             None => self.inner.scalars(uid, pred),
         }
     }
     fn edges(&self, uid: u64, pred: &str) -> Result<Vec<u64>, ReadError> {
-        match self.node(uid)? {
+        match self.cached(uid) {
             Some(n) => Ok(n.edges.get(pred).cloned().unwrap_or_default()),
             None => self.inner.edges(uid, pred),
         }
+    }
+    fn prefetch(&self, uid: u64) -> Result<(), ReadError> {
+        if self.nodes.borrow().contains_key(&uid) || self.nodes.borrow().len() >= self.capacity {
+            return Ok(());
+        }
+        if let Some(d) = self.inner.node_all(uid)? {
+            self.nodes.borrow_mut().insert(uid, std::rc::Rc::new(d));
+        }
+        Ok(())
     }
     fn reverse_edges(&self, uid: u64, pred: &str) -> Result<Vec<u64>, ReadError> {
         self.inner.reverse_edges(uid, pred)
@@ -164,7 +168,10 @@ impl GraphRead for CachedRead<'_> {
         self.inner.lookup_eq(pred, value)
     }
     fn node_all(&self, uid: u64) -> Result<Option<NodeData>, ReadError> {
-        Ok(self.node(uid)?.map(|n| (*n).clone()))
+        match self.cached(uid) {
+            Some(n) => Ok(Some((*n).clone())),
+            None => self.inner.node_all(uid),
+        }
     }
     fn lookup(&self, pred: &str, q: IndexQuery<'_>) -> Result<Option<Vec<u64>>, ReadError> {
         self.inner.lookup(pred, q)
