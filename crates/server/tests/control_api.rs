@@ -17,9 +17,7 @@ fn errors(body: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-#[tokio::test]
-async fn login_and_deployments_graphql() {
-    let s = TestServer::start().await;
+async fn login_and_deployments_graphql(s: TestServer) {
 
     // Wrong password: data is an object, login null, an error.
     let (st, body) = s
@@ -185,9 +183,7 @@ async fn login_and_deployments_graphql() {
     s.stop().await;
 }
 
-#[tokio::test]
-async fn api_keys_graphql() {
-    let s = TestServer::start().await;
+async fn api_keys_graphql(s: TestServer) {
     let t = s.login().await;
     let d = s.create(&t, json!({ "name": "keys" })).await;
     let uid = d["uid"].as_str().unwrap();
@@ -276,9 +272,7 @@ async fn api_keys_graphql() {
     s.stop().await;
 }
 
-#[tokio::test]
-async fn organizations_graphql() {
-    let s = TestServer::start().await;
+async fn organizations_graphql(s: TestServer) {
     let t = s.login().await;
     let (_, body) = s
         .gql(Some(&t), "{ organizations { uid } }", json!({}))
@@ -357,9 +351,7 @@ async fn organizations_graphql() {
     s.stop().await;
 }
 
-#[tokio::test]
-async fn introspection_and_request_errors() {
-    let s = TestServer::start().await;
+async fn introspection_and_request_errors(s: TestServer) {
     let (_, body) = s
         .gql(
             None,
@@ -491,9 +483,7 @@ async fn introspection_and_request_errors() {
     s.stop().await;
 }
 
-#[tokio::test]
-async fn rest_paths_of_the_cli() {
-    let s = TestServer::start().await;
+async fn rest_paths_of_the_cli(s: TestServer) {
     let t = s.login().await;
     let c = &s.client;
 
@@ -720,9 +710,7 @@ async fn rest_paths_of_the_cli() {
     s.stop().await;
 }
 
-#[tokio::test]
-async fn device_login_flow() {
-    let s = TestServer::start().await;
+async fn device_login_flow(s: TestServer) {
     let c = &s.client;
     let r = c
         .post(s.cp("/command-line/device-code"))
@@ -886,3 +874,24 @@ async fn device_login_flow() {
     assert_eq!(r.status(), 401);
     s.stop().await;
 }
+
+/// Each scenario runs twice: metadata in SQLite, and in a fresh PostgreSQL database.
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name(TestServer::start().await).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(s) = TestServer::start_pg().await {
+                    super::$name(s).await;
+                }
+            }
+        }
+    )*};
+}
+
+both!(login_and_deployments_graphql, api_keys_graphql, organizations_graphql, introspection_and_request_errors, rest_paths_of_the_cli, device_login_flow);

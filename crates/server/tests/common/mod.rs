@@ -16,14 +16,53 @@ pub struct TestServer {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     pub dir: tempfile::TempDir,
+    /// (admin URL, database name) of the PostgreSQL database this server owns.
+    pg: Option<(String, String)>,
 }
 
 impl TestServer {
+    /// A server whose metadata lives in SQLite in its data dir.
     pub async fn start() -> TestServer {
+        Self::start_with(None).await
+    }
+
+    /// A server whose metadata lives in a fresh PostgreSQL database (dropped by `stop`), or
+    /// `None` when `GRAPHCLOUD_SKIP_PG=1`. The admin URL is `GRAPHCLOUD_TEST_DATABASE_URL`
+    /// (default `postgres://postgres@127.0.0.1:5432/postgres`); unreachable → panic.
+    pub async fn start_pg() -> Option<TestServer> {
+        use sqlx::Connection;
+        if std::env::var("GRAPHCLOUD_SKIP_PG").is_ok_and(|v| v == "1") {
+            eprintln!("GRAPHCLOUD_SKIP_PG=1: skipping the PostgreSQL variant");
+            return None;
+        }
+        let admin = std::env::var("GRAPHCLOUD_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL is unreachable at {admin}: {e}. Start it, point \
+                 GRAPHCLOUD_TEST_DATABASE_URL at a server with trust auth, or set GRAPHCLOUD_SKIP_PG=1"
+            )
+        });
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let db = format!("graphcloud_http_test_{}_{nanos}", std::process::id());
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{db}\"")))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        let (base, _) = admin.rsplit_once('/').expect("database URL with a path");
+        let mut server = Self::start_with(Some(format!("{base}/{db}"))).await;
+        server.pg = Some((admin, db));
+        Some(server)
+    }
+
+    async fn start_with(database_url: Option<String>) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let cfg = ServeConfig {
             data_dir: dir.path().to_path_buf(),
-            database_url: None,
+            database_url,
             control_addr: "127.0.0.1:0".parse().unwrap(),
             backend_addr: "127.0.0.1:0".parse().unwrap(),
             base_domain: "localhost".into(),
@@ -31,7 +70,14 @@ impl TestServer {
             control_tls: None,
             jwt_secret: None,
         };
+        let expect_pg = cfg.database_url.is_some();
         let server = Server::bind(cfg).await.unwrap();
+        let backend = server.control_plane().store().backend();
+        assert_eq!(
+            backend == graphcloud_control::StoreBackend::Postgres,
+            expect_pg,
+            "metadata store is {backend:?}"
+        );
         server
             .control_plane()
             .create_user(EMAIL, PASSWORD, None)
@@ -54,6 +100,7 @@ impl TestServer {
             stop: Some(tx),
             task: Some(task),
             dir,
+            pg: None,
         }
     }
 
@@ -63,6 +110,16 @@ impl TestServer {
         }
         if let Some(t) = self.task.take() {
             let _ = t.await;
+        }
+        if let Some((admin, db)) = self.pg.take() {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&admin).await.expect("reconnect");
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"
+            )))
+            .execute(&mut conn)
+            .await
+            .expect("drop test database");
         }
     }
 
