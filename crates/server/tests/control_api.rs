@@ -18,7 +18,6 @@ fn errors(body: &Value) -> Vec<String> {
 }
 
 async fn login_and_deployments_graphql(s: TestServer) {
-
     // Wrong password: data is an object, login null, an error.
     let (st, body) = s
         .gql(
@@ -894,4 +893,11 @@ macro_rules! both {
     )*};
 }
 
-both!(login_and_deployments_graphql, api_keys_graphql, organizations_graphql, introspection_and_request_errors, rest_paths_of_the_cli, device_login_flow);
+both!(
+    login_and_deployments_graphql,
+    api_keys_graphql,
+    organizations_graphql,
+    introspection_and_request_errors,
+    rest_paths_of_the_cli,
+    device_login_flow
+);

@@ -113,7 +113,9 @@ impl TestServer {
         }
         if let Some((admin, db)) = self.pg.take() {
             use sqlx::Connection;
-            let mut conn = sqlx::PgConnection::connect(&admin).await.expect("reconnect");
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("reconnect");
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"
             )))
