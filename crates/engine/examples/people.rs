@@ -126,7 +126,10 @@ fn main() {
         }
         let first = engine.graphql_blocking(1, admin, r).to_json();
         assert!(first.get("errors").is_none(), "{name}: {first}");
-        let iters: usize = std::env::var("PEOPLE_ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
+        let iters: usize = std::env::var("PEOPLE_ITERS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(200);
         let t = Instant::now();
         for _ in 0..iters {
             engine.graphql_blocking(1, admin, r);
