@@ -167,6 +167,7 @@ pub fn execute(b: &dyn AdminBackend, req: &Request) -> Response {
         Ok(d) => d,
         Err(with) => {
             return Response {
+                cache_max_age: None,
                 data: Some(serde_json::Value::Null),
                 errors: with
                     .errors
@@ -196,6 +197,7 @@ pub fn execute(b: &dyn AdminBackend, req: &Request) -> Response {
     match result {
         Ok(r) => Response::from_execution(r),
         Err(e) => Response {
+            cache_max_age: None,
             data: None,
             errors: vec![
                 serde_json::to_value(e.to_graphql_error(&doc.sources)).unwrap_or_default(),

@@ -329,7 +329,11 @@ fn no_schema(req: &Request) -> Response {
             .map(|n| serde_json::json!({"message": format!("Not resolving {n}. There's no GraphQL schema in Dgraph. Use the /admin API to add a GraphQL schema")}))
             .collect()
     };
-    Response { data: None, errors }
+    Response {
+        data: None,
+        errors,
+        cache_max_age: None,
+    }
 }
 
 struct AdminOf<'a> {

@@ -39,12 +39,16 @@ pub struct Request {
 pub struct Response {
     pub data: Option<serde_json::Value>,
     pub errors: Vec<serde_json::Value>,
+    /// `query @cacheControl(maxAge: N)`: the server answers with
+    /// `Cache-Control: public,max-age=N` and `Vary: Accept-Encoding`.
+    pub cache_max_age: Option<u32>,
 }
 
 impl Response {
     /// A response carrying one error and `data: null`.
     pub fn error(message: impl Into<String>) -> Response {
         Response {
+            cache_max_age: None,
             data: Some(serde_json::Value::Null),
             errors: vec![serde_json::json!({ "message": message.into() })],
         }
@@ -67,6 +71,7 @@ impl Response {
 
     pub(crate) fn from_execution(r: ExecutionResponse) -> Response {
         Response {
+            cache_max_age: None,
             data: Some(
                 r.data
                     .map(|d| serde_json::to_value(d).unwrap_or_default())
@@ -182,6 +187,7 @@ fn prepare(
                 .map(|d| d.unstable_to_json_compat())
                 .collect();
             return Err(Response {
+                cache_max_age: None,
                 data: Some(serde_json::Value::Null),
                 errors: polish_validation_errors(&api.api, errs)
                     .iter()
@@ -208,6 +214,7 @@ fn prepare(
     let problems = crate::rules::check(&api.api, &doc, &op, &req.variables);
     if !problems.is_empty() {
         return Err(Response {
+            cache_max_age: None,
             data: Some(serde_json::Value::Null),
             errors: problems
                 .into_iter()
@@ -221,6 +228,7 @@ fn prepare(
             let mut g = e.to_graphql_error(&doc.sources);
             g.message = crate::rules::reword(&g.message);
             return Err(Response {
+                cache_max_age: None,
                 data: Some(serde_json::Value::Null),
                 errors: vec![error_json(&g)],
             });
@@ -293,7 +301,16 @@ pub fn execute(
         emitted: Cell::new(0),
     };
     let root = QueryRoot { ex: &ex };
-    run(api, &doc, op, &vars, &root)
+    let mut resp = run(api, &doc, op, &vars, &root);
+    resp.cache_max_age = op
+        .directives
+        .get("cacheControl")
+        .and_then(|d| d.specified_argument_by_name("maxAge"))
+        .and_then(|v| match v.as_ref() {
+            apollo_compiler::ast::Value::Int(i) => i.as_str().parse::<u32>().ok(),
+            _ => None,
+        });
+    resp
 }
 
 fn run(
@@ -312,6 +329,7 @@ fn run(
     match result {
         Ok(r) => Response::from_execution(r),
         Err(e) => Response {
+            cache_max_age: None,
             data: None,
             errors: vec![error_json(&e.to_graphql_error(&doc.sources))],
         },

@@ -729,3 +729,25 @@ fn depth_limit() {
     let r = q(&s);
     assert!(messages(&r)[0].contains("levels deep"), "{r}");
 }
+
+#[test]
+fn cache_control_directive() {
+    let req = graphcloud_engine::Request {
+        query: "query @cacheControl(maxAge: 30) { getState(xcode: \"gj\") { name } }".into(),
+        operation_name: None,
+        variables: Default::default(),
+    };
+    let r = fx().engine.graphql_blocking(BACKEND, ADMIN, &req);
+    assert_eq!(r.cache_max_age, Some(30));
+    assert_data(&r.to_json(), json!({"getState": {"name": "Gujarat"}}));
+    let req = graphcloud_engine::Request {
+        query: "{ getState(xcode: \"gj\") { name } }".into(),
+        ..req
+    };
+    assert_eq!(
+        fx().engine
+            .graphql_blocking(BACKEND, ADMIN, &req)
+            .cache_max_age,
+        None
+    );
+}

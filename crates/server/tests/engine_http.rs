@@ -145,6 +145,18 @@ async fn upload_query_and_invalid_upload_keeps_old_api() {
         json!({"data": {"queryPerson": [{"name": "Bob"}], "aggregatePerson": {"count": 2, "ageAvg": 38.0}}})
     );
 
+    // `@cacheControl` on a query sets the caching headers.
+    let resp = s
+        .client
+        .post(s.be(&format!("/backends/{}/graphql", b.sub)))
+        .header("X-Auth-Token", &tok)
+        .json(&json!({"query": "query @cacheControl(maxAge: 60) { aggregatePerson { count } }"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["cache-control"], "public,max-age=60");
+    assert_eq!(resp.headers()["vary"], "Accept-Encoding");
+
     // Invalid schema: the exact wrapping, nothing changes, the old API keeps serving.
     let r = b
         .admin(

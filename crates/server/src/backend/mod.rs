@@ -174,9 +174,19 @@ impl BackendState {
                 "the /admin/slash API is not available on this backend yet",
             ),
         };
+        let mut headers = Vec::new();
+        if let Some(age) = resp.cache_max_age
+            && let Ok(v) = http::HeaderValue::from_str(&format!("public,max-age={age}"))
+        {
+            headers.push((http::header::CACHE_CONTROL, v));
+            headers.push((
+                http::header::VARY,
+                http::HeaderValue::from_static("Accept-Encoding"),
+            ));
+        }
         GraphQLResponse {
             body: resp.to_json(),
-            headers: Vec::new(),
+            headers,
         }
     }
 
