@@ -26,6 +26,10 @@ pub const SCHEMA_PRED: &str = "dgraph.graphql.schema";
 /// Predicate holding the schema update counter.
 pub const COUNTER_PRED: &str = "dgraph.graphql.counter";
 
+/// Compiled APIs kept in memory at once (a large generated API takes a few MB; an evicted
+/// one is rebuilt from the stored SDL on its next request).
+pub const API_CACHE_ENTRIES: usize = 64;
+
 /// Who calls, as the server decided from credentials and the deployment's settings.
 #[derive(Clone, Copy, Debug)]
 pub struct Caller {
@@ -151,7 +155,7 @@ impl Engine {
         Engine {
             inner: Arc::new(Inner {
                 store,
-                cache: ApiCache::new(256),
+                cache: ApiCache::new(API_CACHE_ENTRIES),
                 limits,
                 started: Instant::now(),
             }),
