@@ -10,6 +10,25 @@ fn rerr(e: store::StoreError) -> ReadError {
     ReadError(e.to_string())
 }
 
+/// An index lookup's answer: `Ok(None)` when the store cannot answer this lookup from an index
+/// (no such index, or an operand the index refuses), so the caller scans and reports operand
+/// errors itself; storage failures (I/O, corruption, shutdown) are errors, never a silent scan.
+fn index_answer(r: store::Result<store::RoaringTreemap>) -> Result<Option<Vec<u64>>, ReadError> {
+    use store::StoreError as E;
+    match r {
+        Ok(set) => Ok(Some(set.iter().collect())),
+        Err(
+            E::MissingIndex { .. }
+            | E::Regex(_)
+            | E::KindMismatch { .. }
+            | E::NaN(_)
+            | E::InvalidGeometry(_)
+            | E::InvalidPredicate(_),
+        ) => Ok(None),
+        Err(e) => Err(rerr(e)),
+    }
+}
+
 /// A store value as the engine sees it.
 pub fn val_from_store(v: Value) -> Val {
     match v {
@@ -138,11 +157,7 @@ impl<T: store::GraphRead> GraphRead for StoreRead<T> {
         let Some(v) = val_to_store(value) else {
             return Ok(None);
         };
-        match self.0.index_eq(pred, &v) {
-            Ok(set) => Ok(Some(set.iter().collect())),
-            // No suitable index (or no schema for the predicate): the caller scans.
-            Err(_) => Ok(None),
-        }
+        index_answer(self.0.index_eq(pred, &v))
     }
 
     fn node_all(&self, uid: u64) -> Result<Option<NodeData>, ReadError> {
@@ -186,7 +201,27 @@ impl<T: store::GraphRead> GraphRead for StoreRead<T> {
             IndexQuery::Regexp(p, ci) => self.0.index_regexp(pred, p, ci),
             IndexQuery::Has => self.0.uids_with(pred),
         };
-        // No suitable index (or a refused operand): the caller scans and reports errors.
-        Ok(r.ok().map(|set| set.iter().collect()))
+        index_answer(r)
+    }
+}
+
+#[cfg(test)]
+mod index_answer_tests {
+    use super::*;
+
+    #[test]
+    fn unanswerable_lookups_fall_back_to_a_scan_but_storage_failures_are_errors() {
+        let missing = store::StoreError::MissingIndex {
+            predicate: "Post.title".into(),
+            index: "term",
+        };
+        assert!(matches!(index_answer(Err(missing)), Ok(None)));
+        let io = store::StoreError::Engine("disk full".into());
+        let err = index_answer(Err(io)).expect_err("an I/O failure must not become a scan");
+        assert!(err.0.contains("disk full"), "{}", err.0);
+        assert!(index_answer(Err(store::StoreError::Closed)).is_err());
+        let mut set = store::RoaringTreemap::new();
+        set.insert(7);
+        assert_eq!(index_answer(Ok(set)).unwrap(), Some(vec![7]));
     }
 }
