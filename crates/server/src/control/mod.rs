@@ -337,19 +337,25 @@ async fn access_token(
     }
 }
 
+/// The refresh token in a `/command-line/access-token/{refresh,revoke}` body: `refreshToken`
+/// (what the CLI sends) or the OAuth spelling `refresh_token`.
+async fn refresh_token_of(headers: &HeaderMap, body: Body) -> Result<String, Response> {
+    let m = json_body(headers, body).await?;
+    string_field(&m, "refreshToken")
+        .or_else(|| string_field(&m, "refresh_token"))
+        .ok_or_else(|| {
+            oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "refreshToken is required",
+            )
+        })
+}
+
 async fn refresh(State(st): State<Arc<ControlState>>, headers: HeaderMap, body: Body) -> Response {
-    let m = match json_body(&headers, body).await {
-        Ok(m) => m,
+    let token = match refresh_token_of(&headers, body).await {
+        Ok(t) => t,
         Err(r) => return r,
-    };
-    let Some(token) =
-        string_field(&m, "refreshToken").or_else(|| string_field(&m, "refresh_token"))
-    else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "refreshToken is required",
-        );
     };
     match st.cp.refresh_session(&token).await {
         Ok(g) => json_response(StatusCode::OK, grant_json(&g)),
@@ -361,18 +367,9 @@ async fn refresh(State(st): State<Arc<ControlState>>, headers: HeaderMap, body: 
 }
 
 async fn revoke(State(st): State<Arc<ControlState>>, headers: HeaderMap, body: Body) -> Response {
-    let m = match json_body(&headers, body).await {
-        Ok(m) => m,
+    let token = match refresh_token_of(&headers, body).await {
+        Ok(t) => t,
         Err(r) => return r,
-    };
-    let Some(token) =
-        string_field(&m, "refreshToken").or_else(|| string_field(&m, "refresh_token"))
-    else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "refreshToken is required",
-        );
     };
     match st.cp.revoke_refresh_token(&token).await {
         Ok(revoked) => json_response(StatusCode::OK, json!({ "revoked": revoked })),
