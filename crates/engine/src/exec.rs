@@ -4,6 +4,7 @@
 
 use std::cell::Cell;
 use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use apollo_compiler::ExecutableDocument;
@@ -161,7 +162,15 @@ impl<'a> Exec<'a> {
             && let Some(o) = args.get("order")
             && !o.is_null()
         {
-            uids = self.order(ty, uids, o)?;
+            // Only the first `offset + first` nodes of the order are ever returned.
+            let limit = match args.get("first").and_then(JsonValue::as_i64) {
+                Some(n) if n >= 0 => {
+                    let offset = args.get("offset").and_then(JsonValue::as_i64).unwrap_or(0);
+                    Some((offset.max(0) as usize).saturating_add(n as usize))
+                }
+                _ => None,
+            };
+            uids = self.order(ty, uids, o, limit)?;
         }
         let offset = args
             .get("offset")
@@ -180,12 +189,15 @@ impl<'a> Exec<'a> {
         })
     }
 
-    /// Sorts by `order: {asc|desc, then}`; nodes without a value come last either way.
+    /// Sorts by `order: {asc|desc, then}`; nodes without a value come last either way, and
+    /// ties keep their order in `uids`. With `limit`, only the first `limit` nodes of that
+    /// order are returned (the rest are never read when an ordered index can answer).
     pub fn order(
         &self,
         ty: &TypeInfo,
         uids: Vec<u64>,
         order: &JsonValue,
+        limit: Option<usize>,
     ) -> Result<Vec<u64>, EngineError> {
         let mut levels: Vec<(&FieldInfo, bool)> = Vec::new();
         let mut cur = Some(order);
@@ -202,6 +214,15 @@ impl<'a> Exec<'a> {
         }
         if levels.is_empty() {
             return Ok(uids);
+        }
+        // Few wanted out of many: walk the ordered index instead of reading and sorting every
+        // candidate's value.
+        if let (Some(k), [(fi, desc)]) = (limit, levels.as_slice())
+            && uids.len() > 256
+            && k.saturating_mul(4) < uids.len()
+            && let Some(top) = self.first_in_index_order(&fi.pred, *desc, &uids, k)?
+        {
+            return Ok(top);
         }
         let mut keyed: Vec<(Vec<Option<Val>>, u64)> = Vec::with_capacity(uids.len());
         for u in uids {
@@ -230,6 +251,59 @@ impl<'a> Exec<'a> {
             Ordering::Equal
         });
         Ok(keyed.into_iter().map(|(_, u)| u).collect())
+    }
+
+    /// The first `k` of `uids` in the order of `pred`'s ordered index — exactly what a stable
+    /// sort of all of them by that one field would start with: equal values keep their order
+    /// in `uids`, nodes without a value come last. Reads postings only until `k` candidates
+    /// (and the rest of the last group of equal values) are found. `None` when no ordered
+    /// index can answer.
+    fn first_in_index_order(
+        &self,
+        pred: &str,
+        desc: bool,
+        uids: &[u64],
+        k: usize,
+    ) -> Result<Option<Vec<u64>>, EngineError> {
+        /// Appends a finished group of equal values, in candidate order.
+        fn flush(group: &mut Vec<usize>, uids: &[u64], out: &mut Vec<u64>) {
+            group.sort_unstable();
+            out.extend(group.drain(..).map(|p| uids[p]));
+        }
+        let position: HashMap<u64, usize> = uids.iter().enumerate().map(|(i, &u)| (u, i)).collect();
+        let mut seen: HashSet<u64> = HashSet::new();
+        let mut out: Vec<u64> = Vec::with_capacity(k);
+        let mut group: Vec<usize> = Vec::new();
+        let mut token: Vec<u8> = Vec::new();
+        let walked = self.rd.walk_ordered(pred, desc, &mut |tok, uid| {
+            if tok != token.as_slice() {
+                flush(&mut group, uids, &mut out);
+                if out.len() >= k {
+                    return false;
+                }
+                token.clear();
+                token.extend_from_slice(tok);
+            }
+            if let Some(&p) = position.get(&uid)
+                && seen.insert(uid)
+            {
+                group.push(p);
+            }
+            true
+        })?;
+        if !walked {
+            return Ok(None);
+        }
+        flush(&mut group, uids, &mut out);
+        if out.len() < k {
+            out.extend(
+                uids.iter()
+                    .filter(|u| !seen.contains(u))
+                    .take(k - out.len()),
+            );
+        }
+        out.truncate(k);
+        Ok(Some(out))
     }
 
     /// Targets of an edge field from `uid`, restricted to nodes visible as the field's type.

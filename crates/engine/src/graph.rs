@@ -84,6 +84,17 @@ pub trait GraphRead {
     fn lookup(&self, _pred: &str, _q: IndexQuery<'_>) -> Result<Option<Vec<u64>>, ReadError> {
         Ok(None)
     }
+    /// Walks the nodes having a value of `pred` in value order through an ordered index,
+    /// calling `f(token, uid)` until it returns `false`; equal values share `token`. Returns
+    /// `Ok(false)` (having called nothing) when no ordered index can answer.
+    fn walk_ordered(
+        &self,
+        _pred: &str,
+        _desc: bool,
+        _f: &mut dyn FnMut(&[u8], u64) -> bool,
+    ) -> Result<bool, ReadError> {
+        Ok(false)
+    }
 }
 
 /// An index question for one filter operator (answers are candidate supersets; the engine
@@ -175,5 +186,13 @@ impl GraphRead for CachedRead<'_> {
     }
     fn lookup(&self, pred: &str, q: IndexQuery<'_>) -> Result<Option<Vec<u64>>, ReadError> {
         self.inner.lookup(pred, q)
+    }
+    fn walk_ordered(
+        &self,
+        pred: &str,
+        desc: bool,
+        f: &mut dyn FnMut(&[u8], u64) -> bool,
+    ) -> Result<bool, ReadError> {
+        self.inner.walk_ordered(pred, desc, f)
     }
 }

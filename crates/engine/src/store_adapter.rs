@@ -203,6 +203,21 @@ impl<T: store::GraphRead> GraphRead for StoreRead<T> {
         };
         index_answer(r)
     }
+
+    fn walk_ordered(
+        &self,
+        pred: &str,
+        desc: bool,
+        f: &mut dyn FnMut(&[u8], u64) -> bool,
+    ) -> Result<bool, ReadError> {
+        match self.0.walk_ordered(pred, desc, f) {
+            Ok(()) => Ok(true),
+            Err(
+                store::StoreError::MissingIndex { .. } | store::StoreError::InvalidPredicate(_),
+            ) => Ok(false),
+            Err(e) => Err(rerr(e)),
+        }
+    }
 }
 
 #[cfg(test)]

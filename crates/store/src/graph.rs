@@ -446,6 +446,38 @@ pub trait GraphRead {
         Ok(out)
     }
 
+    /// Walks the uids having a value of `pred` in value order (ascending, or descending with
+    /// `desc`), calling `f(token, uid)` until it returns `false`. Uids with equal values share
+    /// the same `token` and come one after another (ascending uid order, reversed with `desc`).
+    /// Reads only as far as `f` consumes, so "the first k matches in value order" costs k
+    /// postings, not the whole index. Needs an int, float or exact index.
+    fn walk_ordered(
+        &self,
+        pred: &str,
+        desc: bool,
+        f: &mut dyn FnMut(&[u8], u64) -> bool,
+    ) -> Result<()> {
+        let schema = require_schema(self, pred)?;
+        let kind = [IndexKind::Int, IndexKind::Float, IndexKind::Exact]
+            .into_iter()
+            .find(|k| schema.indexes.contains(k))
+            .ok_or_else(|| missing(pred, "exact"))?;
+        let prefix = keys::index_prefix(self.backend(), pred, kind);
+        let (s, e) = prefix_bounds(&prefix);
+        let mut corrupt = None;
+        self.kv().visit_keys(s, e, desc, &mut |k| {
+            let token = k.get(prefix.len()..k.len().saturating_sub(8));
+            match (token, keys::trailing_uid(k)) {
+                (Some(token), Ok(uid)) => f(token, uid),
+                _ => {
+                    corrupt = Some(StoreError::Corrupt("short index key".into()));
+                    false
+                }
+            }
+        })?;
+        corrupt.map_or(Ok(()), Err)
+    }
+
     /// `allofterms` (`all = true`) / `anyofterms` over the term index.
     fn index_terms(&self, pred: &str, text: &str, all: bool) -> Result<RoaringTreemap> {
         let tokens = tokenize::term_tokens(text);

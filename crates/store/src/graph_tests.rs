@@ -307,6 +307,50 @@ fn ranges_and_ordering() {
 }
 
 #[test]
+fn walk_ordered_groups_equal_values_and_stops_early() {
+    let store = mem_store();
+    store
+        .write_blocking(1, |t| t.apply_schema(&schema()))
+        .unwrap();
+    // uid: age — 1: 30, 2: 20, 3: 30, 4: 10, 5: 20; 6 has no age.
+    store
+        .write_blocking(1, |t| -> Result<()> {
+            for (age, uid) in [(30, 1), (20, 2), (30, 3), (10, 4), (20, 5)] {
+                t.reserve_uid(uid)?;
+                t.set_value(uid, "age", Value::Int(age))?;
+            }
+            t.reserve_uid(6)?;
+            t.set_value(6, "name", s("no age"))
+        })
+        .unwrap();
+    let snap = store.read(1).unwrap();
+    let walk = |desc: bool, stop_after: usize| {
+        let mut seen: Vec<(Vec<u8>, u64)> = Vec::new();
+        snap.walk_ordered("age", desc, &mut |token, uid| {
+            seen.push((token.to_vec(), uid));
+            seen.len() < stop_after
+        })
+        .unwrap();
+        seen
+    };
+    let uids = |v: &[(Vec<u8>, u64)]| v.iter().map(|(_, u)| *u).collect::<Vec<_>>();
+    let asc = walk(false, usize::MAX);
+    assert_eq!(uids(&asc), vec![4, 2, 5, 1, 3]);
+    // Equal values share a token; different values do not.
+    assert_eq!(asc[1].0, asc[2].0);
+    assert_eq!(asc[3].0, asc[4].0);
+    assert_ne!(asc[0].0, asc[1].0);
+    assert_ne!(asc[2].0, asc[3].0);
+    assert_eq!(uids(&walk(true, usize::MAX)), vec![3, 1, 5, 2, 4]);
+    // Early stop: nothing is read after `f` says no.
+    assert_eq!(uids(&walk(false, 2)), vec![4, 2]);
+    assert!(matches!(
+        snap.walk_ordered("name", false, &mut |_, _| true),
+        Err(StoreError::MissingIndex { .. })
+    ));
+}
+
+#[test]
 fn fulltext_regexp_and_geo_lookups() {
     let store = mem_store();
     store
