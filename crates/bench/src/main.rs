@@ -8,7 +8,8 @@
 //! Workloads:
 //! - `control`: cold start of `serve`, `createDeployment` latency, idle memory with many
 //!   deployments, and time for a new backend to answer its first query after a schema upload.
-//! - `graph`: a seeded synthetic social graph loaded through the generated API, then
+//! - `graph`: a seeded synthetic social graph loaded through the generated API, then a
+//!   baseline (`GET /health`: the same HTTP stack returning a constant body),
 //!   get-by-id, term filter + order + first, two-hop nested query, aggregate count and a
 //!   10-node add mutation at a fixed concurrency.
 //! - `people`: 2 000 people with 5 friends each and the list query
@@ -387,7 +388,7 @@ fn name_for(rng: &mut Rng) -> String {
     )
 }
 
-/// Drive `make(i)` requests against `/graphql` from `concurrency` workers for `seconds`.
+/// Drive GraphQL requests with body `make(i)` against the backend's `/graphql`.
 async fn drive<F>(
     name: &str,
     backend: &Backend,
@@ -399,29 +400,43 @@ async fn drive<F>(
 where
     F: Fn(u64) -> Value + Send + Sync + 'static,
 {
+    let backend = backend.clone();
+    drive_requests(name, http, concurrency, seconds, move |http, i| {
+        http.post(format!("{}/graphql", backend.base))
+            .header("X-Auth-Token", &backend.token)
+            .json(&make(i))
+    })
+    .await
+}
+
+/// Sends `make(client, i)` from `concurrency` workers for `seconds`; a request counts when it
+/// answers 2xx without a GraphQL `errors` key.
+async fn drive_requests<F>(
+    name: &str,
+    http: &reqwest::Client,
+    concurrency: usize,
+    seconds: u64,
+    make: F,
+) -> Summary
+where
+    F: Fn(&reqwest::Client, u64) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
     let make = Arc::new(make);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..concurrency {
         let make = make.clone();
-        let backend = backend.clone();
         let http = http.clone();
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut errors = 0usize;
             let mut i = w as u64;
             while Instant::now() < deadline {
-                let body = make(i);
+                let req = make(&http, i);
                 i += concurrency as u64;
                 let t = Instant::now();
-                let ok = match http
-                    .post(format!("{}/graphql", backend.base))
-                    .header("X-Auth-Token", &backend.token)
-                    .json(&body)
-                    .send()
-                    .await
-                {
+                let ok = match req.send().await {
                     Ok(r) if r.status().is_success() => match r.bytes().await {
                         Ok(b) => !contains(&b, b"\"errors\""),
                         Err(_) => false,
@@ -597,6 +612,17 @@ async fn graph(
     print_memory(&server, "after load");
 
     let http = &server.http;
+    // Baseline: the same HTTP stack answering a constant body (no credential check, no query).
+    let health = format!("{}/health", backend.base);
+    drive_requests(
+        "baseline GET /health",
+        http,
+        concurrency,
+        seconds,
+        move |http, _| http.get(&health),
+    )
+    .await
+    .print();
     let ids1 = ids.clone();
     drive(
         "get-by-id",
