@@ -1,9 +1,11 @@
 //! Conformance: `e2e/common/error_test.yaml` (read in place). Each case runs against the
 //! `e2e/normal` schema; a case passes when the error messages equal the expected ones, in
-//! order. Prints `error_test: N passed, M failed` and the failing names; the floor is a
+//! order. Prints `conformance error_test: N passed, M failed` and the failing names; the floor is a
 //! ratchet raised as the engine improves.
 
 mod query_support;
+
+use std::io::Write;
 
 use graphcloud_engine::Request;
 use query_support::*;
@@ -49,9 +51,15 @@ fn error_test_yaml() {
             ));
         }
     }
-    println!("error_test: {pass} passed, {} failed", fail.len());
+    // Straight to stderr (not `println!`), so the counts show even when the test passes.
+    let mut err = std::io::stderr();
+    let _ = writeln!(
+        err,
+        "conformance error_test: {pass} passed, {} failed",
+        fail.len()
+    );
     for f in &fail {
-        println!("  FAILED {f}");
+        let _ = writeln!(err, "  FAILED {f}");
     }
     assert!(pass >= FLOOR, "error_test regressed: {pass} < {FLOOR}");
 }

@@ -1,8 +1,9 @@
 //! Conformance against Dgraph's golden data, read in place from the shared conformance
 //! directory (`$GRAPHCLOUD_CONFORMANCE_DIR` or `../shared/conformance/dgraph` next to the
-//! repository). Each corpus prints `<corpus>: N passed, M failed` and must not fall below
+//! repository). Each corpus prints `conformance <corpus>: N passed, M failed` and must not fall below
 //! its floor.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -18,9 +19,15 @@ fn data_dir() -> PathBuf {
 }
 
 fn report(corpus: &str, passed: usize, failures: &[String], floor: usize) {
-    println!("{corpus}: {passed} passed, {} failed", failures.len());
+    // Straight to stderr (not `println!`), so the counts show even when the test passes.
+    let mut err = std::io::stderr();
+    let _ = writeln!(
+        err,
+        "conformance {corpus}: {passed} passed, {} failed",
+        failures.len()
+    );
     for f in failures {
-        println!("  FAIL {f}");
+        let _ = writeln!(err, "  FAIL {f}");
     }
     assert!(
         passed >= floor,
@@ -74,7 +81,10 @@ fn e2e_generated_schema() {
         let _ = std::fs::write("/tmp/e2e-generated.graphql", s.generated_sdl());
     }
     assert_eq!(s.generated_sdl(), expected, "e2e generatedSchema differs");
-    println!("e2e-generatedSchema: 1 passed, 0 failed");
+    let _ = writeln!(
+        std::io::stderr(),
+        "conformance e2e-generatedSchema: 1 passed, 0 failed"
+    );
 }
 
 #[derive(Deserialize)]
