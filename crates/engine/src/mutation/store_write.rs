@@ -8,7 +8,7 @@ use crate::load::{LoadSchema, PredKind};
 use crate::store_adapter::{val_from_store, val_to_store};
 
 /// How far past the highest allocated uid an explicit uid in imported data may lie (the
-/// uids in between are burnt).
+/// uids in between are never allocated); guards against a stray huge uid exhausting the space.
 pub const MAX_UID_GAP: u64 = 1 << 20;
 
 /// A store write transaction seen as the engine's [`GraphWrite`].
@@ -108,8 +108,7 @@ impl GraphWrite for TxnGraph<'_, '_> {
                 "uid {uid:#x} is too far beyond the highest allocated uid {max:#x}"
             )));
         }
-        while self.txn.alloc_uid().map_err(werr)? < uid {}
-        Ok(())
+        self.txn.reserve_uid(uid).map_err(werr)
     }
 
     fn add_type(&mut self, uid: u64, storage_type: &str) -> Result<(), WriteError> {

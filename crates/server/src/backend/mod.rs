@@ -17,7 +17,7 @@ use std::sync::Arc;
 use axum::http;
 use graphcloud_control::{AnonymousAccess, BackendInfo};
 use graphcloud_engine::{Caller, Engine};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// Which GraphQL endpoint of a backend was called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,30 +74,16 @@ pub struct GraphQLResponse {
     pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
 }
 
-impl GraphQLResponse {
-    /// A response with only `errors`, one per message.
-    pub fn errors<I: IntoIterator<Item = String>>(messages: I) -> Self {
-        let errors: Vec<Value> = messages
-            .into_iter()
-            .map(|m| json!({ "message": m }))
-            .collect();
-        GraphQLResponse {
-            body: json!({ "errors": errors }),
-            headers: Vec::new(),
-        }
-    }
-}
-
 /// Why the backend side could not be opened (e.g. the graph database file).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct BackendInitError(pub String);
 
 /// Shared state of the backend side (one per server, cheap to clone): the GraphQL engine over
-/// the shared graph store, or why the store could not be opened.
+/// the shared graph store.
 #[derive(Clone)]
 pub struct BackendState {
-    engine: Result<Engine, Arc<str>>,
+    engine: Engine,
 }
 
 fn caller(ctx: &BackendContext) -> Caller {
@@ -132,34 +118,13 @@ impl BackendState {
             .map_err(|e| BackendInitError(e.to_string()))?
             .map_err(|e| BackendInitError(format!("cannot open the graph store: {e}")))?;
         Ok(BackendState {
-            engine: Ok(Engine::new(store)),
+            engine: Engine::new(store),
         })
-    }
-
-    /// Like [`BackendState::open`], for synchronous callers: a store that cannot be opened is
-    /// logged and reported on every backend request instead.
-    pub fn new(data_dir: &std::path::Path) -> Self {
-        let engine = match graphcloud_store::Store::open(data_dir) {
-            Ok(store) => Ok(Engine::new(store)),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot open the graph store");
-                Err(Arc::from(format!("the graph store is unavailable: {e}")))
-            }
-        };
-        BackendState { engine }
-    }
-
-    /// The engine, when the graph store is open.
-    pub fn engine(&self) -> Option<&Engine> {
-        self.engine.as_ref().ok()
     }
 
     /// Answers one GraphQL request of an authenticated (or permitted anonymous) caller.
     pub async fn handle(&self, ctx: BackendContext, req: GraphQLRequest) -> GraphQLResponse {
-        let engine = match &self.engine {
-            Ok(e) => e,
-            Err(msg) => return GraphQLResponse::errors([msg.to_string()]),
-        };
+        let engine = &self.engine;
         let who = caller(&ctx);
         let id = backend_id(&ctx.deployment);
         let request = graphcloud_engine::Request {
@@ -197,20 +162,14 @@ impl BackendState {
         deployment: &BackendInfo,
         sdl: String,
     ) -> (http::StatusCode, Value) {
-        let engine = match &self.engine {
-            Ok(e) => e,
-            Err(msg) => {
-                return (
-                    http::StatusCode::SERVICE_UNAVAILABLE,
-                    json!({"errors": [{"message": msg.to_string(), "extensions": {"code": "Error"}}]}),
-                );
-            }
-        };
         let who = Caller {
             access: graphcloud_engine::Access::Admin,
             read_only: is_read_only(deployment),
         };
-        let r = engine.admin_schema(backend_id(deployment), who, sdl).await;
+        let r = self
+            .engine
+            .admin_schema(backend_id(deployment), who, sdl)
+            .await;
         (
             http::StatusCode::from_u16(r.status).unwrap_or(http::StatusCode::OK),
             r.body,
@@ -219,21 +178,16 @@ impl BackendState {
 
     /// `/probe/graphql`: health of the deployment's GraphQL layer (HTTP status, body).
     pub async fn probe(&self, deployment: &BackendInfo) -> (http::StatusCode, Value) {
-        match &self.engine {
-            Ok(e) => (http::StatusCode::OK, e.probe(backend_id(deployment)).await),
-            Err(msg) => (
-                http::StatusCode::INTERNAL_SERVER_ERROR,
-                json!({ "error": msg.to_string() }),
-            ),
-        }
+        (
+            http::StatusCode::OK,
+            self.engine.probe(backend_id(deployment)).await,
+        )
     }
 
     /// Called after a deployment was deleted, with its numeric id: drops its graph data and
     /// schema.
     pub async fn deployment_deleted(&self, deployment_id: i64) {
-        if let Ok(e) = &self.engine
-            && let Err(err) = e.drop_backend(deployment_id as u64).await
-        {
+        if let Err(err) = self.engine.drop_backend(deployment_id as u64).await {
             tracing::error!(deployment_id, error = %err, "dropping the backend's graph failed");
         }
     }
