@@ -34,13 +34,16 @@ pub fn parse_regexp(v: &str) -> Result<(&str, bool), EngineError> {
     Ok((pattern, flags.contains('i')))
 }
 
-/// Compiles a `regexp` operand, refusing patterns Dgraph refuses (no required literal of
-/// three or more characters, so the trigram index cannot narrow them).
+/// Compiles a `regexp` operand for checking candidate values one by one. There is no width
+/// rule here: as in Dgraph, a regexp in a filter is matched against the nodes the query has
+/// already selected (the type, an id list, other filters), so it never has to select
+/// candidates from the trigram index on its own. The "too wide-ranging" refusal belongs to
+/// the index lookup ([`tokenize::regex_trigram_query`]), whose refusal makes the engine
+/// scan the candidates instead.
 pub fn compile_regexp(v: &str) -> Result<regex::Regex, EngineError> {
     let (pattern, ci) = parse_regexp(v)?;
-    let map = |e: RegexIndexError| EngineError::Query(e.to_string());
-    tokenize::regex_trigram_query(pattern, ci).map_err(map)?;
-    tokenize::compile_regex(pattern, ci).map_err(map)
+    tokenize::compile_regex(pattern, ci)
+        .map_err(|e: RegexIndexError| EngineError::Query(e.to_string()))
 }
 
 #[cfg(test)]
@@ -57,11 +60,17 @@ mod tests {
     }
 
     #[test]
-    fn regexp_width_rule() {
+    fn regexp_filters_have_no_width_rule() {
         assert!(compile_regexp("/^Ann/").is_ok());
-        let e = compile_regexp("/^A.*/").unwrap_err().to_string();
-        assert!(e.contains("too wide-ranging"), "{e}");
+        // Too short for the trigram index, yet fine for checking candidates one by one.
+        let re = compile_regexp("/n/").unwrap();
+        assert!(re.is_match("Ann"));
+        assert!(!re.is_match("Bob"));
+        assert!(compile_regexp("/^A.*/").unwrap().is_match("Angola"));
         assert!(compile_regexp("/other/i").unwrap().is_match("Ann OTHER"));
+        // A pattern that does not parse is still an error.
+        let e = compile_regexp("/(ab/").unwrap_err().to_string();
+        assert!(e.contains("invalid regular expression"), "{e}");
     }
 
     #[test]
