@@ -849,7 +849,7 @@ impl ObjectValue for QueryRoot<'_> {
         if let Some(t) = name.strip_prefix("get")
             && let Some(ty) = ex.cat.get(t)
         {
-            return resolve_get(ex, ty, name, args);
+            return resolve_get(ex, ty, name, args, info.field_selections());
         }
         if name == "_service" {
             let mut m = JsonMap::new();
@@ -902,7 +902,7 @@ impl ObjectValue for QueryRoot<'_> {
                 .get(field.as_str())
                 .and_then(JsonValue::as_str)
                 .unwrap_or("");
-            let found = resolve_get(ex, ty, name, args)?;
+            let found = resolve_get(ex, ty, name, args, &[])?;
             let ResolvedValue::Object(_) = &found else {
                 return Ok(ResolvedValue::null());
             };
@@ -1001,11 +1001,14 @@ fn find_get_uid(ex: &Exec<'_>, ty: &TypeInfo, args: &JsonMap) -> Result<Option<u
     Ok(None)
 }
 
+/// `get<T>`: the node named by the id / `@id` arguments, or null. With `@cascade` on the field,
+/// a node lacking a required selected field is null, as in `query<T>`.
 fn resolve_get<'a>(
     ex: &'a Exec<'a>,
     ty: &'a TypeInfo,
     name: &str,
     args: &JsonMap,
+    selections: &[&Field],
 ) -> Result<ResolvedValue<'a>, FieldError> {
     let mut candidates: Option<Vec<u64>> = None;
     if let Some(idf) = &ty.id_field
@@ -1057,6 +1060,13 @@ fn resolve_get<'a>(
             }
         }
         if ok {
+            if let Some(c) = cascade_of(selections, ex.vars)
+                && !ex
+                    .cascade_keep(&ty.name, uid, selections, &c)
+                    .map_err(ferr)?
+            {
+                return Ok(ResolvedValue::null());
+            }
             ex.tick(1)?;
             return Ok(match NodeObj::new(ex, &ty.name, uid).map_err(ferr)? {
                 Some(o) => ResolvedValue::object(o),

@@ -560,6 +560,68 @@ case!(
     {"queryAuthor": [{"name": "Ann Other Author", "posts": [{"numLikes": 87}, {"numLikes": 1}]}]}
 );
 
+// `@cascade` on `get<T>` (by `@id` and by id): a node lacking a required field is null.
+case!(
+    cascade_on_get_by_xid,
+    "{ gj: getState(xcode: \"gj\") @cascade { name country { name } } nsw: getState(xcode: \"nsw\") @cascade { name country { name } } }",
+    {"gj": {"name": "Gujarat", "country": {"name": "India"}}, "nsw": null}
+);
+
+case!(
+    cascade_on_get_with_fields,
+    "{ a: getState(xcode: \"gj\") @cascade(fields: [\"capital\"]) { name capital } b: getState(xcode: \"gj\") @cascade(fields: [\"country\"]) { name capital } }",
+    {"a": null, "b": {"name": "Gujarat", "capital": null}}
+);
+
+case!(
+    cascade_on_get_nested_filter_empties_edge,
+    "{ ka: getState(xcode: \"ka\") @cascade { name country(filter: {name: {eq: \"Angola\"}}) { name } } gj: getState(xcode: \"gj\") @cascade { name country(filter: {name: {eq: \"India\"}}) { name } } }",
+    {"ka": null, "gj": {"name": "Gujarat", "country": {"name": "India"}}}
+);
+
+#[test]
+fn cascade_on_get_by_id() {
+    let id_of = |name: &str| {
+        let r = q(&format!(
+            "{{ queryAuthor(filter: {{name: {{eq: \"{name}\"}}}}) {{ id }} }}"
+        ));
+        r["data"]["queryAuthor"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (ann, three) = (id_of("Ann Author"), id_of("Three Author"));
+    // Three Author has no posts; Ann Author has posts 1 and 3 but no qualification.
+    let r = q(&format!(
+        "{{ a: getAuthor(id: \"{ann}\") @cascade {{ name posts(order: {{asc: numLikes}}) {{ numLikes }} }} t: getAuthor(id: \"{three}\") @cascade {{ name posts {{ numLikes }} }} q: getAuthor(id: \"{ann}\") @cascade {{ name qualification }} }}"
+    ));
+    assert_data(
+        &r,
+        json!({
+            "a": {"name": "Ann Author", "posts": [{"numLikes": 77}, {"numLikes": 100}]},
+            "t": null,
+            "q": null
+        }),
+    );
+    // Without the directive the same nodes are returned.
+    let r = q(&format!(
+        "{{ t: getAuthor(id: \"{three}\") {{ name posts {{ numLikes }} }} }}"
+    ));
+    assert_data(&r, json!({"t": {"name": "Three Author", "posts": []}}));
+}
+
+#[test]
+fn cascade_on_get_unknown_field_is_an_error() {
+    let r = q("{ getState(xcode: \"gj\") @cascade(fields: [\"nope\"]) { name } }");
+    let m = messages(&r);
+    assert_eq!(m.len(), 1, "{r}");
+    assert!(
+        m[0].ends_with("Field `nope` is not present in type `State`. You can only use fields in cascade which are in type `State`"),
+        "{}",
+        m[0]
+    );
+}
+
 // ---- GraphQL features ----
 
 case!(
