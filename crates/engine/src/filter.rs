@@ -396,6 +396,10 @@ impl<'a> FilterEval<'a> {
                 Some(Ok((pat, ci))) => rd.lookup(p, IndexQuery::Regexp(pat, ci))?,
                 _ => None,
             },
+            "ngram" => match arg.as_str() {
+                Some(t) => rd.lookup(p, IndexQuery::Ngram(t))?,
+                None => None,
+            },
             _ => None,
         })
     }
@@ -520,6 +524,10 @@ impl<'a> FilterEval<'a> {
             "regexp" => {
                 let re = text::compile_regexp(arg.as_str().unwrap_or(""))?;
                 any(&|v| matches!(v, Val::Str(s) if re.is_match(s)))
+            }
+            "ngram" => {
+                let words = text::ngram_words(arg.as_str().unwrap_or(""));
+                any(&|v| matches!(v, Val::Str(s) if text::ngram_matches(s, &words)))
             }
             "near" | "within" | "contains" | "intersects" => {
                 let q = serde_json::to_value(arg).unwrap_or_default();

@@ -106,6 +106,8 @@ pub enum IndexQuery<'a> {
     Terms(&'a str, bool),
     Fulltext(&'a str, bool),
     Regexp(&'a str, bool),
+    /// `ngram`: values holding the query's analysed words as one contiguous run (exact).
+    Ngram(&'a str),
     Has,
 }
 

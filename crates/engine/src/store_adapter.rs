@@ -199,6 +199,7 @@ impl<T: store::GraphRead> GraphRead for StoreRead<T> {
             IndexQuery::Terms(t, all) => self.0.index_terms(pred, t, all),
             IndexQuery::Fulltext(t, all) => self.0.index_fulltext(pred, t, all),
             IndexQuery::Regexp(p, ci) => self.0.index_regexp(pred, p, ci),
+            IndexQuery::Ngram(t) => self.0.index_ngram(pred, t),
             IndexQuery::Has => self.0.uids_with(pred),
         };
         index_answer(r)

@@ -16,6 +16,16 @@ pub fn fulltext(s: &str) -> Vec<String> {
     tokenize::fulltext_tokens(s)
 }
 
+/// The analysed words of an `ngram` operand (the `ngram` index's analysis, order kept).
+pub fn ngram_words(s: &str) -> Vec<String> {
+    tokenize::analyzed_words(s)
+}
+
+/// The `ngram` operator on one stored string: its words contain `query_words` as one run.
+pub fn ngram_matches(value: &str, query_words: &[String]) -> bool {
+    tokenize::ngram_matches(value, query_words)
+}
+
 /// A `regexp` operand split into pattern and case-insensitivity. Only a value that is exactly
 /// one `/pattern/flags` literal is a pattern; anything else is rejected and never interpreted
 /// as query syntax.

@@ -293,6 +293,64 @@ case!(
     {"queryCountry": [{"name": "Bangladesh"}]}
 );
 
+// ---- ngram (Article: title @search(by: [ngram, regexp]), summaries [String] @search(by: [ngram])) ----
+// Words are analysed as for fulltext (stop words dropped, English stems, order kept); a value
+// matches when it holds the query's words as one contiguous run.
+
+case!(
+    ngram_title_contiguous_run,
+    "{ queryArticle(filter: {title: {ngram: \"healthy eating\"}}) { title } }",
+    {"queryArticle": [{"title": "Nutrition and Healthy Eating Habits"}]}
+);
+
+case!(
+    ngram_matches_nothing,
+    "{ a: queryArticle(filter: {title: {ngram: \"quantum physics\"}}) { title } b: queryArticle(filter: {summaries: {ngram: \"zzz\"}}) { title } }",
+    {"a": [], "b": []}
+);
+
+case!(
+    ngram_word_order_matters,
+    "{ queryArticle(filter: {title: {ngram: \"eating healthy\"}}) { title } }",
+    {"queryArticle": []}
+);
+
+case!(
+    ngram_stems_and_skips_stop_words,
+    "{ a: queryArticle(filter: {title: {ngram: \"run\"}}) { title } b: queryArticle(filter: {title: {ngram: \"nutrition and healthy\"}}) { title } c: queryArticle(filter: {title: {ngram: \"and the\"}}) { title } }",
+    {"a": [{"title": "Running for Cardiovascular Health"}],
+     "b": [{"title": "Nutrition and Healthy Eating Habits"}],
+     "c": []}
+);
+
+case!(
+    ngram_on_list_field_any_element,
+    "{ queryArticle(filter: {summaries: {ngram: \"heart health\"}}) { title } }",
+    {"queryArticle": [{"title": "Running for Cardiovascular Health"}]}
+);
+
+case!(
+    ngram_runs_are_per_field,
+    "{ t: queryArticle(filter: {title: {ngram: \"muscle building\"}}) { title } s: queryArticle(filter: {summaries: {ngram: \"muscle building\"}}) { title } }",
+    {"t": [{"title": "Weight Training and Muscle Building"}], "s": []}
+);
+
+case!(
+    ngram_longer_than_three_words,
+    "{ a: queryArticle(filter: {summaries: {ngram: \"muscle mass and bone density\"}}) { title } b: queryArticle(filter: {summaries: {ngram: \"strength training muscle mass\"}}) { title } }",
+    {"a": [{"title": "Weight Training and Muscle Building"}], "b": []}
+);
+
+case!(
+    ngram_in_or_and_aggregate,
+    "{ queryArticle(filter: {or: [{title: {ngram: \"weight training\"}}, {summaries: {ngram: \"nutritional guidelines\"}}]}, order: {asc: title}) { title } aggregateArticle(filter: {summaries: {ngram: \"training builds muscle\"}}) { count } }",
+    {"queryArticle": [
+        {"title": "Nutrition and Healthy Eating Habits"},
+        {"title": "Weight Training and Muscle Building"}
+     ],
+     "aggregateArticle": {"count": 1}}
+);
+
 // ---- and / or / not / has / id ----
 
 case!(
@@ -842,4 +900,54 @@ fn cache_control_directive() {
             .cache_max_age,
         None
     );
+}
+
+/// A backend whose stored data predates the `ngram` index (its storage schema has no such
+/// index) still answers `ngram` filters correctly, and the next schema upload builds the index.
+#[test]
+fn ngram_without_a_stored_index_then_rebuilt_on_schema_update() {
+    use graphcloud_store::{GraphRead, IndexKind};
+    let f = Fixture::normal();
+    let strip = |f: &Fixture| {
+        f.engine
+            .store()
+            .write_blocking(BACKEND, |txn| {
+                let mut preds = txn.schema()?;
+                for p in &mut preds {
+                    p.indexes.retain(|k| *k != IndexKind::Ngram);
+                }
+                txn.apply_schema(&preds)
+            })
+            .unwrap();
+    };
+    strip(&f);
+    let has_index = |f: &Fixture| {
+        f.engine
+            .store()
+            .read(BACKEND)
+            .unwrap()
+            .index_ngram("Article.title", "healthy eating")
+            .is_ok()
+    };
+    assert!(!has_index(&f));
+    let query = "{ t: queryArticle(filter: {title: {ngram: \"healthy eating\"}}) { title } n: queryArticle(filter: {summaries: {ngram: \"quantum\"}}) { title } }";
+    let want = json!({"t": [{"title": "Nutrition and Healthy Eating Habits"}], "n": []});
+    assert_data(&f.query(query), want.clone());
+    let sdl = std::fs::read_to_string(conformance_dir().join("graphql/e2e/normal/schema.graphql"))
+        .unwrap();
+    f.engine
+        .update_schema(BACKEND, query_support::ADMIN, &sdl)
+        .unwrap();
+    assert!(has_index(&f));
+    assert_eq!(
+        f.engine
+            .store()
+            .read(BACKEND)
+            .unwrap()
+            .index_ngram("Article.title", "healthy eating")
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_data(&f.query(query), want);
 }

@@ -490,6 +490,32 @@ pub trait GraphRead {
         token_query(self, pred, IndexKind::Fulltext, &tokens, all)
     }
 
+    /// `ngram` over the ngram index: the nodes having a value whose analysed words contain
+    /// those of `text` as one contiguous run (exact: candidates from the query's longest runs
+    /// are checked against the stored strings). A query without words matches nothing.
+    fn index_ngram(&self, pred: &str, text: &str) -> Result<RoaringTreemap> {
+        let schema = require_schema(self, pred)?;
+        if !schema.indexes.contains(&IndexKind::Ngram) {
+            return Err(missing(pred, "ngram"));
+        }
+        let tokens = tokenize::ngram_query_tokens(text);
+        if tokens.is_empty() {
+            return Ok(RoaringTreemap::new());
+        }
+        let candidates = token_query(self, pred, IndexKind::Ngram, &tokens, true)?;
+        let words = tokenize::analyzed_words(text);
+        if words.len() <= tokenize::NGRAM_MAX {
+            // The one token is the whole query run: its postings are the answer.
+            return Ok(candidates);
+        }
+        filter_uids(
+            self,
+            &candidates,
+            pred,
+            |v| matches!(v, Value::String(s) if tokenize::ngram_matches(s, &words)),
+        )
+    }
+
     /// `regexp` over the trigram index: candidates from the pattern's required trigrams,
     /// then verified against the stored strings. Refuses patterns without a literal of three
     /// or more characters ([`crate::RegexIndexError::TooWide`]).

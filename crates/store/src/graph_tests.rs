@@ -1138,3 +1138,126 @@ fn last_handle_dropped_inside_a_write_closure() {
     drop(store);
     assert!(rx.blocking_recv().unwrap().is_ok());
 }
+
+#[test]
+fn ngram_index_is_built_on_schema_change_and_kept_on_writes() {
+    let store = mem_store();
+    let plain = vec![PredicateSchema::new("title", ValueKind::String, true)];
+    let p = plain.clone();
+    store
+        .write_blocking(1, move |t| t.apply_schema(&p))
+        .unwrap();
+    store
+        .write_blocking(1, |t| -> Result<()> {
+            t.add_value(1, "title", s("Running for Cardiovascular Health"))?;
+            t.add_value(2, "title", s("Nutrition and Healthy Eating Habits"))?;
+            t.add_value(
+                2,
+                "title",
+                s("How to eat: nutrition and healthy eating habits"),
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    // No index yet: the lookup says so (the engine then scans).
+    assert!(matches!(
+        store.read(1).unwrap().index_ngram("title", "health"),
+        Err(StoreError::MissingIndex { .. })
+    ));
+    // The schema gains the index: existing values are indexed in the same write.
+    let with =
+        vec![PredicateSchema::new("title", ValueKind::String, true).with_index(IndexKind::Ngram)];
+    store
+        .write_blocking(1, move |t| t.apply_schema(&with))
+        .unwrap();
+    let snap = store.read(1).unwrap();
+    assert_eq!(snap.index_ngram("title", "Health").unwrap(), set(&[1]));
+    assert_eq!(
+        snap.index_ngram("title", "healthy eating").unwrap(),
+        set(&[2])
+    );
+    // "eat nutrition healthy" is a run of node 2's second value (stop words skipped).
+    assert_eq!(
+        snap.index_ngram("title", "eat: nutrition and healthy")
+            .unwrap(),
+        set(&[2])
+    );
+    // Four words: every three-word run is present in node 2, and the whole run too.
+    assert_eq!(
+        snap.index_ngram("title", "nutrition healthy eating habits")
+            .unwrap(),
+        set(&[2])
+    );
+    // Words present but not adjacent, or not in this order.
+    assert!(
+        snap.index_ngram("title", "running health")
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        snap.index_ngram("title", "eating healthy")
+            .unwrap()
+            .is_empty()
+    );
+    assert!(snap.index_ngram("title", "swimming").unwrap().is_empty());
+    // Only stop words: no words left, nothing matches.
+    assert!(snap.index_ngram("title", "and the").unwrap().is_empty());
+    drop(snap);
+    // Writes keep the index current: a removed value's runs go, a new value's runs come.
+    store
+        .write_blocking(1, |t| -> Result<()> {
+            t.remove_value(1, "title", &s("Running for Cardiovascular Health"))?;
+            t.add_value(3, "title", s("Heart health for runners"))?;
+            Ok(())
+        })
+        .unwrap();
+    let snap = store.read(1).unwrap();
+    assert_eq!(snap.index_ngram("title", "health").unwrap(), set(&[3]));
+    assert!(
+        snap.index_ngram("title", "cardiovascular")
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        snap.index_ngram("title", "heart health").unwrap(),
+        set(&[3])
+    );
+    drop(snap);
+    // Deleting the node removes its postings.
+    store.write_blocking(1, |t| t.delete_node(3)).unwrap();
+    assert!(
+        store
+            .read(1)
+            .unwrap()
+            .index_ngram("title", "heart")
+            .unwrap()
+            .is_empty()
+    );
+    // Dropping the index from the schema drops its data.
+    let p = plain.clone();
+    store
+        .write_blocking(1, move |t| t.apply_schema(&p))
+        .unwrap();
+    assert!(matches!(
+        store.read(1).unwrap().index_ngram("title", "healthy"),
+        Err(StoreError::MissingIndex { .. })
+    ));
+}
+
+#[test]
+fn index_kind_bytes_are_stable() {
+    // The on-disk byte of every index kind that existed before `ngram` is unchanged.
+    let before = [
+        "hash", "exact", "term", "fulltext", "trigram", "int", "float", "bool", "year", "month",
+        "day", "hour", "geo",
+    ];
+    for (i, name) in before.iter().enumerate() {
+        assert_eq!(
+            IndexKind::from_name(name).unwrap().byte(),
+            i as u8 + 1,
+            "{name}"
+        );
+    }
+    assert_eq!(IndexKind::Ngram.byte(), 14);
+    assert_eq!(IndexKind::from_name("ngram"), Some(IndexKind::Ngram));
+}

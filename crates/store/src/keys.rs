@@ -216,6 +216,10 @@ pub(crate) fn index_tokens(kind: IndexKind, v: &Value) -> Vec<Vec<u8>> {
             .iter()
             .map(|t| terminated(t))
             .collect(),
+        (IndexKind::Ngram, Value::String(s)) => tokenize::ngram_tokens(s)
+            .iter()
+            .map(|t| terminated(t))
+            .collect(),
         (IndexKind::Int, Value::Int(i)) => vec![encode_i64(*i).to_vec()],
         (IndexKind::Float, Value::Float(f)) => vec![encode_f64(*f).to_vec()],
         (IndexKind::Bool, Value::Bool(b)) => vec![vec![u8::from(*b)]],

@@ -32,11 +32,14 @@ pub enum IndexKind {
     Hour,
     /// Geo cells.
     Geo,
+    /// Runs of one to three analysed words (`ngram` search). Listed last: the on-disk byte of
+    /// an index kind is its position in [`IndexKind::ALL`].
+    Ngram,
 }
 
 impl IndexKind {
     /// Every index kind.
-    pub const ALL: [IndexKind; 13] = [
+    pub const ALL: [IndexKind; 14] = [
         IndexKind::Hash,
         IndexKind::Exact,
         IndexKind::Term,
@@ -50,6 +53,7 @@ impl IndexKind {
         IndexKind::Day,
         IndexKind::Hour,
         IndexKind::Geo,
+        IndexKind::Ngram,
     ];
 
     /// Dgraph's name of the index.
@@ -68,6 +72,7 @@ impl IndexKind {
             IndexKind::Day => "day",
             IndexKind::Hour => "hour",
             IndexKind::Geo => "geo",
+            IndexKind::Ngram => "ngram",
         }
     }
 
@@ -103,7 +108,8 @@ impl IndexKind {
             | IndexKind::Exact
             | IndexKind::Term
             | IndexKind::Fulltext
-            | IndexKind::Trigram => ValueKind::String,
+            | IndexKind::Trigram
+            | IndexKind::Ngram => ValueKind::String,
             IndexKind::Int => ValueKind::Int,
             IndexKind::Float => ValueKind::Float,
             IndexKind::Bool => ValueKind::Bool,

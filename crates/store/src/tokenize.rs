@@ -7,6 +7,9 @@
 //! * `fulltext`: as `term`, then English possessive removal, English stop words removed, and
 //!   Snowball English stemming (Dgraph's default English analyzer).
 //! * `trigram`: every window of three characters of the lower-cased value.
+//! * `ngram`: the words of `fulltext` kept in order (stop words dropped, stems), and every run
+//!   of one to [`NGRAM_MAX`] consecutive words, joined by one space; the `ngram` operator
+//!   matches a value holding the query's words as one contiguous run.
 //! * `hash`: a stable 64-bit hash of the exact string.
 
 use std::collections::BTreeSet;
@@ -214,11 +217,11 @@ pub fn is_stop_word(word: &str) -> bool {
     ENGLISH_STOP_WORDS.contains(&w.as_str())
 }
 
-/// Tokens of the `fulltext` index (and of `alloftext`/`anyoftext` arguments), deduplicated and
-/// sorted: stop words dropped, possessives removed, Snowball English stems.
-pub fn fulltext_tokens(s: &str) -> Vec<String> {
+/// The analysed words of `s` in order (duplicates kept): stop words dropped, possessives
+/// removed, Snowball English stems. Shared by `fulltext` and `ngram`.
+pub fn analyzed_words(s: &str) -> Vec<String> {
     let stemmer = Stemmer::create(Algorithm::English);
-    let mut set = BTreeSet::new();
+    let mut out = Vec::new();
     for w in normalized_words(s) {
         if is_stop_word(&w) {
             continue;
@@ -230,9 +233,57 @@ pub fn fulltext_tokens(s: &str) -> Vec<String> {
         if w.is_empty() {
             continue;
         }
-        set.insert(stemmer.stem(w).into_owned());
+        out.push(stemmer.stem(w).into_owned());
+    }
+    out
+}
+
+/// Tokens of the `fulltext` index (and of `alloftext`/`anyoftext` arguments), deduplicated and
+/// sorted: stop words dropped, possessives removed, Snowball English stems.
+pub fn fulltext_tokens(s: &str) -> Vec<String> {
+    let set: BTreeSet<String> = analyzed_words(s).into_iter().collect();
+    set.into_iter().collect()
+}
+
+/// The longest run of consecutive words the `ngram` index keeps as one token.
+pub const NGRAM_MAX: usize = 3;
+
+/// Tokens of the `ngram` index, deduplicated and sorted: every run of 1 to [`NGRAM_MAX`]
+/// consecutive analysed words of the value, joined by one space.
+pub fn ngram_tokens(s: &str) -> Vec<String> {
+    let words = analyzed_words(s);
+    let mut set = BTreeSet::new();
+    for n in 1..=NGRAM_MAX {
+        for w in words.windows(n) {
+            set.insert(w.join(" "));
+        }
     }
     set.into_iter().collect()
+}
+
+/// The index tokens every value matching the `ngram` query `q` must have (deduplicated,
+/// sorted): the query's runs of `min(len, NGRAM_MAX)` words. Empty when the query has no
+/// words left after analysis (such a query matches nothing).
+pub fn ngram_query_tokens(q: &str) -> Vec<String> {
+    let words = analyzed_words(q);
+    let n = words.len().min(NGRAM_MAX);
+    if n == 0 {
+        return Vec::new();
+    }
+    let set: BTreeSet<String> = words.windows(n).map(|w| w.join(" ")).collect();
+    set.into_iter().collect()
+}
+
+/// The `ngram` operator on one value: whether the analysed words of `value` contain the
+/// analysed words of `query_words` (from [`analyzed_words`]) as one contiguous run. A query
+/// without words matches nothing.
+pub fn ngram_matches(value: &str, query_words: &[String]) -> bool {
+    if query_words.is_empty() {
+        return false;
+    }
+    analyzed_words(value)
+        .windows(query_words.len())
+        .any(|w| w == query_words)
 }
 
 /// Tokens of the `trigram` index: every three-character window of the lower-cased value,
@@ -516,6 +567,52 @@ mod tests {
         // Possessive removed before stemming; "he's" is a stop word.
         assert_eq!(fulltext_tokens("John's he's"), vec!["john"]);
         assert!(fulltext_tokens("the of and to").is_empty());
+    }
+
+    #[test]
+    fn ngram_tokens_are_runs_of_analysed_words() {
+        // "for" is a stop word; Running→run, Cardiovascular→cardiovascular, Health→health.
+        assert_eq!(
+            ngram_tokens("Running for Cardiovascular Health"),
+            vec![
+                "cardiovascular",
+                "cardiovascular health",
+                "health",
+                "run",
+                "run cardiovascular",
+                "run cardiovascular health",
+            ]
+        );
+        assert!(ngram_tokens("the of and").is_empty());
+        // Four words give runs of at most three.
+        assert_eq!(ngram_tokens("alpha beta gamma delta").len(), 4 + 3 + 2);
+    }
+
+    #[test]
+    fn ngram_query_tokens_use_the_longest_runs() {
+        assert_eq!(ngram_query_tokens("Healthy"), vec!["healthi"]);
+        assert_eq!(ngram_query_tokens("healthy eating"), vec!["healthi eat"]);
+        assert_eq!(
+            ngram_query_tokens("alpha beta gamma delta"),
+            vec!["alpha beta gamma", "beta gamma delta"]
+        );
+        assert!(ngram_query_tokens("the and").is_empty());
+    }
+
+    #[test]
+    fn ngram_matches_contiguous_runs_only() {
+        let q = |s: &str| analyzed_words(s);
+        let v = "Strength training builds muscle mass and bone density";
+        assert!(ngram_matches(v, &q("training builds")));
+        assert!(ngram_matches(v, &q("TRAINING BUILD")));
+        // Stop words are skipped on both sides: "mass and bone" is the run "mass bone".
+        assert!(ngram_matches(v, &q("mass bone")));
+        assert!(ngram_matches(v, &q("muscle mass and bone density")));
+        // Both words are there, but not next to each other / not in that order.
+        assert!(!ngram_matches(v, &q("strength muscle")));
+        assert!(!ngram_matches(v, &q("builds training")));
+        assert!(!ngram_matches(v, &q("cardio")));
+        assert!(!ngram_matches(v, &q("and")));
     }
 
     #[test]
