@@ -48,6 +48,7 @@ pub mod exec;
 pub mod filter;
 pub mod geo;
 pub mod graph;
+pub mod id_input;
 pub mod load;
 pub mod mutation;
 pub mod request;

@@ -234,6 +234,9 @@ fn prepare(
             });
         }
     };
+    // `ID` input coercion (Int → string form) for literals and variables alike.
+    let vars = crate::id_input::in_variables(&api.api, &op, vars);
+    let doc = crate::id_input::in_document(&api.api, doc);
     let name = op.name.as_ref().map(|n| n.to_string()).unwrap_or_default();
     Ok((doc, name, vars))
 }

@@ -951,3 +951,71 @@ fn ngram_without_a_stored_index_then_rebuilt_on_schema_update() {
     );
     assert_data(&f.query(query), want);
 }
+
+/// The uid of the author named `name`, as the `ID` string and as its decimal value.
+fn author_uid(name: &str) -> (String, u64) {
+    let r = q(&format!(
+        "{{ queryAuthor(filter: {{name: {{eq: \"{name}\"}}}}) {{ id }} }}"
+    ));
+    let id = r["data"]["queryAuthor"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let n = u64::from_str_radix(id.trim_start_matches("0x"), 16).unwrap();
+    (id, n)
+}
+
+/// GraphQL input coercion turns an Int given for an `ID` into the ID's string form: `105`
+/// names the same node as `"105"`, i.e. uid `0x69`.
+#[test]
+fn int_literals_are_ids() {
+    let (id, n) = author_uid("Three Author");
+    let r = q(&format!(
+        "{{ one: queryAuthor(filter: {{id: {n}}}) {{ name }} list: queryAuthor(filter: {{id: [{n}, 1]}}) {{ id name }} nested: queryAuthor(filter: {{not: {{id: {n}}}}}, order: {{asc: name}}) {{ name }} get: getAuthor(id: {n}) {{ id }} }}"
+    ));
+    assert_data(
+        &r,
+        json!({
+            "one": [{"name": "Three Author"}],
+            "list": [{"id": id, "name": "Three Author"}],
+            "nested": [{"name": "Ann Author"}, {"name": "Ann Other Author"}],
+            "get": {"id": id}
+        }),
+    );
+}
+
+#[test]
+fn int_variable_values_are_ids() {
+    let (id, n) = author_uid("Ann Other Author");
+    let r = fx().query_vars(
+        "query($one: ID!, $many: [ID!], $single: [ID!], $f: AuthorFilter) { g: getAuthor(id: $one) { name } m: queryAuthor(filter: {id: $many}) { name } s: queryAuthor(filter: {id: $single}) { name } f: queryAuthor(filter: $f) { id } }",
+        json!({"one": n, "many": [n, 1], "single": n, "f": {"id": [n]}}),
+    );
+    assert_data(
+        &r,
+        json!({
+            "g": {"name": "Ann Other Author"},
+            "m": [{"name": "Ann Other Author"}],
+            "s": [{"name": "Ann Other Author"}],
+            "f": [{"id": id}]
+        }),
+    );
+}
+
+#[test]
+fn int_id_in_a_mutation_filter() {
+    let f = Fixture::normal();
+    let r = f.query("{ queryCountry(filter: {name: {eq: \"Angola\"}}) { id } }");
+    let id = r["data"]["queryCountry"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let n = u64::from_str_radix(id.trim_start_matches("0x"), 16).unwrap();
+    let r = f.query(&format!(
+        "mutation {{ updateCountry(input: {{filter: {{id: {n}}}, set: {{name: \"Angola Republic\"}}}}) {{ numUids country {{ id name }} }} }}"
+    ));
+    assert_data(
+        &r,
+        json!({"updateCountry": {"numUids": 1, "country": [{"id": id, "name": "Angola Republic"}]}}),
+    );
+}

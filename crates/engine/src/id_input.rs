@@ -1,0 +1,235 @@
+//! Input coercion of `ID`: GraphQL accepts an Int wherever an `ID` is expected and turns it
+//! into the ID's string form (`105` → `"105"`, which names uid 105, i.e. `0x69`). The
+//! validator admits such values but leaves them as numbers; this module rewrites them once per
+//! request, in the document's literal arguments and in the coerced variable values, so every
+//! consumer of IDs (filters, `get<T>`, mutation inputs and references) sees strings only.
+
+use apollo_compiler::Schema;
+use apollo_compiler::ast::{Type, Value};
+use apollo_compiler::executable::{ExecutableDocument, Operation, Selection, SelectionSet};
+use apollo_compiler::response::{JsonMap, JsonValue};
+use apollo_compiler::validation::Valid;
+use apollo_compiler::{Node, schema::InputValueDefinition};
+
+/// The document with every Int literal given for an `ID` input replaced by its string form.
+pub fn in_document(schema: &Schema, doc: Valid<ExecutableDocument>) -> Valid<ExecutableDocument> {
+    if !has_int_literal(&doc) {
+        return doc;
+    }
+    let mut doc = doc.into_inner();
+    if let Some(op) = doc.operations.anonymous.as_mut() {
+        fix_selection_set(schema, &mut op.make_mut().selection_set);
+    }
+    for op in doc.operations.named.values_mut() {
+        fix_selection_set(schema, &mut op.make_mut().selection_set);
+    }
+    for frag in doc.fragments.values_mut() {
+        fix_selection_set(schema, &mut frag.make_mut().selection_set);
+    }
+    // Replacing an Int literal by a String literal in an `ID` position keeps the document
+    // valid: `ID` accepts strings.
+    Valid::assume_valid(doc)
+}
+
+/// The coerced variable values of `op` with every integer given for an `ID` input replaced by
+/// its string form.
+pub fn in_variables(schema: &Schema, op: &Operation, vars: Valid<JsonMap>) -> Valid<JsonMap> {
+    let mut vars = vars.into_inner();
+    for def in &op.variables {
+        if let Some(v) = vars.get_mut(def.name.as_str()) {
+            fix_json(schema, &def.ty, v);
+        }
+    }
+    // Numbers became strings only where the type is `ID`, which accepts strings.
+    Valid::assume_valid(vars)
+}
+
+fn has_int_literal(doc: &ExecutableDocument) -> bool {
+    fn in_value(v: &Value) -> bool {
+        match v {
+            Value::Int(_) => true,
+            Value::List(items) => items.iter().any(|i| in_value(i)),
+            Value::Object(fields) => fields.iter().any(|(_, v)| in_value(v)),
+            _ => false,
+        }
+    }
+    fn in_set(set: &SelectionSet) -> bool {
+        set.selections.iter().any(|s| match s {
+            Selection::Field(f) => {
+                f.arguments.iter().any(|a| in_value(&a.value)) || in_set(&f.selection_set)
+            }
+            Selection::InlineFragment(i) => in_set(&i.selection_set),
+            Selection::FragmentSpread(_) => false,
+        })
+    }
+    doc.operations.iter().any(|op| in_set(&op.selection_set))
+        || doc.fragments.values().any(|f| in_set(&f.selection_set))
+}
+
+fn fix_selection_set(schema: &Schema, set: &mut SelectionSet) {
+    for sel in &mut set.selections {
+        match sel {
+            Selection::Field(f) => {
+                let f = f.make_mut();
+                let defs: Vec<Node<InputValueDefinition>> = f.definition.arguments.clone();
+                for arg in &mut f.arguments {
+                    if let Some(def) = defs.iter().find(|d| d.name == arg.name) {
+                        let arg = arg.make_mut();
+                        fix_ast(schema, &def.ty, arg.value.make_mut());
+                    }
+                }
+                fix_selection_set(schema, &mut f.selection_set);
+            }
+            Selection::InlineFragment(i) => {
+                fix_selection_set(schema, &mut i.make_mut().selection_set);
+            }
+            Selection::FragmentSpread(_) => {}
+        }
+    }
+}
+
+fn fix_ast(schema: &Schema, ty: &Type, v: &mut Value) {
+    match v {
+        Value::Int(i) if !ty.is_list() && ty.inner_named_type().as_str() == "ID" => {
+            *v = Value::String(i.as_str().to_string());
+        }
+        // A single value where a list is expected is a one-element list (list input coercion).
+        Value::Int(_) if ty.is_list() => fix_ast(schema, ty.item_type(), v),
+        Value::List(items) if ty.is_list() => {
+            for item in items {
+                fix_ast(schema, ty.item_type(), item.make_mut());
+            }
+        }
+        Value::Object(fields) => {
+            let named = if ty.is_list() { ty.item_type() } else { ty };
+            if named.is_list() {
+                return;
+            }
+            let Some(obj) = schema.get_input_object(named.inner_named_type()) else {
+                return;
+            };
+            for (name, value) in fields {
+                if let Some(def) = obj.fields.get(name) {
+                    fix_ast(schema, &def.ty, value.make_mut());
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn fix_json(schema: &Schema, ty: &Type, v: &mut JsonValue) {
+    match v {
+        JsonValue::Number(n)
+            if !ty.is_list()
+                && ty.inner_named_type().as_str() == "ID"
+                && (n.is_i64() || n.is_u64()) =>
+        {
+            *v = JsonValue::String(n.to_string().into());
+        }
+        JsonValue::Array(items) if ty.is_list() => {
+            for item in items {
+                fix_json(schema, ty.item_type(), item);
+            }
+        }
+        JsonValue::Object(fields) => {
+            let named = if ty.is_list() { ty.item_type() } else { ty };
+            if named.is_list() {
+                return;
+            }
+            let Some(obj) = schema.get_input_object(named.inner_named_type()) else {
+                return;
+            };
+            for (name, value) in fields.iter_mut() {
+                if let Some(def) = obj.fields.get(name.as_str()) {
+                    fix_json(schema, &def.ty, value);
+                }
+            }
+        }
+        // A single value where a list is expected is a one-element list (list input coercion).
+        other if ty.is_list() => fix_json(schema, ty.item_type(), other),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SDL: &str = r#"
+        type Query {
+            get(id: ID!): Int
+            find(filter: F, ids: [ID!], n: Int): Int
+        }
+        input F { id: [ID!], and: [F], not: F, count: Int, name: String }
+    "#;
+
+    fn schema() -> Valid<Schema> {
+        Schema::parse_and_validate(SDL, "s.graphql").unwrap()
+    }
+
+    fn literal_args(doc: &ExecutableDocument) -> Vec<String> {
+        let op = doc.operations.iter().next().unwrap();
+        op.selection_set
+            .selections
+            .iter()
+            .filter_map(|s| match s {
+                Selection::Field(f) => Some(
+                    f.arguments
+                        .iter()
+                        .map(|a| format!("{}: {}", a.name, a.value.serialize().no_indent()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn int_literals_in_id_positions_become_strings() {
+        let s = schema();
+        let doc = ExecutableDocument::parse_and_validate(
+            &s,
+            "{ get(id: 105) find(filter: {id: 7, and: [{id: [8, \"0x9\"]}], not: {id: 10}, count: 3}, ids: [1, 2], n: 4) }",
+            "q.graphql",
+        )
+        .unwrap();
+        let doc = in_document(&s, doc);
+        assert_eq!(
+            literal_args(&doc),
+            vec![
+                "id: \"105\"".to_string(),
+                "filter: {id: \"7\", and: [{id: [\"8\", \"0x9\"]}], not: {id: \"10\"}, count: 3}, ids: [\"1\", \"2\"], n: 4".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn integers_in_id_variables_become_strings() {
+        let s = schema();
+        let doc = ExecutableDocument::parse_and_validate(
+            &s,
+            "query($i: ID!, $l: [ID!], $one: [ID!], $f: F, $n: Int) { get(id: $i) find(filter: $f, ids: $l, n: $n) a: find(ids: $one) }",
+            "q.graphql",
+        )
+        .unwrap();
+        let op = doc.operations.iter().next().unwrap();
+        let raw = serde_json_bytes::json!({
+            "i": 105, "l": [1, "0x2"], "one": 3,
+            "f": {"id": [4], "not": {"id": 5}, "count": 6}, "n": 7
+        });
+        let JsonValue::Object(raw) = raw else {
+            panic!()
+        };
+        let vars = apollo_compiler::request::coerce_variable_values(&s, op, &raw).unwrap();
+        let vars = in_variables(&s, op, vars);
+        assert_eq!(
+            serde_json_bytes::Value::Object(vars.into_inner()),
+            serde_json_bytes::json!({
+                "i": "105", "l": ["1", "0x2"], "one": ["3"],
+                "f": {"id": ["4"], "not": {"id": ["5"]}, "count": 6}, "n": 7
+            })
+        );
+    }
+}
