@@ -72,6 +72,22 @@ impl Fixture {
         f
     }
 
+    /// The `e2e/directives` schema and data: the `normal` API with fields stored under
+    /// `@dgraph(type:, pred:)` names.
+    pub fn directives() -> Fixture {
+        let base = conformance_dir().join("graphql/e2e/directives");
+        let data: Value =
+            serde_json::from_str(&std::fs::read_to_string(base.join("test_data.json")).unwrap())
+                .unwrap();
+        let f = Fixture::empty();
+        let sdl = std::fs::read_to_string(base.join("schema.graphql")).expect("schema");
+        f.engine
+            .update_schema(BACKEND, ADMIN, &sdl)
+            .expect("schema accepted");
+        f.load(data);
+        f
+    }
+
     /// Loads Dgraph JSON mutation data into the backend.
     pub fn load(&self, data: Value) {
         self.engine

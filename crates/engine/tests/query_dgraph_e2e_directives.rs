@@ -1,0 +1,16 @@
+//! The cases of `query_dgraph_e2e.rs` that need only the fixture's data, run against Dgraph's
+//! `e2e/directives` fixture: the same GraphQL API with types and fields stored under
+//! `@dgraph(type:, pred:)` names (upstream runs its common suite on both fixtures).
+
+mod query_support;
+
+use std::sync::OnceLock;
+
+use query_support::*;
+use serde_json::{Value, json};
+
+fn fixture() -> Fixture {
+    Fixture::directives()
+}
+
+include!("query_support/dgraph_cases.rs");
