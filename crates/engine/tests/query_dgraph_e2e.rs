@@ -428,3 +428,149 @@ fn aggregates() {
         json!({"queryPost": [{"t1": INTRO, "t2": INTRO}]}),
     );
 }
+
+/// `addCountry` / `addAuthor` / `addPost` / `addPostWithNullText` of the upstream helpers, and
+/// the Star Wars characters of `addHuman` / `addDroid` (after `updateCharacter`).
+fn test_country_author_posts() -> Value {
+    json!([
+        {"uid": "_:tl", "dgraph.type": "Country", "Country.name": "Testland"},
+        {"uid": "_:tl2", "dgraph.type": "Country", "Country.name": "Testland"},
+        {"uid": "_:tl3", "dgraph.type": "Country", "Country.name": "Testland"},
+        {"uid": "_:ta", "dgraph.type": "Author", "Author.name": "Test Author", "Author.dob": "2010-01-01",
+         "Author.reputation": 7.75, "Author.country": {"uid": "_:tl"},
+         "Author.posts": [{"uid": "_:nt"}, {"uid": "_:tp1"}, {"uid": "_:tp2"}]},
+        {"uid": "_:nt", "dgraph.type": "Post", "Post.title": "No text", "Post.isPublished": true,
+         "Post.numLikes": 1000, "Post.author": {"uid": "_:ta"}},
+        {"uid": "_:tp1", "dgraph.type": "Post", "Post.title": "Test Post", "Post.text": "This post is just a test.",
+         "Post.isPublished": true, "Post.numLikes": 1000, "Post.numViews": 10, "Post.author": {"uid": "_:ta"}},
+        {"uid": "_:tp2", "dgraph.type": "Post", "Post.title": "Test Post", "Post.text": "This post is just a test.",
+         "Post.isPublished": true, "Post.numLikes": 1000, "Post.numViews": 10, "Post.author": {"uid": "_:ta"}},
+        {"uid": "_:ship", "dgraph.type": "Starship", "Starship.name": "Millennium Falcon", "Starship.length": 2.0},
+        {"uid": "_:han", "dgraph.type": ["Human", "Character", "Employee"], "Character.name": "Han Solo",
+         "Character.appearsIn": ["EMPIRE"], "Employee.ename": "Han_employee", "Human.totalCredits": 10.0,
+         "Human.starships": [{"uid": "_:ship"}]},
+        {"uid": "_:r2", "dgraph.type": ["Droid", "Character"], "Character.name": "R2-D2",
+         "Character.appearsIn": ["EMPIRE"], "Droid.primaryFunction": "Robot"}
+    ])
+}
+
+#[test]
+fn has_filters_typenames_and_interfaces() {
+    let f = fixture_with(test_country_author_posts());
+    // deepHasFilter
+    same(
+        &f,
+        "query { queryAuthor(filter: { name: { eq: \"Test Author\" } }) { name posts(filter: {not :{ has : text } }) { title } } }",
+        Value::Null,
+        json!({"queryAuthor": [{"name": "Test Author", "posts": [{"title": "No text"}]}]}),
+    );
+    // hasFilters: the seed posts and the two test posts have a text.
+    same(
+        &f,
+        "query filterVariable($filter: PostFilter) { queryPost(filter: $filter, order: { asc: title }) { title } }",
+        json!({"filter": {"has": "text"}}),
+        json!({"queryPost": titles(&[DOCO, INTRO, LEARN, RANDOM, "Test Post", "Test Post"])}),
+    );
+    // hasFilterOnListOfFields
+    same(
+        &f,
+        "query filterVariable($filter: PostFilter) { queryPost(filter: $filter, order: { asc: title }) { title } }",
+        json!({"filter": {"not": {"has": ["text", "numViews"]}}}),
+        json!({"queryPost": titles(&["No text"])}),
+    );
+    // queryOnlyTypename / querynestedOnlyTypename
+    same(
+        &f,
+        "query { queryCountry(filter: { name: {eq: \"Testland\"}}) { __typename } }",
+        Value::Null,
+        json!({"queryCountry": [{"__typename": "Country"}, {"__typename": "Country"}, {"__typename": "Country"}]}),
+    );
+    same(
+        &f,
+        "query { queryAuthor(filter: { name: { eq: \"Test Author\" } }) { posts { __typename } } }",
+        Value::Null,
+        json!({"queryAuthor": [{"posts": [{"__typename": "Post"}, {"__typename": "Post"}, {"__typename": "Post"}]}]}),
+    );
+    // typenameForInterface / onlytypenameForInterface / defaultEnumFilter
+    same(
+        &f,
+        "query { queryCharacter (filter: { appearsIn: { in: [EMPIRE] } }) { name __typename ... on Human { totalCredits } ... on Droid { primaryFunction } } }",
+        Value::Null,
+        json!({"queryCharacter": [
+            {"name": "Han Solo", "__typename": "Human", "totalCredits": 10},
+            {"name": "R2-D2", "__typename": "Droid", "primaryFunction": "Robot"}
+        ]}),
+    );
+    same(
+        &f,
+        "query { queryCharacter (filter: { appearsIn: { in: [EMPIRE] } }) { ... on Human { __typename } ... on Droid { __typename } } }",
+        Value::Null,
+        json!({"queryCharacter": [{"__typename": "Human"}, {"__typename": "Droid"}]}),
+    );
+    same(
+        &f,
+        "query { queryCharacter (filter: { appearsIn: { in: [EMPIRE] } }) { name appearsIn } }",
+        Value::Null,
+        json!({"queryCharacter": [
+            {"name": "Han Solo", "appearsIn": ["EMPIRE"]},
+            {"name": "R2-D2", "appearsIn": ["EMPIRE"]}
+        ]}),
+    );
+}
+
+/// erroredQueriesHaveTouchedUids: a `Country` stored without its required `name` is null in
+/// the list, with Dgraph's error and path; the other country is returned.
+#[test]
+fn missing_required_field_nulls_the_list_item() {
+    let f = fixture_with(json!([
+        {"uid": "_:noname", "dgraph.type": "Country"},
+        {"uid": "_:tl", "dgraph.type": "Country", "Country.name": "Testland"}
+    ]));
+    let r = f.query("{ queryCountry(filter: {name: {eq: \"Testland\"}}) { id } }");
+    let named = r["data"]["queryCountry"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The nameless country: the one id not among the countries that have a name.
+    let all = f.query("{ queryCountry { id } }");
+    let ids: Vec<String> = all["data"]["queryCountry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(all.get("errors").is_none(), "{all}");
+    let known = f.query("{ queryCountry(filter: {has: name}) { id } }");
+    let with_name: Vec<&str> = known["data"]["queryCountry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    let noname = ids
+        .iter()
+        .find(|i| !with_name.contains(&i.as_str()))
+        .unwrap()
+        .clone();
+    let r = f.query_vars(
+        "query ($ids: [ID!]) {\n  queryCountry(filter: {id: $ids}) {\n    id\n    name\n  }\n}",
+        json!({"ids": [noname, named]}),
+    );
+    let (first, second) = if u64::from_str_radix(noname.trim_start_matches("0x"), 16).unwrap()
+        < u64::from_str_radix(named.trim_start_matches("0x"), 16).unwrap()
+    {
+        (Value::Null, json!({"id": named, "name": "Testland"}))
+    } else {
+        (json!({"id": named, "name": "Testland"}), Value::Null)
+    };
+    assert_eq!(r["data"], json!({"queryCountry": [first, second]}), "{r}");
+    let errs = r["errors"].as_array().unwrap();
+    assert_eq!(errs.len(), 1, "{r}");
+    assert_eq!(
+        errs[0]["message"],
+        "Non-nullable field 'name' (type String!) was not present in result from Dgraph.  GraphQL error propagation triggered."
+    );
+    assert_eq!(errs[0]["locations"], json!([{"line": 4, "column": 5}]));
+    let idx = if first.is_null() { 0 } else { 1 };
+    assert_eq!(errs[0]["path"], json!(["queryCountry", idx, "name"]));
+}
