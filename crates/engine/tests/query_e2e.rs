@@ -1019,3 +1019,51 @@ fn int_id_in_a_mutation_filter() {
         json!({"updateCountry": {"numUids": 1, "country": [{"id": id, "name": "Angola Republic"}]}}),
     );
 }
+
+/// GraphQL mutations keep the ngram index current: an added article is found, an updated
+/// title is found by its new words only, a deleted article is gone.
+#[test]
+fn ngram_index_follows_mutations() {
+    let f = Fixture::normal();
+    let find = |f: &Fixture, words: &str| {
+        f.query(&format!(
+            "{{ queryArticle(filter: {{or: [{{title: {{ngram: \"{words}\"}}}}, {{summaries: {{ngram: \"{words}\"}}}}]}}, order: {{asc: title}}) {{ title }} }}"
+        ))
+    };
+    let r = f.query(
+        "mutation { addArticle(input: [{title: \"Swimming for Beginners\", summaries: [\"Breathing drills build lung capacity\"]}]) { article { id } } }",
+    );
+    assert!(r.get("errors").is_none(), "{r}");
+    let id = r["data"]["addArticle"]["article"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_data(
+        &find(&f, "swimming beginners"),
+        json!({"queryArticle": [{"title": "Swimming for Beginners"}]}),
+    );
+    assert_data(
+        &find(&f, "build lung capacity"),
+        json!({"queryArticle": [{"title": "Swimming for Beginners"}]}),
+    );
+    let r = f.query(&format!(
+        "mutation {{ updateArticle(input: {{filter: {{id: [\"{id}\"]}}, set: {{title: \"Cycling Basics\"}}}}) {{ numUids }} }}"
+    ));
+    assert_data(&r, json!({"updateArticle": {"numUids": 1}}));
+    assert_data(&find(&f, "swimming"), json!({"queryArticle": []}));
+    assert_data(
+        &find(&f, "cycling basics"),
+        json!({"queryArticle": [{"title": "Cycling Basics"}]}),
+    );
+    let r = f.query(&format!(
+        "mutation {{ deleteArticle(filter: {{id: [\"{id}\"]}}) {{ numUids }} }}"
+    ));
+    assert_data(&r, json!({"deleteArticle": {"numUids": 1}}));
+    assert_data(&find(&f, "cycling"), json!({"queryArticle": []}));
+    assert_data(&find(&f, "lung capacity"), json!({"queryArticle": []}));
+    // The seed articles are untouched.
+    assert_data(
+        &find(&f, "healthy eating habits"),
+        json!({"queryArticle": [{"title": "Nutrition and Healthy Eating Habits"}]}),
+    );
+}
