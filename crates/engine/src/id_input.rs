@@ -1,34 +1,105 @@
-//! Input coercion of `ID`: GraphQL accepts an Int wherever an `ID` is expected and turns it
-//! into the ID's string form (`105` → `"105"`, which names uid 105, i.e. `0x69`). The
-//! validator admits such values but leaves them as numbers; this module rewrites them once per
-//! request, in the document's literal arguments and in the coerced variable values, so every
-//! consumer of IDs (filters, `get<T>`, mutation inputs and references) sees strings only.
+//! Input coercion the executor leaves undone, applied once per request:
+//!
+//! * `ID`: GraphQL accepts an Int wherever an `ID` is expected and turns it into the ID's
+//!   string form (`105` → `"105"`, which names uid 105, i.e. `0x69`). The validator admits
+//!   such values but leaves them as numbers; they are rewritten in the document's literal
+//!   arguments and in the coerced variable values, so every consumer of IDs (filters,
+//!   `get<T>`, mutation inputs and references) sees strings only.
+//! * Variables inside a literal of a custom scalar (`_entities(representations:
+//!   [{__typename: $t, id: $id}])`, `_Any`) are replaced by their values, since such a
+//!   literal is handed to the resolver as plain data.
 
-use apollo_compiler::Schema;
-use apollo_compiler::ast::{Type, Value};
+use apollo_compiler::ast::{FloatValue, IntValue, Type, Value};
 use apollo_compiler::executable::{ExecutableDocument, Operation, Selection, SelectionSet};
 use apollo_compiler::response::{JsonMap, JsonValue};
+use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::validation::Valid;
+use apollo_compiler::{Name, Schema};
 use apollo_compiler::{Node, schema::InputValueDefinition};
 
-/// The document with every Int literal given for an `ID` input replaced by its string form.
-pub fn in_document(schema: &Schema, doc: Valid<ExecutableDocument>) -> Valid<ExecutableDocument> {
-    if !has_int_literal(&doc) {
+/// The document with every Int literal given for an `ID` input replaced by its string form,
+/// and the variables inside custom-scalar literals replaced by their values in `vars`.
+pub fn in_document(
+    schema: &Schema,
+    doc: Valid<ExecutableDocument>,
+    vars: &JsonMap,
+) -> Valid<ExecutableDocument> {
+    if !needs_rewrite(&doc) {
         return doc;
     }
+    let cx = Cx { schema, vars };
     let mut doc = doc.into_inner();
     if let Some(op) = doc.operations.anonymous.as_mut() {
-        fix_selection_set(schema, &mut op.make_mut().selection_set);
+        fix_selection_set(&cx, &mut op.make_mut().selection_set);
     }
     for op in doc.operations.named.values_mut() {
-        fix_selection_set(schema, &mut op.make_mut().selection_set);
+        fix_selection_set(&cx, &mut op.make_mut().selection_set);
     }
     for frag in doc.fragments.values_mut() {
-        fix_selection_set(schema, &mut frag.make_mut().selection_set);
+        fix_selection_set(&cx, &mut frag.make_mut().selection_set);
     }
     // Replacing an Int literal by a String literal in an `ID` position keeps the document
-    // valid: `ID` accepts strings.
+    // valid (`ID` accepts strings), and so does inlining a variable's value into a custom
+    // scalar's literal (a custom scalar accepts any literal).
     Valid::assume_valid(doc)
+}
+
+struct Cx<'a> {
+    schema: &'a Schema,
+    vars: &'a JsonMap,
+}
+
+fn is_custom_scalar(schema: &Schema, ty: &Type) -> bool {
+    let name = ty.inner_named_type().as_str();
+    !matches!(name, "Int" | "Float" | "String" | "Boolean" | "ID")
+        && matches!(schema.types.get(name), Some(ExtendedType::Scalar(_)))
+}
+
+/// A GraphQL literal for a JSON value; `None` when an object key is not a GraphQL name.
+fn json_to_ast(v: &JsonValue) -> Option<Value> {
+    Some(match v {
+        JsonValue::Null => Value::Null,
+        JsonValue::Bool(b) => Value::Boolean(*b),
+        JsonValue::Number(n) if n.is_i64() || n.is_u64() => {
+            Value::Int(IntValue::new_parsed(&n.to_string()))
+        }
+        JsonValue::Number(n) => Value::Float(FloatValue::new_parsed(&n.to_string())),
+        JsonValue::String(s) => Value::String(s.as_str().to_string()),
+        JsonValue::Array(items) => Value::List(
+            items
+                .iter()
+                .map(|i| json_to_ast(i).map(Node::new))
+                .collect::<Option<_>>()?,
+        ),
+        JsonValue::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| Some((Name::new(k.as_str()).ok()?, Node::new(json_to_ast(v)?))))
+                .collect::<Option<_>>()?,
+        ),
+    })
+}
+
+/// Replaces the variables nested in a custom scalar's literal by their values.
+fn inline_variables(cx: &Cx<'_>, v: &mut Value) {
+    match v {
+        Value::Variable(name) => {
+            let value = cx.vars.get(name.as_str()).unwrap_or(&JsonValue::Null);
+            if let Some(lit) = json_to_ast(value) {
+                *v = lit;
+            }
+        }
+        Value::List(items) => {
+            for item in items {
+                inline_variables(cx, item.make_mut());
+            }
+        }
+        Value::Object(fields) => {
+            for (_, value) in fields {
+                inline_variables(cx, value.make_mut());
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The coerced variable values of `op` with every integer given for an `ID` input replaced by
@@ -44,19 +115,21 @@ pub fn in_variables(schema: &Schema, op: &Operation, vars: Valid<JsonMap>) -> Va
     Valid::assume_valid(vars)
 }
 
-fn has_int_literal(doc: &ExecutableDocument) -> bool {
-    fn in_value(v: &Value) -> bool {
+/// Whether any argument literal holds an Int, or a variable nested in a list or object.
+fn needs_rewrite(doc: &ExecutableDocument) -> bool {
+    fn in_value(v: &Value, nested: bool) -> bool {
         match v {
             Value::Int(_) => true,
-            Value::List(items) => items.iter().any(|i| in_value(i)),
-            Value::Object(fields) => fields.iter().any(|(_, v)| in_value(v)),
+            Value::Variable(_) => nested,
+            Value::List(items) => items.iter().any(|i| in_value(i, true)),
+            Value::Object(fields) => fields.iter().any(|(_, v)| in_value(v, true)),
             _ => false,
         }
     }
     fn in_set(set: &SelectionSet) -> bool {
         set.selections.iter().any(|s| match s {
             Selection::Field(f) => {
-                f.arguments.iter().any(|a| in_value(&a.value)) || in_set(&f.selection_set)
+                f.arguments.iter().any(|a| in_value(&a.value, false)) || in_set(&f.selection_set)
             }
             Selection::InlineFragment(i) => in_set(&i.selection_set),
             Selection::FragmentSpread(_) => false,
@@ -66,7 +139,7 @@ fn has_int_literal(doc: &ExecutableDocument) -> bool {
         || doc.fragments.values().any(|f| in_set(&f.selection_set))
 }
 
-fn fix_selection_set(schema: &Schema, set: &mut SelectionSet) {
+fn fix_selection_set(cx: &Cx<'_>, set: &mut SelectionSet) {
     for sel in &mut set.selections {
         match sel {
             Selection::Field(f) => {
@@ -75,42 +148,41 @@ fn fix_selection_set(schema: &Schema, set: &mut SelectionSet) {
                 for arg in &mut f.arguments {
                     if let Some(def) = defs.iter().find(|d| d.name == arg.name) {
                         let arg = arg.make_mut();
-                        fix_ast(schema, &def.ty, arg.value.make_mut());
+                        fix_ast(cx, &def.ty, arg.value.make_mut());
                     }
                 }
-                fix_selection_set(schema, &mut f.selection_set);
+                fix_selection_set(cx, &mut f.selection_set);
             }
             Selection::InlineFragment(i) => {
-                fix_selection_set(schema, &mut i.make_mut().selection_set);
+                fix_selection_set(cx, &mut i.make_mut().selection_set);
             }
             Selection::FragmentSpread(_) => {}
         }
     }
 }
 
-fn fix_ast(schema: &Schema, ty: &Type, v: &mut Value) {
+fn fix_ast(cx: &Cx<'_>, ty: &Type, v: &mut Value) {
     match v {
+        Value::List(_) | Value::Object(_) if !ty.is_list() && is_custom_scalar(cx.schema, ty) => {
+            inline_variables(cx, v);
+        }
         Value::Int(i) if !ty.is_list() && ty.inner_named_type().as_str() == "ID" => {
             *v = Value::String(i.as_str().to_string());
         }
         // A single value where a list is expected is a one-element list (list input coercion).
-        Value::Int(_) if ty.is_list() => fix_ast(schema, ty.item_type(), v),
+        Value::Int(_) | Value::Object(_) if ty.is_list() => fix_ast(cx, ty.item_type(), v),
         Value::List(items) if ty.is_list() => {
             for item in items {
-                fix_ast(schema, ty.item_type(), item.make_mut());
+                fix_ast(cx, ty.item_type(), item.make_mut());
             }
         }
         Value::Object(fields) => {
-            let named = if ty.is_list() { ty.item_type() } else { ty };
-            if named.is_list() {
-                return;
-            }
-            let Some(obj) = schema.get_input_object(named.inner_named_type()) else {
+            let Some(obj) = cx.schema.get_input_object(ty.inner_named_type()) else {
                 return;
             };
             for (name, value) in fields {
                 if let Some(def) = obj.fields.get(name) {
-                    fix_ast(schema, &def.ty, value.make_mut());
+                    fix_ast(cx, &def.ty, value.make_mut());
                 }
             }
         }
@@ -157,9 +229,11 @@ mod tests {
     use super::*;
 
     const SDL: &str = r#"
+        scalar Any
         type Query {
             get(id: ID!): Int
             find(filter: F, ids: [ID!], n: Int): Int
+            reps(r: [Any!]!, one: Any): Int
         }
         input F { id: [ID!], and: [F], not: F, count: Int, name: String }
     "#;
@@ -195,7 +269,7 @@ mod tests {
             "q.graphql",
         )
         .unwrap();
-        let doc = in_document(&s, doc);
+        let doc = in_document(&s, doc, &JsonMap::new());
         assert_eq!(
             literal_args(&doc),
             vec![
@@ -230,6 +304,29 @@ mod tests {
                 "i": "105", "l": ["1", "0x2"], "one": ["3"],
                 "f": {"id": ["4"], "not": {"id": ["5"]}, "count": 6}, "n": 7
             })
+        );
+    }
+
+    #[test]
+    fn variables_inside_custom_scalar_literals_are_inlined() {
+        let s = schema();
+        let doc = ExecutableDocument::parse_and_validate(
+            &s,
+            "query($t: String!, $id: String!, $n: Int, $l: [Int], $missing: String) { reps(r: [{__typename: $t, id: $id, k: [$n, 2]}, {x: $l}], one: {y: $missing}) }",
+            "q.graphql",
+        )
+        .unwrap();
+        let vars = serde_json_bytes::json!({"t": "SpaceShip", "id": "S1", "n": 7, "l": [1, 2.5]});
+        let JsonValue::Object(vars) = vars else {
+            panic!()
+        };
+        let doc = in_document(&s, doc, &vars);
+        assert_eq!(
+            literal_args(&doc),
+            vec![
+                "r: [{__typename: \"SpaceShip\", id: \"S1\", k: [7, 2]}, {x: [1, 2.5]}], one: {y: null}"
+                    .to_string()
+            ]
         );
     }
 }

@@ -234,9 +234,10 @@ fn prepare(
             });
         }
     };
-    // `ID` input coercion (Int → string form) for literals and variables alike.
+    // Input coercion left to do: `ID` (Int → string form) in literals and variables alike,
+    // variables nested in custom-scalar literals.
     let vars = crate::id_input::in_variables(&api.api, &op, vars);
-    let doc = crate::id_input::in_document(&api.api, doc);
+    let doc = crate::id_input::in_document(&api.api, doc, &vars);
     let name = op.name.as_ref().map(|n| n.to_string()).unwrap_or_default();
     Ok((doc, name, vars))
 }

@@ -574,3 +574,110 @@ fn missing_required_field_nulls_the_list_item() {
     let idx = if first.is_null() { 0 } else { 1 };
     assert_eq!(errs[0]["path"], json!(["queryCountry", idx, "name"]));
 }
+
+#[test]
+fn mutations_then_queries() {
+    let f = Fixture::normal();
+    // inFilterOnString
+    same(
+        &f,
+        "mutation addState($name1: String!, $code1: String!, $name2: String!, $code2: String! ) { addState(input: [{name: $name1, xcode: $code1},{name: $name2, xcode: $code2}]) { state { xcode name } } }",
+        json!({"name1": "A State", "code1": "abc", "name2": "B State", "code2": "def"}),
+        json!({"addState": {"state": [{"xcode": "abc", "name": "A State"}, {"xcode": "def", "name": "B State"}]}}),
+    );
+    same(
+        &f,
+        "mutation{ updateState(input: { filter: { xcode: { in: [\"abc\", \"def\"]}}, set: { capital: \"Common Capital\"} }){ state{ xcode name capital } } }",
+        Value::Null,
+        json!({"updateState": {"state": [
+            {"xcode": "abc", "name": "A State", "capital": "Common Capital"},
+            {"xcode": "def", "name": "B State", "capital": "Common Capital"}
+        ]}}),
+    );
+    same(
+        &f,
+        "query{ queryState(filter: {xcode: {in: [\"abc\", \"def\"]}}, order: { asc: name }){ xcode name capital } }",
+        Value::Null,
+        json!({"queryState": [
+            {"xcode": "abc", "name": "A State", "capital": "Common Capital"},
+            {"xcode": "def", "name": "B State", "capital": "Common Capital"}
+        ]}),
+    );
+    // queryGeoNearFilter
+    same(
+        &f,
+        "mutation addHotel($hotels: [AddHotelInput!]!) { addHotel(input: $hotels) { hotel { name location { latitude longitude } } } }",
+        json!({"hotels": [
+            {"name": "Taj Hotel 1", "location": {"latitude": 11.11, "longitude": 22.22}},
+            {"name": "Taj Hotel 2", "location": {"latitude": 33.33, "longitude": 22.22}},
+            {"name": "Taj Hotel 3", "location": {"latitude": 11.11, "longitude": 33.33}}
+        ]}),
+        json!({"addHotel": {"hotel": [
+            {"name": "Taj Hotel 1", "location": {"latitude": 11.11, "longitude": 22.22}},
+            {"name": "Taj Hotel 2", "location": {"latitude": 33.33, "longitude": 22.22}},
+            {"name": "Taj Hotel 3", "location": {"latitude": 11.11, "longitude": 33.33}}
+        ]}}),
+    );
+    same(
+        &f,
+        "query { queryHotel(filter: { location: { near: { distance: 100, coordinate: { latitude: 11.11, longitude: 22.22} } } }) { name location { latitude longitude } } }",
+        Value::Null,
+        json!({"queryHotel": [{"name": "Taj Hotel 1", "location": {"latitude": 11.11, "longitude": 22.22}}]}),
+    );
+    // passwordTest
+    let check = |pwd: &str| {
+        f.query_vars(
+            "query checkUserPassword($name: String!, $pwd: String!) { checkUserPassword(name: $name, password: $pwd) { name } }",
+            json!({"name": "Test User", "pwd": pwd}),
+        )
+    };
+    same(
+        &f,
+        "mutation addUser($user: [AddUserInput!]!) { addUser(input: $user) { user { name } } }",
+        json!({"user": [{"name": "Test User", "password": "password"}]}),
+        json!({"addUser": {"user": [{"name": "Test User"}]}}),
+    );
+    assert_data(
+        &check("password"),
+        json!({"checkUserPassword": {"name": "Test User"}}),
+    );
+    assert_data(
+        &f.query_vars(
+            "query checkUserPassword($name: String!, $pwd: String!) { verify : checkUserPassword(name: $name, password: $pwd) { name } }",
+            json!({"name": "Test User", "pwd": "password"}),
+        ),
+        json!({"verify": {"name": "Test User"}}),
+    );
+    assert_data(&check("Wrong Pass"), json!({"checkUserPassword": null}));
+    same(
+        &f,
+        "mutation addUser($user: UpdateUserInput!) { updateUser(input: $user) { user { name } } }",
+        json!({"user": {"filter": {"name": {"eq": "Test User"}}, "set": {"password": "password_new"}}}),
+        json!({"updateUser": {"user": [{"name": "Test User"}]}}),
+    );
+    assert_data(&check("password"), json!({"checkUserPassword": null}));
+    assert_data(
+        &check("password_new"),
+        json!({"checkUserPassword": {"name": "Test User"}}),
+    );
+    // entitiesQuery
+    same(
+        &f,
+        "mutation addSpaceShip($id1: String!, $missionId1: String!, $id2: String!, $missionId2: String! ) { addSpaceShip(input: [{id: $id1, missions: [{id: $missionId1, designation: \"Apollo1\"}]}, {id: $id2, missions: [{id: $missionId2, designation: \"Apollo2\"}]}]) { spaceShip { id missions { id designation } } } }",
+        json!({"id1": "SpaceShip1", "missionId1": "Mission1", "id2": "SpaceShip2", "missionId2": "Mission2"}),
+        json!({"addSpaceShip": {"spaceShip": [
+            {"id": "SpaceShip1", "missions": [{"id": "Mission1", "designation": "Apollo1"}]},
+            {"id": "SpaceShip2", "missions": [{"id": "Mission2", "designation": "Apollo2"}]}
+        ]}}),
+    );
+    assert_data(
+        &f.query_vars(
+            "query _entities($typeName: String!, $id1: String!, $id2: String!){ _entities(representations: [{__typename: $typeName, id: $id1}, {__typename: $typeName, id: $id2 }]) { ... on SpaceShip { missions(order: {asc: id}){ id designation } } } }",
+            json!({"typeName": "SpaceShip", "id1": "SpaceShip1", "id2": "SpaceShip2"}),
+        ),
+        json!({"_entities": [
+            {"missions": [{"id": "Mission1", "designation": "Apollo1"}]},
+            {"missions": [{"id": "Mission2", "designation": "Apollo2"}]}
+        ]}),
+    );
+}
