@@ -681,3 +681,90 @@ fn mutations_then_queries() {
         ]}),
     );
 }
+
+/// `fragment.go`: fragments in queries and mutations, on objects and interfaces.
+#[test]
+fn fragments() {
+    let f = fixture_with(json!([
+        {"uid": "_:ship", "dgraph.type": "Starship", "Starship.name": "Millennium Falcon", "Starship.length": 2.0},
+        {"uid": "_:han", "dgraph.type": ["Human", "Character", "Employee"], "Character.name": "Han",
+         "Character.appearsIn": ["EMPIRE"], "Employee.ename": "Han_employee", "Human.totalCredits": 10.0,
+         "Human.starships": [{"uid": "_:ship"}]},
+        {"uid": "_:r2", "dgraph.type": ["Droid", "Character"], "Character.name": "R2-D2",
+         "Character.appearsIn": ["EMPIRE"], "Droid.primaryFunction": "Robot"}
+    ]));
+    let id_of = |q: &str, field: &str| {
+        let r = f.query(q);
+        r["data"][field][0]["id"].as_str().unwrap().to_string()
+    };
+    let ship = id_of("{ queryStarship { id } }", "queryStarship");
+    let human = id_of("{ queryHuman { id } }", "queryHuman");
+    let droid = id_of("{ queryDroid { id } }", "queryDroid");
+    let r = f.query_vars(
+        "query queryStarship($id: ID!) { queryStarship(filter: { id: [$id] }) { ...starshipFrag } } fragment starshipFrag on Starship { id name length }",
+        json!({"id": ship}),
+    );
+    assert_eq!(
+        canon_num(&r["data"]),
+        canon_num(
+            &json!({"queryStarship": [{"id": ship, "name": "Millennium Falcon", "length": 2}]})
+        ),
+        "{r}"
+    );
+    let r = f.query(
+        "query {
+            queryCharacter(filter: null) { __typename ...fullCharacterFrag }
+            qc: queryCharacter { __typename ... on Character { ... on Character { ... on Human { name } } } ... droidAppearsIn }
+        }
+        fragment fullCharacterFrag on Character { __typename ...commonCharacterFrag ...humanFrag ...droidFrag }
+        fragment commonCharacterFrag on Character { __typename id name appearsIn }
+        fragment humanFrag on Human { __typename starships { ... on Starship { __typename id name length } } totalCredits ename }
+        fragment droidFrag on Droid { __typename primaryFunction }
+        fragment droidAppearsIn on Droid { appearsIn }",
+    );
+    assert!(r.get("errors").is_none(), "{r}");
+    assert_eq!(
+        canon_num(&r["data"]),
+        canon_num(&json!({
+            "queryCharacter": [
+                {"__typename": "Human", "id": human, "name": "Han", "appearsIn": ["EMPIRE"],
+                 "starships": [{"__typename": "Starship", "id": ship, "name": "Millennium Falcon", "length": 2}],
+                 "totalCredits": 10, "ename": "Han_employee"},
+                {"__typename": "Droid", "id": droid, "name": "R2-D2", "appearsIn": ["EMPIRE"], "primaryFunction": "Robot"}
+            ],
+            "qc": [
+                {"__typename": "Human", "name": "Han"},
+                {"__typename": "Droid", "appearsIn": ["EMPIRE"]}
+            ]
+        })),
+        "{r}"
+    );
+    // Uid order: the human was stored before the droid.
+    assert_eq!(r["data"]["queryCharacter"][0]["__typename"], "Human");
+    assert_eq!(r["data"]["qc"][1]["__typename"], "Droid");
+    let r = f.query(
+        "query { queryHuman(filter: null) { ...characterFrag ...humanFrag ename } }
+        fragment characterFrag on Character { __typename id name appearsIn }
+        fragment humanFrag on Human { starships { ... { __typename id name length } } totalCredits }",
+    );
+    assert!(r.get("errors").is_none(), "{r}");
+    assert_eq!(
+        canon_num(&r["data"]),
+        canon_num(&json!({"queryHuman": [
+            {"__typename": "Human", "id": human, "name": "Han", "appearsIn": ["EMPIRE"],
+             "starships": [{"__typename": "Starship", "id": ship, "name": "Millennium Falcon", "length": 2}],
+             "totalCredits": 10, "ename": "Han_employee"}
+        ]})),
+        "{r}"
+    );
+    let r = f.query_vars(
+        "mutation addStarship($starship: AddStarshipInput!) { addStarship(input: [$starship]) { starship { ...starshipFrag } } } fragment starshipFrag on Starship { id name length }",
+        json!({"starship": {"name": "Millennium Falcon", "length": 2}}),
+    );
+    assert!(r.get("errors").is_none(), "{r}");
+    let added = &r["data"]["addStarship"]["starship"][0];
+    assert!(added["id"].as_str().unwrap().starts_with("0x"), "{r}");
+    assert_ne!(added["id"], json!(ship));
+    assert_eq!(added["name"], "Millennium Falcon");
+    assert_eq!(added["length"].as_f64(), Some(2.0));
+}
