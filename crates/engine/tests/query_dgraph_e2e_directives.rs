@@ -14,3 +14,17 @@ fn fixture() -> Fixture {
 }
 
 include!("query_support/dgraph_cases.rs");
+
+/// `DgraphDirectiveWithSpecialCharacters`: `Message.author` is stored as `<职业>`.
+#[test]
+fn dgraph_directive_with_special_characters() {
+    let f = Fixture::directives();
+    assert_data(
+        &f.query("mutation { addMessage(input : [{content : \"content1\", author: \"author1\"}]) { message { content author } } }"),
+        json!({"addMessage": {"message": [{"content": "content1", "author": "author1"}]}}),
+    );
+    assert_data(
+        &f.query("query { queryMessage { content author } }"),
+        json!({"queryMessage": [{"content": "content1", "author": "author1"}]}),
+    );
+}
