@@ -316,7 +316,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
                 self.write_fields(ty, uid, o, &keys)?;
                 uid
             }
-            None => self.create(ty, o, &[])?,
+            None => self.create(ty, o)?,
         };
         self.remember(ty, &given, uid, o, true);
         Ok(uid)
@@ -497,7 +497,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
     }
 
     /// Creates a node of the object type `ty` from an input object.
-    fn create(&mut self, ty: &'a TypeInfo, o: &JsonMap, skip: &[&str]) -> R<u64> {
+    fn create(&mut self, ty: &'a TypeInfo, o: &JsonMap) -> R<u64> {
         if ty.kind != TypeKind::Object {
             return Err(Fail::Payload(format!(
                 "{} is an {} and cannot be created; give an id of an existing node",
@@ -522,7 +522,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
         // Later objects of this request that name one of these keys mean this node.
         let given = self.given_xids(ty, o)?;
         self.remember(ty, &given, uid, o, false);
-        self.write_fields(ty, uid, o, skip)?;
+        self.write_fields(ty, uid, o, &[])?;
         for (fi, text) in self.meta.defaulted_fields(&ty.name, true) {
             if o.get(fi.name.as_str()).is_none_or(JsonValue::is_null) {
                 self.write_default(uid, fi, &text)?;
@@ -571,8 +571,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
     }
 
     /// Writes the fields of an input object onto node `uid` of type `ty`.
-    /// `skip` names fields to leave out: the partner of the field a nested object hangs
-    /// from (it always points back at the parent), or the keys of an upserted node.
+    /// `skip` names fields to leave out: the keys of an upserted node.
     fn write_fields(&mut self, ty: &'a TypeInfo, uid: u64, o: &JsonMap, skip: &[&str]) -> R<()> {
         let secret = self.meta.secret(&ty.name);
         // Scalars first, so nested objects that refer back to this node find its keys.
@@ -672,17 +671,20 @@ impl<'a, 'w> Mutator<'a, 'w> {
         self.resolve_typed(target, o, inv.as_ref())
     }
 
-    /// `inv` is the partner of the field the object hangs from: its value in the object is
-    /// ignored (the edge back to the parent is written by the link), and a key repeated
-    /// under a singular partner names a node with two parents — a duplicate.
+    /// `inv` is the partner of the field the object hangs from. A *singular* partner's value
+    /// in the object is ignored: the link back to the parent fills that field, so anything
+    /// else there would be overwritten at once. A *list* partner keeps what the object gives
+    /// (the parent joins that list). A key repeated under a singular partner names a node with
+    /// two parents — a duplicate.
     fn resolve_typed(
         &mut self,
         ty: &'a TypeInfo,
         o: &JsonMap,
         inv: Option<&meta::Inverse>,
     ) -> R<u64> {
+        let single_inv = inv.filter(|i| !i.list);
         let stripped;
-        let o = match inv.filter(|i| o.contains_key(i.field.as_str())) {
+        let o = match single_inv.filter(|i| o.contains_key(i.field.as_str())) {
             Some(i) => {
                 let mut m = o.clone();
                 m.remove(i.field.as_str());
@@ -691,7 +693,6 @@ impl<'a, 'w> Mutator<'a, 'w> {
             }
             None => o,
         };
-        let skip: Vec<&str> = inv.map(|i| i.field.as_str()).into_iter().collect();
         // An `@extends` type's key: link when it exists, else create.
         if self.meta.stored_id_pred(&ty.name).is_some()
             && ty
@@ -701,7 +702,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
         {
             return match self.find_by_stored_id(ty, o)? {
                 Some(uid) => Ok(uid),
-                None => self.create(ty, o, &skip),
+                None => self.create(ty, o),
             };
         }
         // Reference by ID.
@@ -768,7 +769,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
                     }
                     u
                 }
-                None => self.create(ty, o, &skip)?,
+                None => self.create(ty, o)?,
             };
             self.remember(ty, &given, uid, o, false);
             return Ok(uid);
@@ -779,7 +780,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
                 ty.name
             )));
         }
-        self.create(ty, o, &skip)
+        self.create(ty, o)
     }
 
     /// Adds the edge `uid -fi-> target`, keeping singular fields singular and the
