@@ -171,6 +171,26 @@ fn nested_object_keeps_its_list_inverse_field(suite: &str) {
     );
 }
 
+/// A top-level object's key counts as seen before its nested objects are written, for a
+/// new node and an upserted existing one alike: naming it again under `Country.states`
+/// (whose partner `State.country` is singular) gives the state a second parent.
+fn top_level_key_repeated_under_a_singular_partner(suite: &str) {
+    let fx = Fx::suite(suite);
+    for (key, upsert) in [("fresh", "false"), ("nsw", "true")] {
+        let before = fx.ok(r#"{ queryState(order: {asc: xcode}) { xcode name country { name } } queryCountry(order: {asc: name}) { name } }"#);
+        assert_eq!(
+            fx.err(&format!(
+                r#"mutation {{ addState(input: [{{xcode: "{key}", name: "N", country: {{name: "Q", states: [{{xcode: "{key}"}}]}}}}], upsert: {upsert}) {{ numUids }} }}"#
+            )),
+            payload_err("addState", &format!("duplicate XID found: {key}"))
+        );
+        assert_eq!(
+            fx.ok(r#"{ queryState(order: {asc: xcode}) { xcode name country { name } } queryCountry(order: {asc: name}) { name } }"#),
+            before
+        );
+    }
+}
+
 fn add_post_links_author_by_id_and_fills_posts(suite: &str) {
     let fx = Fx::suite(suite);
     let aid =
@@ -505,6 +525,7 @@ macro_rules! suites {
 suites!(
     deep_add_with_inverse_and_existing_xid,
     nested_object_keeps_its_list_inverse_field,
+    top_level_key_repeated_under_a_singular_partner,
     add_post_links_author_by_id_and_fills_posts,
     interface_types_and_inverse_through_interfaces,
     self_inverse_fields,

@@ -311,7 +311,9 @@ impl<'a, 'w> Mutator<'a, 'w> {
         }
         let uid = match found.first() {
             Some(&uid) => {
-                // An upsert updates the node it found but never its keys.
+                // The keys name this node for the nested objects written next (as `create`
+                // does for a new node). An upsert updates the node it found but never its keys.
+                self.remember(ty, &given, uid, o, true);
                 let keys: Vec<&str> = ty.xids.iter().map(String::as_str).collect();
                 self.write_fields(ty, uid, o, &keys)?;
                 uid
