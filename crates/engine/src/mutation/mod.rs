@@ -576,12 +576,14 @@ impl<'a, 'w> Mutator<'a, 'w> {
     /// `skip` names fields to leave out: the keys of an upserted node.
     fn write_fields(&mut self, ty: &'a TypeInfo, uid: u64, o: &JsonMap, skip: &[&str]) -> R<()> {
         let secret = self.meta.secret(&ty.name);
-        // Scalars first, so nested objects that refer back to this node find its keys.
+        // Scalars first, so nested objects that refer back to this node find its keys; then
+        // the edges in alphabetical order of their field names, the order Dgraph walks them
+        // in (which repeated key is the duplicate, and which link of a singular field comes
+        // last, depend on it).
         let is_edge = |k: &str| ty.fields.get(k).is_some_and(|f| f.kind == FieldKind::Edge);
-        let ordered = o
-            .iter()
-            .filter(|(k, _)| !is_edge(k.as_str()))
-            .chain(o.iter().filter(|(k, _)| is_edge(k.as_str())));
+        let mut edges: Vec<_> = o.iter().filter(|(k, _)| is_edge(k.as_str())).collect();
+        edges.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        let ordered = o.iter().filter(|(k, _)| !is_edge(k.as_str())).chain(edges);
         for (key, v) in ordered {
             let key = key.as_str();
             if v.is_null() || skip.contains(&key) {
