@@ -191,6 +191,26 @@ fn top_level_key_repeated_under_a_singular_partner(suite: &str) {
     }
 }
 
+/// An update whose filter matches several nodes writes its `set` once: a nested new object
+/// is one node, linked to every matched node (so its list partner lists them all).
+fn update_of_several_nodes_creates_a_nested_object_once(suite: &str) {
+    let fx = Fx::suite(suite);
+    let d = fx.ok(
+        r#"mutation { updateState(input: {filter: {xcode: {in: ["nsw", "nusa"]}}, set: {capital: "K", country: {name: "Zed"}}}) {
+            numUids state(order: {asc: xcode}) { xcode capital country { name } } } }"#,
+    );
+    assert_eq!(
+        d["updateState"],
+        json!({"numUids": 2, "state": [
+            {"xcode": "nsw", "capital": "K", "country": {"name": "Zed"}},
+            {"xcode": "nusa", "capital": "K", "country": {"name": "Zed"}}]})
+    );
+    assert_eq!(
+        fx.ok(r#"{ queryCountry(filter: {name: {eq: "Zed"}}) { name states(order: {asc: xcode}) { xcode } } }"#),
+        json!({"queryCountry": [{"name": "Zed", "states": [{"xcode": "nsw"}, {"xcode": "nusa"}]}]})
+    );
+}
+
 fn add_post_links_author_by_id_and_fills_posts(suite: &str) {
     let fx = Fx::suite(suite);
     let aid =
@@ -526,6 +546,7 @@ suites!(
     deep_add_with_inverse_and_existing_xid,
     nested_object_keeps_its_list_inverse_field,
     top_level_key_repeated_under_a_singular_partner,
+    update_of_several_nodes_creates_a_nested_object_once,
     add_post_links_author_by_id_and_fills_posts,
     interface_types_and_inverse_through_interfaces,
     self_inverse_fields,

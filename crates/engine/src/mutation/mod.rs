@@ -575,16 +575,15 @@ impl<'a, 'w> Mutator<'a, 'w> {
     /// Writes the fields of an input object onto node `uid` of type `ty`.
     /// `skip` names fields to leave out: the keys of an upserted node.
     fn write_fields(&mut self, ty: &'a TypeInfo, uid: u64, o: &JsonMap, skip: &[&str]) -> R<()> {
+        self.write_scalars(ty, uid, o, skip)?;
+        self.write_edges(ty, &[uid], o, skip)
+    }
+
+    /// The non-edge fields of an input object. They come before the edges, so nested
+    /// objects that refer back to this node find its keys.
+    fn write_scalars(&mut self, ty: &'a TypeInfo, uid: u64, o: &JsonMap, skip: &[&str]) -> R<()> {
         let secret = self.meta.secret(&ty.name);
-        // Scalars first, so nested objects that refer back to this node find its keys; then
-        // the edges in alphabetical order of their field names, the order Dgraph walks them
-        // in (which repeated key is the duplicate, and which link of a singular field comes
-        // last, depend on it).
-        let is_edge = |k: &str| ty.fields.get(k).is_some_and(|f| f.kind == FieldKind::Edge);
-        let mut edges: Vec<_> = o.iter().filter(|(k, _)| is_edge(k.as_str())).collect();
-        edges.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
-        let ordered = o.iter().filter(|(k, _)| !is_edge(k.as_str())).chain(edges);
-        for (key, v) in ordered {
+        for (key, v) in o.iter() {
             let key = key.as_str();
             if v.is_null() || skip.contains(&key) {
                 continue;
@@ -615,20 +614,39 @@ impl<'a, 'w> Mutator<'a, 'w> {
                         self.w.set_scalar(uid, &pred, val)?;
                     }
                 }
-                FieldKind::Edge => {
-                    let items = list_of(v);
-                    for (i, item) in items.iter().enumerate() {
-                        let idx = fi.list.then_some(i);
-                        let target = self.resolve_ref(ty, fi, idx, item)?;
-                        self.link(ty, uid, fi, target)?;
-                    }
-                }
                 FieldKind::Id => {
                     if let Some(pred) = self.meta.stored_id_pred(&ty.name) {
                         self.w.set_scalar(uid, &pred, Val::Str(xid_text(v)))?;
                     }
                 }
-                FieldKind::Aggregate(_) | FieldKind::Unstored => {}
+                FieldKind::Edge | FieldKind::Aggregate(_) | FieldKind::Unstored => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The edge fields of an input object, for every node in `uids` (several when an update
+    /// matched several): each nested object is resolved (found or created) once and linked
+    /// to every one of them. Fields are walked in alphabetical order of their names, the
+    /// order Dgraph walks them in (which repeated key is the duplicate, and which link of a
+    /// singular field comes last, depend on it).
+    fn write_edges(&mut self, ty: &'a TypeInfo, uids: &[u64], o: &JsonMap, skip: &[&str]) -> R<()> {
+        let mut edges: Vec<(&str, &JsonValue, &FieldInfo)> = o
+            .iter()
+            .filter(|(k, v)| !v.is_null() && !skip.contains(&k.as_str()))
+            .filter_map(|(k, v)| {
+                let fi = ty.fields.get(k.as_str())?;
+                (fi.kind == FieldKind::Edge && !fi.reverse).then_some((k.as_str(), v, fi))
+            })
+            .collect();
+        edges.sort_by(|a, b| a.0.cmp(b.0));
+        for (_, v, fi) in edges {
+            for (i, item) in list_of(v).iter().enumerate() {
+                let idx = fi.list.then_some(i);
+                let target = self.resolve_ref(ty, fi, idx, item)?;
+                for &uid in uids {
+                    self.link(ty, uid, fi, target)?;
+                }
             }
         }
         Ok(())
@@ -872,11 +890,18 @@ impl<'a, 'w> Mutator<'a, 'w> {
             let remove = o
                 .and_then(|o| o.get("remove"))
                 .and_then(JsonValue::as_object);
-            for &uid in &uids {
-                if let Some(set) = set {
+            // `set` is written once for all the matched nodes: a nested new object is one
+            // node linked to each of them (and no node at all when nothing matched).
+            if let Some(set) = set
+                && !uids.is_empty()
+            {
+                for &uid in &uids {
                     m.check_xid_update(ty, uid, set)?;
-                    m.write_fields(ty, uid, set, &[])?;
+                    m.write_scalars(ty, uid, set, &[])?;
                 }
+                m.write_edges(ty, &uids, set, &[])?;
+            }
+            for &uid in &uids {
                 if let Some(remove) = remove {
                     m.remove_fields(ty, uid, remove)?;
                 }
