@@ -12,10 +12,14 @@
 //!   the existing node, or create it). Linked nodes are never modified. A top-level object
 //!   whose xid exists is an error unless `upsert: true`, which updates that node instead.
 //! * `@hasInverse` edges are written on both sides; when the partner field is singular the
-//!   node is first unlinked from its previous partner.
-//! * update: `set` overwrites scalars, adds list elements and links/creates nested nodes;
-//!   `remove` deletes equal values, list elements, whole predicates (`null`) and edges to
-//!   referenced nodes.
+//!   node is first unlinked from its previous partner. A nested object's field that is the
+//!   *singular* partner of the field it hangs from is ignored (the link back fills it); a
+//!   *list* partner is written like any other field.
+//! * Nested objects are walked field by field in alphabetical order of the field names, as
+//!   Dgraph does: which repeated key is a duplicate depends on it.
+//! * update: `set` overwrites scalars, adds list elements and links/creates nested nodes
+//!   (once, linked to every matched node); `remove` deletes equal values, list elements,
+//!   whole predicates (`null`) and edges to referenced nodes.
 //! * delete: every predicate and type of the node, the partner edges of `@hasInverse`
 //!   fields, and the forward edges behind reverse (`~p`) fields.
 //!
