@@ -15,7 +15,10 @@
 //!   would get two parents, "duplicate XID found";
 //! * a top-level key that exists is "already exists" unless `upsert: true`;
 //! * a nested new node is written (its own fields first), then linked to its parent; linking
-//!   through a singular field drops the field's previous edge, on both sides.
+//!   through a singular field drops the field's previous edge, on both sides;
+//! * an update whose filter matches several nodes resolves each nested object of its `set`
+//!   once and links it to every matched node in uid order (through a singular partner the
+//!   last one keeps it).
 //!
 //! Inputs are generated so that a key is defined at most once per request (later mentions are
 //! references) and never repeated at top level; the engine's handling of repeated
@@ -209,7 +212,8 @@ enum Op {
     },
     Update {
         ty: T,
-        key: u8,
+        /// The filter: `key in [...]` (several nodes may match).
+        keys: Vec<u8>,
         /// `set` (its key is never given).
         set: Obj,
         /// `remove`: field → keys of the nodes to unlink.
@@ -265,7 +269,7 @@ fn gen_op(bytes: &[u8]) -> Op {
         let upsert = t.next(2) == 1;
         Op::Add { ty, objs, upsert }
     } else {
-        let key = t.next(KEYS);
+        let keys = (0..1 + t.next(3)).map(|_| t.next(KEYS)).collect();
         let set = gen_obj(&mut t, ty, 0, true);
         let mut remove = Vec::new();
         for f in fields_of(ty) {
@@ -276,7 +280,7 @@ fn gen_op(bytes: &[u8]) -> Op {
         }
         Op::Update {
             ty,
-            key,
+            keys,
             set,
             remove,
         }
@@ -331,7 +335,7 @@ fn render(op: &Op) -> String {
         }
         Op::Update {
             ty,
-            key,
+            keys,
             set,
             remove,
         } => {
@@ -349,9 +353,12 @@ fn render(op: &Op) -> String {
                 });
             }
             format!(
-                "mutation {{ update{}(input: {{filter: {{key: {{eq: \"{}\"}}}}, set: {}, remove: {{{}}}}}) {{ numUids }} }}",
+                "mutation {{ update{}(input: {{filter: {{key: {{in: [{}]}}}}, set: {}, remove: {{{}}}}}) {{ numUids }} }}",
                 ty.name(),
-                key_text(*ty, *key),
+                keys.iter()
+                    .map(|k| format!("\"{}\"", key_text(*ty, *k)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 render_obj(*ty, set, false),
                 rm.join(", ")
             )
@@ -365,6 +372,8 @@ fn render(op: &Op) -> String {
 struct Graph {
     /// Every node and its `name`.
     nodes: BTreeMap<Node, Option<u8>>,
+    /// The nodes in the order they were created (uid order in the store).
+    born: Vec<Node>,
     /// Every stored edge, both directions of each pair listed.
     edges: BTreeSet<Edge>,
 }
@@ -423,43 +432,66 @@ impl Run {
         self.asked.push((src, f, dst));
     }
 
+    fn create(&mut self, node: Node) {
+        self.g.nodes.insert(node, None);
+        self.g.born.push(node);
+    }
+
     /// Writes the fields of `o` onto `node` (which exists by now); `from` is the field of
     /// `node`'s type that is the partner of the field `o` hangs from.
     fn write(&mut self, node: Node, o: &Obj, from: Option<&'static str>) -> Result<(), String> {
+        self.write_many(&[node], o, from)
+    }
+
+    /// Writes `o` onto every node of `targets` (an update matching several): scalars on
+    /// each, then each nested object resolved once and linked to each, in `targets` order.
+    fn write_many(
+        &mut self,
+        targets: &[Node],
+        o: &Obj,
+        from: Option<&'static str>,
+    ) -> Result<(), String> {
+        let Some(ty) = targets.first().map(|t| t.0) else {
+            return Ok(());
+        };
         if let Some(n) = o.name {
-            self.g.nodes.insert(node, Some(n));
+            for t in targets {
+                self.g.nodes.insert(*t, Some(n));
+            }
         }
         for (f, items) in &o.edges {
-            let s = spec(node.0, f);
+            let s = spec(ty, f);
             if from == Some(*f) && !s.list {
                 continue; // the singular partner: ignored with everything below it
             }
             for c in items {
-                self.nested(node, f, c)?;
+                let node = self.resolve(ty, f, c)?;
+                for t in targets {
+                    self.link(*t, f, node);
+                }
             }
         }
         Ok(())
     }
 
-    /// A nested object under `parent.f`.
-    fn nested(&mut self, parent: Node, f: &'static str, o: &Obj) -> Result<(), String> {
-        let s = spec(parent.0, f);
+    /// The node a nested object under `parent_ty.f` names: seen earlier in the request,
+    /// existing, or created now (with its own fields written).
+    fn resolve(&mut self, parent_ty: T, f: &'static str, o: &Obj) -> Result<Node, String> {
+        let s = spec(parent_ty, f);
         let node = (s.target, o.key);
         let partner = spec(s.target, s.inverse);
         if self.seen.contains(&node) {
             if !partner.list {
                 return Err(format!("duplicate XID found: {}", show(node)));
             }
-            self.link(parent, f, node);
-            return Ok(());
+            return Ok(node);
         }
         self.seen.insert(node);
-        if let std::collections::btree_map::Entry::Vacant(v) = self.g.nodes.entry(node) {
-            v.insert(None);
+        if !self.g.nodes.contains_key(&node) {
+            self.create(node);
             self.write(node, o, Some(s.inverse))?;
         }
-        self.link(parent, f, node);
-        Ok(())
+        Ok(node)
     }
 }
 
@@ -512,12 +544,12 @@ fn sanitize(g: &Graph, op: &Op) -> Option<Op> {
         }
         Op::Update {
             ty,
-            key,
+            keys,
             set,
             remove,
         } => Some(Op::Update {
             ty: *ty,
-            key: *key,
+            keys: keys.clone(),
             set: walk(g, &mut seen, *ty, set, None),
             remove: remove.clone(),
         }),
@@ -545,27 +577,35 @@ fn apply(g: &Graph, op: &Op) -> Result<Run, String> {
                         ty.name()
                     ));
                 }
-                run.g.nodes.entry(node).or_insert(None);
+                if !exists {
+                    run.create(node);
+                }
                 run.seen.insert(node);
                 run.write(node, o, None)?;
             }
         }
         Op::Update {
             ty,
-            key,
+            keys,
             set,
             remove,
         } => {
-            let node = (*ty, *key);
-            if !run.g.nodes.contains_key(&node) {
-                return Ok(run);
-            }
-            run.write(node, set, None)?;
-            for (f, keys) in remove {
-                let target = spec(*ty, f).target;
-                for k in keys {
-                    if run.g.edges.contains(&(node, f, (target, *k))) {
-                        run.remove_pair(node, f, (target, *k));
+            // The matched nodes, in uid (creation) order.
+            let matched: Vec<Node> = run
+                .g
+                .born
+                .iter()
+                .copied()
+                .filter(|n| n.0 == *ty && keys.contains(&n.1))
+                .collect();
+            run.write_many(&matched, set, None)?;
+            for &node in &matched {
+                for (f, rm) in remove {
+                    let target = spec(*ty, f).target;
+                    for k in rm {
+                        if run.g.edges.contains(&(node, f, (target, *k))) {
+                            run.remove_pair(node, f, (target, *k));
+                        }
                     }
                 }
             }
@@ -607,6 +647,7 @@ fn stored(engine: &Engine) -> Graph {
             by_uid.insert(uid, (ty, key));
         }
     }
+    g.born = by_uid.values().copied().collect();
     for (&uid, &node) in &by_uid {
         for f in fields_of(node.0) {
             for t in snap
@@ -769,7 +810,7 @@ fn model_follows_the_rules_on_worked_examples() {
     // target is not "seen"; b0.a1 = a0 and a0.b1 = b0 (singular both sides).
     let op = Op::Update {
         ty: T::B,
-        key: 0,
+        keys: vec![0],
         set: Obj {
             key: 0,
             name: None,
