@@ -953,3 +953,45 @@ fn fields_are_walked_in_alphabetical_order() {
     );
     assert_eq!(stored(&engine), Graph::default());
 }
+
+/// The same rules through an interface: `Item.owner` is declared on the interface (so a
+/// `Book` inherits it with its `@hasInverse`), its partner `Holder.items` is a list of the
+/// interface. A holder nested under a new book keeps the items it lists; linking from the
+/// list side moves a book away from its previous holder.
+#[test]
+fn inherited_inverse_through_an_interface() {
+    const SDL: &str = r#"
+        interface Item { id: ID! key: String! @id owner: Holder @hasInverse(field: items) }
+        type Book implements Item { pages: Int }
+        type Holder { id: ID! name: String! @id items: [Item] }
+    "#;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::new(Store::open(dir.path()).unwrap());
+    engine.update_schema(BACKEND, ADMIN, SDL).unwrap();
+    let ok = |q: &str| {
+        let r = run_gql(&engine, q);
+        assert!(r.get("errors").is_none(), "{q}: {r}");
+        r["data"].clone()
+    };
+    ok(r#"mutation { addBook(input: [{key: "k0"}]) { numUids } }"#);
+    let d = ok(
+        r#"mutation { addBook(input: [{key: "k1", owner: {name: "h1", items: [{key: "k0"}]}}]) {
+            numUids book { key owner { name items(order: {asc: key}) { key owner { name } } } } } }"#,
+    );
+    assert_eq!(
+        d["addBook"],
+        serde_json::json!({"numUids": 2, "book": [{"key": "k1", "owner": {"name": "h1", "items": [
+            {"key": "k0", "owner": {"name": "h1"}},
+            {"key": "k1", "owner": {"name": "h1"}}]}}]})
+    );
+    // From the list side: a new holder takes k0 away from h1 (a book has one owner).
+    ok(r#"mutation { addHolder(input: [{name: "h2", items: [{key: "k0"}]}]) { numUids } }"#);
+    assert_eq!(
+        ok(
+            r#"{ queryHolder(order: {asc: name}) { name items(order: {asc: key}) { key } } queryBook(order: {asc: key}) { key owner { name } } }"#
+        ),
+        serde_json::json!({
+            "queryHolder": [{"name": "h1", "items": [{"key": "k1"}]}, {"name": "h2", "items": [{"key": "k0"}]}],
+            "queryBook": [{"key": "k0", "owner": {"name": "h2"}}, {"key": "k1", "owner": {"name": "h1"}}]})
+    );
+}
