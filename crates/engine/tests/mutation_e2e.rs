@@ -122,6 +122,95 @@ fn deep_add_with_inverse_and_existing_xid(suite: &str) {
     );
 }
 
+/// `State.country` is singular and its partner `Country.states` a list: a country nested
+/// under a state keeps the states it lists (only a *singular* partner field is dropped from a
+/// nested object, because the link back to the parent fills it), in add, update `set` and
+/// upsert alike.
+fn nested_object_keeps_its_list_inverse_field(suite: &str) {
+    let fx = Fx::suite(suite);
+    let d = fx.ok(
+        r#"mutation { addState(input: [{xcode: "X", name: "X", country: {name: "C", states: [{xcode: "Y", name: "Y"}]}}]) {
+            numUids state { xcode country { name states(order: {asc: xcode}) { xcode country { name } } } } } }"#,
+    );
+    assert_eq!(
+        d["addState"],
+        json!({"numUids": 3, "state": [{"xcode": "X", "country": {"name": "C", "states": [
+            {"xcode": "X", "country": {"name": "C"}},
+            {"xcode": "Y", "country": {"name": "C"}}]}}]})
+    );
+    // update `set`: a new country listing a new state and an existing one (Y moves from C,
+    // since a state has one country).
+    let d = fx.ok(
+        r#"mutation { updateState(input: {filter: {xcode: {eq: "X"}}, set: {country: {name: "D", states: [{xcode: "Z", name: "Z"}, {xcode: "Y"}]}}}) {
+            numUids state { country { name states(order: {asc: xcode}) { xcode country { name } } } } } }"#,
+    );
+    assert_eq!(
+        d["updateState"],
+        json!({"numUids": 1, "state": [{"country": {"name": "D", "states": [
+            {"xcode": "X", "country": {"name": "D"}},
+            {"xcode": "Y", "country": {"name": "D"}},
+            {"xcode": "Z", "country": {"name": "D"}}]}}]})
+    );
+    assert_eq!(
+        fx.ok(r#"{ queryCountry(filter: {name: {eq: "C"}}) { states { xcode } } }"#),
+        json!({"queryCountry": [{"states": []}]})
+    );
+    // upsert of an existing state: the nested country's list is written too.
+    let d = fx.ok(
+        r#"mutation { addState(input: [{xcode: "X", name: "X2", country: {name: "E", states: [{xcode: "W", name: "W"}]}}], upsert: true) {
+            numUids state { name country { name states(order: {asc: xcode}) { xcode } } } } }"#,
+    );
+    assert_eq!(
+        d["addState"],
+        json!({"numUids": 2, "state": [{"name": "X2", "country": {"name": "E", "states": [
+            {"xcode": "W"}, {"xcode": "X"}]}}]})
+    );
+    assert_eq!(
+        fx.ok(r#"{ queryCountry(filter: {name: {eq: "D"}}) { states(order: {asc: xcode}) { xcode } } }"#),
+        json!({"queryCountry": [{"states": [{"xcode": "Y"}, {"xcode": "Z"}]}]})
+    );
+}
+
+/// A top-level object's key counts as seen before its nested objects are written, for a
+/// new node and an upserted existing one alike: naming it again under `Country.states`
+/// (whose partner `State.country` is singular) gives the state a second parent.
+fn top_level_key_repeated_under_a_singular_partner(suite: &str) {
+    let fx = Fx::suite(suite);
+    for (key, upsert) in [("fresh", "false"), ("nsw", "true")] {
+        let before = fx.ok(r#"{ queryState(order: {asc: xcode}) { xcode name country { name } } queryCountry(order: {asc: name}) { name } }"#);
+        assert_eq!(
+            fx.err(&format!(
+                r#"mutation {{ addState(input: [{{xcode: "{key}", name: "N", country: {{name: "Q", states: [{{xcode: "{key}"}}]}}}}], upsert: {upsert}) {{ numUids }} }}"#
+            )),
+            payload_err("addState", &format!("duplicate XID found: {key}"))
+        );
+        assert_eq!(
+            fx.ok(r#"{ queryState(order: {asc: xcode}) { xcode name country { name } } queryCountry(order: {asc: name}) { name } }"#),
+            before
+        );
+    }
+}
+
+/// An update whose filter matches several nodes writes its `set` once: a nested new object
+/// is one node, linked to every matched node (so its list partner lists them all).
+fn update_of_several_nodes_creates_a_nested_object_once(suite: &str) {
+    let fx = Fx::suite(suite);
+    let d = fx.ok(
+        r#"mutation { updateState(input: {filter: {xcode: {in: ["nsw", "nusa"]}}, set: {capital: "K", country: {name: "Zed"}}}) {
+            numUids state(order: {asc: xcode}) { xcode capital country { name } } } }"#,
+    );
+    assert_eq!(
+        d["updateState"],
+        json!({"numUids": 2, "state": [
+            {"xcode": "nsw", "capital": "K", "country": {"name": "Zed"}},
+            {"xcode": "nusa", "capital": "K", "country": {"name": "Zed"}}]})
+    );
+    assert_eq!(
+        fx.ok(r#"{ queryCountry(filter: {name: {eq: "Zed"}}) { name states(order: {asc: xcode}) { xcode } } }"#),
+        json!({"queryCountry": [{"name": "Zed", "states": [{"xcode": "nsw"}, {"xcode": "nusa"}]}]})
+    );
+}
+
 fn add_post_links_author_by_id_and_fills_posts(suite: &str) {
     let fx = Fx::suite(suite);
     let aid =
@@ -455,6 +544,9 @@ macro_rules! suites {
 
 suites!(
     deep_add_with_inverse_and_existing_xid,
+    nested_object_keeps_its_list_inverse_field,
+    top_level_key_repeated_under_a_singular_partner,
+    update_of_several_nodes_creates_a_nested_object_once,
     add_post_links_author_by_id_and_fills_posts,
     interface_types_and_inverse_through_interfaces,
     self_inverse_fields,

@@ -12,10 +12,14 @@
 //!   the existing node, or create it). Linked nodes are never modified. A top-level object
 //!   whose xid exists is an error unless `upsert: true`, which updates that node instead.
 //! * `@hasInverse` edges are written on both sides; when the partner field is singular the
-//!   node is first unlinked from its previous partner.
-//! * update: `set` overwrites scalars, adds list elements and links/creates nested nodes;
-//!   `remove` deletes equal values, list elements, whole predicates (`null`) and edges to
-//!   referenced nodes.
+//!   node is first unlinked from its previous partner. A nested object's field that is the
+//!   *singular* partner of the field it hangs from is ignored (the link back fills it); a
+//!   *list* partner is written like any other field.
+//! * Nested objects are walked field by field in alphabetical order of the field names, as
+//!   Dgraph does: which repeated key is a duplicate depends on it.
+//! * update: `set` overwrites scalars, adds list elements and links/creates nested nodes
+//!   (once, linked to every matched node); `remove` deletes equal values, list elements,
+//!   whole predicates (`null`) and edges to referenced nodes.
 //! * delete: every predicate and type of the node, the partner edges of `@hasInverse`
 //!   fields, and the forward edges behind reverse (`~p`) fields.
 //!
@@ -311,12 +315,14 @@ impl<'a, 'w> Mutator<'a, 'w> {
         }
         let uid = match found.first() {
             Some(&uid) => {
-                // An upsert updates the node it found but never its keys.
+                // The keys name this node for the nested objects written next (as `create`
+                // does for a new node). An upsert updates the node it found but never its keys.
+                self.remember(ty, &given, uid, o, true);
                 let keys: Vec<&str> = ty.xids.iter().map(String::as_str).collect();
                 self.write_fields(ty, uid, o, &keys)?;
                 uid
             }
-            None => self.create(ty, o, &[])?,
+            None => self.create(ty, o)?,
         };
         self.remember(ty, &given, uid, o, true);
         Ok(uid)
@@ -497,7 +503,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
     }
 
     /// Creates a node of the object type `ty` from an input object.
-    fn create(&mut self, ty: &'a TypeInfo, o: &JsonMap, skip: &[&str]) -> R<u64> {
+    fn create(&mut self, ty: &'a TypeInfo, o: &JsonMap) -> R<u64> {
         if ty.kind != TypeKind::Object {
             return Err(Fail::Payload(format!(
                 "{} is an {} and cannot be created; give an id of an existing node",
@@ -522,7 +528,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
         // Later objects of this request that name one of these keys mean this node.
         let given = self.given_xids(ty, o)?;
         self.remember(ty, &given, uid, o, false);
-        self.write_fields(ty, uid, o, skip)?;
+        self.write_fields(ty, uid, o, &[])?;
         for (fi, text) in self.meta.defaulted_fields(&ty.name, true) {
             if o.get(fi.name.as_str()).is_none_or(JsonValue::is_null) {
                 self.write_default(uid, fi, &text)?;
@@ -571,17 +577,17 @@ impl<'a, 'w> Mutator<'a, 'w> {
     }
 
     /// Writes the fields of an input object onto node `uid` of type `ty`.
-    /// `skip` names fields to leave out: the partner of the field a nested object hangs
-    /// from (it always points back at the parent), or the keys of an upserted node.
+    /// `skip` names fields to leave out: the keys of an upserted node.
     fn write_fields(&mut self, ty: &'a TypeInfo, uid: u64, o: &JsonMap, skip: &[&str]) -> R<()> {
+        self.write_scalars(ty, uid, o, skip)?;
+        self.write_edges(ty, &[uid], o, skip)
+    }
+
+    /// The non-edge fields of an input object. They come before the edges, so nested
+    /// objects that refer back to this node find its keys.
+    fn write_scalars(&mut self, ty: &'a TypeInfo, uid: u64, o: &JsonMap, skip: &[&str]) -> R<()> {
         let secret = self.meta.secret(&ty.name);
-        // Scalars first, so nested objects that refer back to this node find its keys.
-        let is_edge = |k: &str| ty.fields.get(k).is_some_and(|f| f.kind == FieldKind::Edge);
-        let ordered = o
-            .iter()
-            .filter(|(k, _)| !is_edge(k.as_str()))
-            .chain(o.iter().filter(|(k, _)| is_edge(k.as_str())));
-        for (key, v) in ordered {
+        for (key, v) in o.iter() {
             let key = key.as_str();
             if v.is_null() || skip.contains(&key) {
                 continue;
@@ -612,20 +618,39 @@ impl<'a, 'w> Mutator<'a, 'w> {
                         self.w.set_scalar(uid, &pred, val)?;
                     }
                 }
-                FieldKind::Edge => {
-                    let items = list_of(v);
-                    for (i, item) in items.iter().enumerate() {
-                        let idx = fi.list.then_some(i);
-                        let target = self.resolve_ref(ty, fi, idx, item)?;
-                        self.link(ty, uid, fi, target)?;
-                    }
-                }
                 FieldKind::Id => {
                     if let Some(pred) = self.meta.stored_id_pred(&ty.name) {
                         self.w.set_scalar(uid, &pred, Val::Str(xid_text(v)))?;
                     }
                 }
-                FieldKind::Aggregate(_) | FieldKind::Unstored => {}
+                FieldKind::Edge | FieldKind::Aggregate(_) | FieldKind::Unstored => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The edge fields of an input object, for every node in `uids` (several when an update
+    /// matched several): each nested object is resolved (found or created) once and linked
+    /// to every one of them. Fields are walked in alphabetical order of their names, the
+    /// order Dgraph walks them in (which repeated key is the duplicate, and which link of a
+    /// singular field comes last, depend on it).
+    fn write_edges(&mut self, ty: &'a TypeInfo, uids: &[u64], o: &JsonMap, skip: &[&str]) -> R<()> {
+        let mut edges: Vec<(&str, &JsonValue, &FieldInfo)> = o
+            .iter()
+            .filter(|(k, v)| !v.is_null() && !skip.contains(&k.as_str()))
+            .filter_map(|(k, v)| {
+                let fi = ty.fields.get(k.as_str())?;
+                (fi.kind == FieldKind::Edge && !fi.reverse).then_some((k.as_str(), v, fi))
+            })
+            .collect();
+        edges.sort_by(|a, b| a.0.cmp(b.0));
+        for (_, v, fi) in edges {
+            for (i, item) in list_of(v).iter().enumerate() {
+                let idx = fi.list.then_some(i);
+                let target = self.resolve_ref(ty, fi, idx, item)?;
+                for &uid in uids {
+                    self.link(ty, uid, fi, target)?;
+                }
             }
         }
         Ok(())
@@ -672,17 +697,20 @@ impl<'a, 'w> Mutator<'a, 'w> {
         self.resolve_typed(target, o, inv.as_ref())
     }
 
-    /// `inv` is the partner of the field the object hangs from: its value in the object is
-    /// ignored (the edge back to the parent is written by the link), and a key repeated
-    /// under a singular partner names a node with two parents — a duplicate.
+    /// `inv` is the partner of the field the object hangs from. A *singular* partner's value
+    /// in the object is ignored: the link back to the parent fills that field, so anything
+    /// else there would be overwritten at once. A *list* partner keeps what the object gives
+    /// (the parent joins that list). A key repeated under a singular partner names a node with
+    /// two parents — a duplicate.
     fn resolve_typed(
         &mut self,
         ty: &'a TypeInfo,
         o: &JsonMap,
         inv: Option<&meta::Inverse>,
     ) -> R<u64> {
+        let single_inv = inv.filter(|i| !i.list);
         let stripped;
-        let o = match inv.filter(|i| o.contains_key(i.field.as_str())) {
+        let o = match single_inv.filter(|i| o.contains_key(i.field.as_str())) {
             Some(i) => {
                 let mut m = o.clone();
                 m.remove(i.field.as_str());
@@ -691,7 +719,6 @@ impl<'a, 'w> Mutator<'a, 'w> {
             }
             None => o,
         };
-        let skip: Vec<&str> = inv.map(|i| i.field.as_str()).into_iter().collect();
         // An `@extends` type's key: link when it exists, else create.
         if self.meta.stored_id_pred(&ty.name).is_some()
             && ty
@@ -701,7 +728,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
         {
             return match self.find_by_stored_id(ty, o)? {
                 Some(uid) => Ok(uid),
-                None => self.create(ty, o, &skip),
+                None => self.create(ty, o),
             };
         }
         // Reference by ID.
@@ -768,7 +795,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
                     }
                     u
                 }
-                None => self.create(ty, o, &skip)?,
+                None => self.create(ty, o)?,
             };
             self.remember(ty, &given, uid, o, false);
             return Ok(uid);
@@ -779,7 +806,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
                 ty.name
             )));
         }
-        self.create(ty, o, &skip)
+        self.create(ty, o)
     }
 
     /// Adds the edge `uid -fi-> target`, keeping singular fields singular and the
@@ -867,11 +894,18 @@ impl<'a, 'w> Mutator<'a, 'w> {
             let remove = o
                 .and_then(|o| o.get("remove"))
                 .and_then(JsonValue::as_object);
-            for &uid in &uids {
-                if let Some(set) = set {
+            // `set` is written once for all the matched nodes: a nested new object is one
+            // node linked to each of them (and no node at all when nothing matched).
+            if let Some(set) = set
+                && !uids.is_empty()
+            {
+                for &uid in &uids {
                     m.check_xid_update(ty, uid, set)?;
-                    m.write_fields(ty, uid, set, &[])?;
+                    m.write_scalars(ty, uid, set, &[])?;
                 }
+                m.write_edges(ty, &uids, set, &[])?;
+            }
+            for &uid in &uids {
                 if let Some(remove) = remove {
                     m.remove_fields(ty, uid, remove)?;
                 }
