@@ -3,22 +3,22 @@
 //! on one snapshot or the root mutation fields one write at a time.
 
 use std::cell::Cell;
-use std::collections::HashSet;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Instant;
 
-use apollo_compiler::ExecutableDocument;
 use apollo_compiler::executable::{Operation, Selection, SelectionSet};
+use apollo_compiler::parser::Parser;
 use apollo_compiler::request::coerce_variable_values;
 use apollo_compiler::resolvers::{Execution, FieldError, ObjectValue, ResolveInfo, ResolvedValue};
 use apollo_compiler::response::{ExecutionResponse, GraphQLError, JsonMap, JsonValue};
 use apollo_compiler::validation::Valid;
+use apollo_compiler::{ExecutableDocument, Node};
 
 use crate::api::CompiledApi;
 use crate::exec::{Exec, PayloadObj, QueryRoot, ferr};
 use crate::filter::lower_first;
 use crate::graph::{CachedRead, GraphRead};
+use crate::limits::{Budget, Cancel};
 
 /// Nodes one request keeps loaded (each read once); beyond this it reads through.
 const NODE_CACHE: usize = 100_000;
@@ -116,6 +116,8 @@ pub struct Options {
     /// `deploymentMode: readonly`: mutations and schema updates are refused.
     pub read_only: bool,
     pub limits: Limits,
+    /// Raised when the caller no longer waits for the answer.
+    pub cancel: Cancel,
 }
 
 impl Default for Options {
@@ -124,43 +126,15 @@ impl Default for Options {
             access: Access::Admin,
             read_only: false,
             limits: Limits::default(),
+            cancel: Cancel::new(),
         }
     }
 }
 
-/// Maximum nesting depth of a selection set (fragments expanded).
-pub fn selection_depth(doc: &ExecutableDocument, set: &SelectionSet) -> usize {
-    fn walk<'d>(
-        doc: &'d ExecutableDocument,
-        set: &'d SelectionSet,
-        seen: &mut HashSet<&'d str>,
-    ) -> usize {
-        let mut best = 0;
-        for sel in &set.selections {
-            let d = match sel {
-                Selection::Field(f) => {
-                    if f.selection_set.selections.is_empty() {
-                        1
-                    } else {
-                        1 + walk(doc, &f.selection_set, seen)
-                    }
-                }
-                Selection::InlineFragment(i) => walk(doc, &i.selection_set, seen),
-                Selection::FragmentSpread(s) => match doc.fragments.get(&s.fragment_name) {
-                    Some(fr) if seen.insert(fr.name.as_str()) => {
-                        let d = walk(doc, &fr.selection_set, seen);
-                        seen.remove(fr.name.as_str());
-                        d
-                    }
-                    _ => 0,
-                },
-            };
-            best = best.max(d);
-        }
-        best
-    }
-    walk(doc, set, &mut HashSet::new())
-}
+pub use crate::limits::selection_depth;
+
+/// A validated document, the operation to run and its coerced variables.
+type Prepared = (Valid<ExecutableDocument>, Node<Operation>, Valid<JsonMap>);
 
 /// Parses, validates and prepares a request; errors are a complete response.
 #[allow(clippy::result_large_err)]
@@ -168,7 +142,7 @@ fn prepare(
     api: &CompiledApi,
     req: &Request,
     limits: &Limits,
-) -> Result<(Valid<ExecutableDocument>, String, Valid<JsonMap>), Response> {
+) -> Result<Prepared, Response> {
     if req.query.len() > limits.max_query_bytes {
         return Err(Response::error(format!(
             "the query is larger than the limit of {} bytes",
@@ -178,7 +152,12 @@ fn prepare(
     if req.query.trim().is_empty() {
         return Err(Response::error("no query string supplied in request"));
     }
-    let doc = match ExecutableDocument::parse_and_validate(&api.api, &req.query, "query.graphql") {
+    let parsed = Parser::new()
+        .recursion_limit(limits.max_parse_nesting)
+        .token_limit(limits.max_query_tokens)
+        .parse_executable(&api.api, &req.query, "query.graphql")
+        .and_then(|d| d.validate(&api.api));
+    let doc = match parsed {
         Ok(d) => d,
         Err(with) => {
             let errs: Vec<GraphQLError> = with
@@ -196,16 +175,12 @@ fn prepare(
             });
         }
     };
-    let op = match doc.operations.get(req.operation_name.as_deref()) {
+    let op = match select_operation(&doc, req.operation_name.as_deref()) {
         Ok(op) => op.clone(),
-        Err(e) => return Err(Response::error(e.message().to_string())),
+        Err(m) => return Err(Response::error(m)),
     };
-    let depth = selection_depth(&doc, &op.selection_set);
-    if depth > limits.max_depth {
-        return Err(Response::error(format!(
-            "the query is nested {depth} levels deep; the limit is {}",
-            limits.max_depth
-        )));
+    if let Err(m) = crate::limits::check_operation(&doc, &op, limits) {
+        return Err(Response::error(m));
     }
     let vars_in: JsonMap = match serde_json_bytes::to_value(&req.variables) {
         Ok(JsonValue::Object(m)) => m,
@@ -234,8 +209,154 @@ fn prepare(
             });
         }
     };
-    let name = op.name.as_ref().map(|n| n.to_string()).unwrap_or_default();
-    Ok((doc, name, vars))
+    let (doc, op) = inline_any_variables(doc, op, &vars, req.operation_name.as_deref());
+    Ok((doc, op, vars))
+}
+
+/// Replaces variables nested inside `_Any` literals (`_entities(representations:
+/// [{__typename: $t, id: $id}])`) by their values: the executor does not substitute variables
+/// inside custom-scalar literals, while GraphQL clients send them this way.
+fn inline_any_variables(
+    doc: Valid<ExecutableDocument>,
+    op: Node<Operation>,
+    vars: &JsonMap,
+    op_name: Option<&str>,
+) -> (Valid<ExecutableDocument>, Node<Operation>) {
+    use apollo_compiler::ast::Value;
+
+    fn has_var(v: &Value) -> bool {
+        match v {
+            Value::Variable(_) => true,
+            Value::List(l) => l.iter().any(|x| has_var(x)),
+            Value::Object(o) => o.iter().any(|(_, x)| has_var(x)),
+            _ => false,
+        }
+    }
+    fn to_ast(v: &JsonValue) -> Option<Value> {
+        Some(match v {
+            JsonValue::Null => Value::Null,
+            JsonValue::Bool(b) => Value::from(*b),
+            JsonValue::Number(n) if n.is_i64() || n.is_u64() => {
+                Value::Int(apollo_compiler::ast::IntValue::new_parsed(&n.to_string()))
+            }
+            JsonValue::Number(n) => Value::from(n.as_f64()?),
+            JsonValue::String(s) => Value::from(s.as_str()),
+            JsonValue::Array(a) => Value::List(
+                a.iter()
+                    .map(|x| to_ast(x).map(Node::new))
+                    .collect::<Option<_>>()?,
+            ),
+            JsonValue::Object(o) => Value::Object(
+                o.iter()
+                    .map(|(k, x)| {
+                        Some((
+                            apollo_compiler::Name::new(k.as_str()).ok()?,
+                            Node::new(to_ast(x)?),
+                        ))
+                    })
+                    .collect::<Option<_>>()?,
+            ),
+        })
+    }
+    fn subst(v: &Value, vars: &JsonMap) -> Option<Value> {
+        Some(match v {
+            Value::Variable(n) => to_ast(vars.get(n.as_str()).unwrap_or(&JsonValue::Null))?,
+            Value::List(l) => Value::List(
+                l.iter()
+                    .map(|x| subst(x, vars).map(Node::new))
+                    .collect::<Option<_>>()?,
+            ),
+            Value::Object(o) => Value::Object(
+                o.iter()
+                    .map(|(k, x)| Some((k.clone(), Node::new(subst(x, vars)?))))
+                    .collect::<Option<_>>()?,
+            ),
+            other => other.clone(),
+        })
+    }
+    fn walk(set: &mut SelectionSet, vars: &JsonMap, changed: &mut bool) {
+        for sel in &mut set.selections {
+            match sel {
+                Selection::Field(f) => {
+                    let needs = f.arguments.iter().any(|a| {
+                        has_var(&a.value)
+                            && !matches!(a.value.as_ref(), Value::Variable(_))
+                            && f.definition
+                                .argument_by_name(&a.name)
+                                .is_some_and(|d| d.ty.inner_named_type() == "_Any")
+                    });
+                    let f = f.make_mut();
+                    if needs {
+                        for a in &mut f.arguments {
+                            if has_var(&a.value)
+                                && let Some(v) = subst(&a.value, vars)
+                            {
+                                a.make_mut().value = Node::new(v);
+                                *changed = true;
+                            }
+                        }
+                    }
+                    walk(&mut f.selection_set, vars, changed);
+                }
+                Selection::InlineFragment(i) => {
+                    walk(&mut i.make_mut().selection_set, vars, changed)
+                }
+                Selection::FragmentSpread(_) => {}
+            }
+        }
+    }
+    if op.variables.is_empty() {
+        return (doc, op);
+    }
+    let mut changed = false;
+    let mut d = doc.clone().into_inner();
+    for o in d
+        .operations
+        .anonymous
+        .iter_mut()
+        .chain(d.operations.named.values_mut())
+    {
+        if o.name == op.name {
+            walk(&mut o.make_mut().selection_set, vars, &mut changed);
+        }
+    }
+    for fr in d.fragments.values_mut() {
+        walk(&mut fr.make_mut().selection_set, vars, &mut changed);
+    }
+    if !changed {
+        return (doc, op);
+    }
+    let d = Valid::assume_valid(d);
+    let op = match select_operation(&d, op_name) {
+        Ok(o) => o.clone(),
+        Err(_) => return (doc, op),
+    };
+    (d, op)
+}
+
+/// The operation a request names, with the reference texts for a missing or ambiguous name.
+pub fn select_operation<'d>(
+    doc: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Result<&'d Node<Operation>, String> {
+    let name = name.unwrap_or("");
+    let count = doc.operations.iter().count();
+    if count > 1 && name.is_empty() {
+        return Err(
+            "Operation name must by supplied when query has more than 1 operation.".to_string(),
+        );
+    }
+    if name.is_empty() && count == 1 {
+        return doc
+            .operations
+            .iter()
+            .next()
+            .ok_or_else(|| "no operation".to_string());
+    }
+    doc.operations
+        .iter()
+        .find(|o| o.name.as_ref().map_or("", |n| n.as_str()) == name)
+        .ok_or_else(|| format!("Supplied operation name {name} isn't present in the request."))
 }
 
 /// Executes one `/graphql` request of a backend.
@@ -246,15 +367,15 @@ pub fn execute(
     req: &Request,
     opts: &Options,
 ) -> Response {
-    let start = Instant::now();
-    let (doc, _name, vars) = match prepare(api, req, &opts.limits) {
+    let budget = Budget::new(opts.limits.request_timeout, opts.cancel.clone());
+    let (doc, op, vars) = match prepare(api, req, &opts.limits) {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let Ok(op) = doc.operations.get(req.operation_name.as_deref()) else {
-        return Response::error("operation not found");
-    };
-    let deadline = start + opts.limits.request_timeout;
+    if let Err(m) = budget.check() {
+        return Response::error(m);
+    }
+    let op = &op;
     if op.is_subscription() {
         return Response::error("subscriptions are served over a websocket connection");
     }
@@ -281,10 +402,11 @@ pub fn execute(
             doc: &doc,
             vars: &vars,
             limits: &opts.limits,
-            deadline,
+            budget: &budget,
             failed: Cell::new(false),
         };
-        return run(api, &doc, op, &vars, &root);
+        let resp = run(api, &doc, op, &vars, &root);
+        return stopped(&budget).unwrap_or(resp);
     }
     let snap = match graph.snapshot() {
         Ok(s) => s,
@@ -297,11 +419,22 @@ pub fn execute(
         doc: &doc,
         vars: &vars,
         limits: &opts.limits,
-        deadline,
+        budget: &budget,
         emitted: Cell::new(0),
+        sort_keys_of: Default::default(),
     };
     let root = QueryRoot { ex: &ex };
     let mut resp = run(api, &doc, op, &vars, &root);
+    if let Some(r) = stopped(&budget) {
+        return r;
+    }
+    if let Some(serde_json::Value::Object(data)) = resp.data.as_mut() {
+        for k in ex.sort_keys_of.borrow().iter() {
+            if let Some(v) = data.get_mut(k) {
+                crate::exec::sort_keys(v);
+            }
+        }
+    }
     resp.cache_max_age = op
         .directives
         .get("cacheControl")
@@ -311,6 +444,11 @@ pub fn execute(
             _ => None,
         });
     resp
+}
+
+/// The response of a request its budget stopped: that one error, `data: null`.
+fn stopped(budget: &Budget) -> Option<Response> {
+    budget.failure().map(Response::error)
 }
 
 fn run(
@@ -343,7 +481,7 @@ struct MutationRoot<'a> {
     doc: &'a ExecutableDocument,
     vars: &'a JsonMap,
     limits: &'a Limits,
-    deadline: Instant,
+    budget: &'a Budget,
     failed: Cell<bool>,
 }
 
@@ -366,6 +504,8 @@ impl ObjectValue for MutationRoot<'_> {
                 "Mutation {key} was not executed because of a previous error."
             )));
         }
+        // A write is never interrupted; a stopped request starts no further one.
+        self.budget.check().map_err(ferr)?;
         let r = self.mutate(info);
         if r.is_err() {
             self.failed.set(true);
@@ -383,8 +523,9 @@ impl<'a> MutationRoot<'a> {
             doc: self.doc,
             vars: self.vars,
             limits: self.limits,
-            deadline: self.deadline,
+            budget: self.budget,
             emitted: Cell::new(0),
+            sort_keys_of: Default::default(),
         }
     }
 
@@ -602,22 +743,5 @@ mod tests {
             quoted_or_list(&["a".into(), "b".into(), "c".into()]),
             "\"a\", \"b\", or \"c\""
         );
-    }
-
-    #[test]
-    fn depth_counts_fragments() {
-        let schema = apollo_compiler::Schema::parse_and_validate(
-            "type Query { a: A } type A { b: A c: Int }",
-            "s.graphql",
-        )
-        .unwrap();
-        let doc = ExecutableDocument::parse_and_validate(
-            &schema,
-            "{ a { ...F } } fragment F on A { b { b { c } } }",
-            "q.graphql",
-        )
-        .unwrap();
-        let op = doc.operations.get(None).unwrap();
-        assert_eq!(selection_depth(&doc, &op.selection_set), 4);
     }
 }

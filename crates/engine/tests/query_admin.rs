@@ -374,7 +374,8 @@ async fn result_size_and_time_limits() {
         messages(&r),
         vec!["the result exceeds the limit of 2 nodes; narrow the query with filters or `first`"]
     );
-    assert_eq!(r["data"], json!({"queryCountry": null}));
+    // A request stopped by a limit ends with that one error and no partial data.
+    assert_eq!(r["data"], json!(null));
     let r = f
         .engine
         .graphql(

@@ -751,3 +751,105 @@ fn cache_control_directive() {
         None
     );
 }
+
+// ---- federation `_entities` (Dgraph's entitiesQueryWithKeyFieldOfType{String,Int}) ----
+
+fn add_ships(f: &Fixture) {
+    let r = f.query_vars(
+        "mutation addSpaceShip($id1: String!, $id2: String!, $id3: String!, $id4: String!) {
+            addSpaceShip(input: [{id: $id1, missions: [{id: \"Mission1\", designation: \"Apollo1\"}]}, {id: $id2, missions: [{id: \"Mission2\", designation: \"Apollo2\"}]}, {id: $id3, missions: [{id: \"Mission3\", designation: \"Apollo3\"}]}, {id: $id4, missions: [{id: \"Mission4\", designation: \"Apollo4\"}]}]) { numUids }
+        }",
+        json!({"id1": "SpaceShip1", "id2": "SpaceShip2", "id3": "SpaceShip3", "id4": "SpaceShip4"}),
+    );
+    assert!(r.get("errors").is_none(), "{r}");
+}
+
+#[test]
+fn entities_accept_variables_inside_representations() {
+    let f = Fixture::normal();
+    add_ships(&f);
+    let r = f.query_vars(
+        "query _entities($typeName: String!, $id1: String!, $id2: String!, $id3: String!, $id4: String!) {
+            _entities(representations: [{__typename: $typeName, id: $id4}, {__typename: $typeName, id: $id2}, {__typename: $typeName, id: $id1}, {__typename: $typeName, id: $id3}, {__typename: $typeName, id: $id1}]) {
+                ... on SpaceShip { missions(order: {asc: id}) { id designation } }
+            }
+        }",
+        json!({"typeName": "SpaceShip", "id1": "SpaceShip1", "id2": "SpaceShip2", "id3": "SpaceShip3", "id4": "SpaceShip4"}),
+    );
+    assert!(r.get("errors").is_none(), "{r}");
+    // Representation order (the repeated key twice); every object's keys in byte order, as
+    // the reference serves `_entities` when every key is found.
+    assert_eq!(
+        serde_json::to_string(&r["data"]).unwrap(),
+        r#"{"_entities":[{"missions":[{"designation":"Apollo4","id":"Mission4"}]},{"missions":[{"designation":"Apollo2","id":"Mission2"}]},{"missions":[{"designation":"Apollo1","id":"Mission1"}]},{"missions":[{"designation":"Apollo3","id":"Mission3"}]},{"missions":[{"designation":"Apollo1","id":"Mission1"}]}]}"#
+    );
+}
+
+#[test]
+fn entities_with_int_keys_and_missing_keys() {
+    let f = Fixture::normal();
+    let r = f.query("mutation { addPlanet(input: [{id: 1, missions: [{id: \"Mission1\", designation: \"Apollo1\"}]}, {id: 2, missions: [{id: \"Mission2\", designation: \"Apollo2\"}]}]) { numUids } }");
+    assert!(r.get("errors").is_none(), "{r}");
+    let q = "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Planet { id missions { id } } } }";
+    let r = f.query_vars(
+        q,
+        json!({"reps": [{"__typename": "Planet", "id": 2}, {"__typename": "Planet", "id": 1}]}),
+    );
+    assert_eq!(
+        serde_json::to_string(&r["data"]).unwrap(),
+        r#"{"_entities":[{"id":2,"missions":[{"id":"Mission2"}]},{"id":1,"missions":[{"id":"Mission1"}]}]}"#
+    );
+    // A key that matches nothing: only the nodes found, in storage order, keys as selected.
+    let r = f.query_vars(
+        "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Planet { missions { id } id } } }",
+        json!({"reps": [{"__typename": "Planet", "id": 2}, {"__typename": "Planet", "id": 9}, {"__typename": "Planet", "id": 1}]}),
+    );
+    assert_eq!(
+        serde_json::to_string(&r["data"]).unwrap(),
+        r#"{"_entities":[{"missions":[{"id":"Mission1"}],"id":1},{"missions":[{"id":"Mission2"}],"id":2}]}"#
+    );
+}
+
+#[test]
+fn entities_argument_errors() {
+    let f = fx();
+    let q = "query($reps: [_Any!]!) { _entities(representations: $reps) { __typename } }";
+    let cases = [
+        (
+            json!([]),
+            "expecting at least one item in `representations` argument",
+        ),
+        (
+            json!([7]),
+            "error parsing 0th item in the `_representations` argument",
+        ),
+        (
+            json!([{"id": "x"}]),
+            "unable to extract __typename from 0th item in the `_representations` argument",
+        ),
+        (
+            json!([{"__typename": "Nope", "id": "x"}]),
+            "type Nope not found in the schema",
+        ),
+        (
+            json!([{"__typename": "Author", "id": "x"}]),
+            "type Author doesn't have a key Directive",
+        ),
+        (
+            json!([{"__typename": "Mission", "id": "x"}, {"__typename": "Planet", "id": 1}]),
+            "expected only one unique typename in `_representations` argument, got: [Mission, Planet]",
+        ),
+        (
+            json!([{"__typename": "Mission", "id": "x"}, {"__typename": "Mission"}]),
+            "unable to extract value for key field `id` from 1th item in the `_representations` argument",
+        ),
+    ];
+    for (reps, want) in cases {
+        let r = f.query_vars(q, json!({ "reps": reps }));
+        assert_eq!(
+            messages(&r),
+            vec![format!("couldn't rewrite query _entities because {want}")],
+            "{reps}"
+        );
+    }
+}
