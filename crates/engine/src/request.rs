@@ -138,11 +138,7 @@ type Prepared = (Valid<ExecutableDocument>, Node<Operation>, Valid<JsonMap>);
 
 /// Parses, validates and prepares a request; errors are a complete response.
 #[allow(clippy::result_large_err)]
-fn prepare(
-    api: &CompiledApi,
-    req: &Request,
-    limits: &Limits,
-) -> Result<Prepared, Response> {
+fn prepare(api: &CompiledApi, req: &Request, limits: &Limits) -> Result<Prepared, Response> {
     if req.query.len() > limits.max_query_bytes {
         return Err(Response::error(format!(
             "the query is larger than the limit of {} bytes",
@@ -165,6 +161,30 @@ fn prepare(
                 .iter()
                 .map(|d| d.unstable_to_json_compat())
                 .collect();
+            // A parser limit makes the rest of the errors noise: answer with that one.
+            if let Some(e) = errs.iter().find(|e| {
+                e.message == "parser recursion limit reached"
+                    || e.message.starts_with("token limit reached")
+            }) {
+                let m = if e.message.starts_with("token") {
+                    format!(
+                        "the query is longer than the limit of {} tokens",
+                        limits.max_query_tokens
+                    )
+                } else {
+                    format!(
+                        "the query is nested more than {} levels deep (parser recursion limit reached)",
+                        limits.max_parse_nesting
+                    )
+                };
+                let mut e = e.clone();
+                e.message = m;
+                return Err(Response {
+                    cache_max_age: None,
+                    data: Some(serde_json::Value::Null),
+                    errors: vec![error_json(&e)],
+                });
+            }
             return Err(Response {
                 cache_max_age: None,
                 data: Some(serde_json::Value::Null),
