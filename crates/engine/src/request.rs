@@ -11,6 +11,7 @@ use apollo_compiler::parser::Parser;
 use apollo_compiler::request::coerce_variable_values;
 use apollo_compiler::resolvers::{Execution, FieldError, ObjectValue, ResolveInfo, ResolvedValue};
 use apollo_compiler::response::{ExecutionResponse, GraphQLError, JsonMap, JsonValue};
+use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Node};
 
@@ -648,18 +649,26 @@ fn polish_validation_errors(
     let has_unknown_field = errs
         .iter()
         .any(|e| e.message.starts_with("Cannot query field "));
-    errs.into_iter()
-        .filter(|e| {
-            !(has_unknown_field && e.message.contains("must have a selection of subfields"))
-        })
-        .map(|mut e| {
-            e.message = crate::rules::reword(&e.message);
-            if let Some((field, ty)) = parse_unknown_field(&e.message) {
+    let mut out: Vec<GraphQLError> = Vec::with_capacity(errs.len() + 1);
+    let mut unknown_types: Vec<GraphQLError> = Vec::new();
+    for mut e in errs {
+        if has_unknown_field && e.message.contains("must have a selection of subfields") {
+            continue;
+        }
+        e.message = crate::rules::reword(&e.message);
+        if let Some((field, ty)) = parse_unknown_field(&e.message) {
+            let types = suggested_type_names(api, &ty, &field);
+            if !types.is_empty() {
+                e.message = format!(
+                    "Cannot query field \"{field}\" on type \"{ty}\". Did you mean to use an inline fragment on {}?",
+                    quoted_or_list(&types)
+                );
+            } else {
                 let options: Vec<String> = match api.types.get(ty.as_str()) {
-                    Some(apollo_compiler::schema::ExtendedType::Object(o)) => {
+                    Some(ExtendedType::Object(o)) => {
                         o.fields.keys().map(|k| k.to_string()).collect()
                     }
-                    Some(apollo_compiler::schema::ExtendedType::Interface(i)) => {
+                    Some(ExtendedType::Interface(i)) => {
                         i.fields.keys().map(|k| k.to_string()).collect()
                     }
                     _ => Vec::new(),
@@ -672,9 +681,93 @@ fn polish_validation_errors(
                     );
                 }
             }
-            e
-        })
-        .collect()
+        }
+        if e.message.starts_with("Field \"") && e.message.ends_with(" has no subfields") {
+            e.message.push('.');
+        }
+        if let Some(rest) = e.message.strip_prefix("The schema has no \"")
+            && let Some(kind) = rest.strip_suffix("\" root type defined")
+        {
+            e.message = format!("Schema does not support operation type \"{kind}\"");
+        }
+        // The reference reports an incompatible variable twice: its own check first, then
+        // the generic rule.
+        if let Some((var_ty, arg_ty)) = parse_disallowed_variable(&e.message) {
+            let mut own = e.clone();
+            own.message = format!(
+                "Variable type provided {var_ty} is incompatible with expected type {arg_ty}"
+            );
+            out.push(own);
+        }
+        if e.message.starts_with("Unknown type \"") {
+            unknown_types.push(e);
+        } else {
+            out.push(e);
+        }
+    }
+    // Unknown type names come last, as the reference reports them.
+    out.extend(unknown_types);
+    out
+}
+
+/// `Variable "$v" of type "A" used in position expecting type "B".` → `(A, B)`.
+fn parse_disallowed_variable(m: &str) -> Option<(&str, &str)> {
+    let rest = m.strip_prefix("Variable \"$")?;
+    let (_, rest) = rest.split_once("\" of type \"")?;
+    let (var_ty, rest) = rest.split_once("\" used in position expecting type \"")?;
+    let arg_ty = rest.strip_suffix("\".")?;
+    Some((var_ty, arg_ty))
+}
+
+/// For a field asked of an interface or union: the types that define it (interfaces first,
+/// by how many of the possible types implement them, then by name) — the inline fragments the
+/// client probably meant.
+fn suggested_type_names(api: &apollo_compiler::Schema, parent: &str, field: &str) -> Vec<String> {
+    let possible: Vec<&str> = match api.types.get(parent) {
+        Some(ExtendedType::Union(u)) => u.members.iter().map(|m| m.as_str()).collect(),
+        Some(ExtendedType::Interface(_)) => api
+            .types
+            .iter()
+            .filter_map(|(n, t)| match t {
+                ExtendedType::Object(o)
+                    if o.implements_interfaces.iter().any(|i| i.as_str() == parent) =>
+                {
+                    Some(n.as_str())
+                }
+                _ => None,
+            })
+            .collect(),
+        _ => return Vec::new(),
+    };
+    let mut objects: Vec<String> = Vec::new();
+    let mut interfaces: Vec<String> = Vec::new();
+    let mut usage: std::collections::HashMap<String, usize> = Default::default();
+    for name in possible {
+        let Some(ExtendedType::Object(o)) = api.types.get(name) else {
+            continue;
+        };
+        if !o.fields.contains_key(field) {
+            continue;
+        }
+        objects.push(name.to_string());
+        for i in &o.implements_interfaces {
+            if let Some(ExtendedType::Interface(it)) = api.types.get(i.as_str())
+                && it.fields.contains_key(field)
+            {
+                let c = usage.entry(i.to_string()).or_insert(0);
+                if *c == 0 {
+                    interfaces.push(i.to_string());
+                }
+                *c += 1;
+            }
+        }
+    }
+    interfaces.extend(objects);
+    interfaces.sort_by(|a, b| {
+        let (ua, ub) = (usage.get(a).unwrap_or(&0), usage.get(b).unwrap_or(&0));
+        ub.cmp(ua).then_with(|| a.cmp(b))
+    });
+    interfaces
 }
 
 fn parse_unknown_field(m: &str) -> Option<(String, String)> {

@@ -853,3 +853,77 @@ fn entities_argument_errors() {
         );
     }
 }
+
+// ---- request error texts (the reference's wording) ----
+
+fn run_op(query: &str, op: Option<&str>) -> Value {
+    let req = graphcloud_engine::Request {
+        query: query.into(),
+        operation_name: op.map(str::to_string),
+        variables: Default::default(),
+    };
+    fx().engine.graphql_blocking(BACKEND, ADMIN, &req).to_json()
+}
+
+#[test]
+fn operation_name_errors_use_the_reference_texts() {
+    let two = "query A { queryAuthor { name } } query B { queryPost { title } }";
+    assert_eq!(
+        messages(&run_op(two, None)),
+        vec!["Operation name must by supplied when query has more than 1 operation."]
+    );
+    assert_eq!(
+        messages(&run_op(two, Some("C"))),
+        vec!["Supplied operation name C isn't present in the request."]
+    );
+    assert_eq!(
+        messages(&run_op("{ queryAuthor { name } }", Some("X"))),
+        vec!["Supplied operation name X isn't present in the request."]
+    );
+    let r = run_op(two, Some("B"));
+    assert!(r.get("errors").is_none(), "{r}");
+    assert!(r["data"]["queryPost"].is_array(), "{r}");
+    // The only operation is picked without a name.
+    let r = run_op("query Only { getState(xcode: \"gj\") { name } }", None);
+    assert_data(&r, json!({"getState": {"name": "Gujarat"}}));
+}
+
+#[test]
+fn validation_error_texts_follow_the_reference() {
+    // A field of some implementations only: suggest the inline fragments.
+    assert_eq!(
+        messages(&q("{ queryCharacter { ename } }")),
+        vec![
+            "Cannot query field \"ename\" on type \"Character\". Did you mean to use an inline fragment on \"Employee\" or \"Human\"?"
+        ]
+    );
+    assert_eq!(
+        messages(&q("{ queryCharacter { zzzzzz } }")),
+        vec!["Cannot query field \"zzzzzz\" on type \"Character\"."]
+    );
+    assert_eq!(
+        messages(&q("{ queryAuthor { name { first } } }")),
+        vec!["Field \"name\" must not have a selection since type \"String\" has no subfields."]
+    );
+    // A variable of another type: the reference's own check, then the generic rule.
+    assert_eq!(
+        messages(&q("query($n: String) { queryPost(first: $n) { title } }")),
+        vec![
+            "Variable type provided String is incompatible with expected type Int",
+            "Variable \"$n\" of type \"String\" used in position expecting type \"Int\".",
+        ]
+    );
+}
+
+#[test]
+fn operation_types_the_schema_lacks() {
+    let f = Fixture::empty();
+    f.engine
+        .update_schema(BACKEND, ADMIN, "type T { id: ID! name: String }")
+        .expect("schema accepted");
+    let r = f.query("subscription { queryT { name } }");
+    assert_eq!(
+        messages(&r),
+        vec!["Schema does not support operation type \"subscription\""]
+    );
+}
