@@ -397,9 +397,6 @@ pub fn execute(
         return Response::error(m);
     }
     let op = &op;
-    if op.is_subscription() {
-        return Response::error("subscriptions are served over a websocket connection");
-    }
     if op.is_mutation() {
         if opts.read_only {
             return Response::error(
@@ -445,7 +442,12 @@ pub fn execute(
         sort_keys_of: Default::default(),
     };
     let root = QueryRoot { ex: &ex };
-    let mut resp = run(api, &doc, op, &vars, &root);
+    // Over HTTP a subscription is answered once, like the query with the same fields.
+    let mut resp = if op.is_subscription() {
+        run(api, &doc, op, &vars, &SubscriptionRoot(root))
+    } else {
+        run(api, &doc, op, &vars, &root)
+    };
     if let Some(r) = stopped(&budget) {
         return r;
     }
@@ -492,6 +494,22 @@ fn run(
             data: None,
             errors: vec![error_json(&e.to_graphql_error(&doc.sources))],
         },
+    }
+}
+
+/// The root `Subscription` object of a subscription sent over HTTP: the query fields.
+struct SubscriptionRoot<'e>(QueryRoot<'e>);
+
+impl ObjectValue for SubscriptionRoot<'_> {
+    fn type_name(&self) -> &str {
+        "Subscription"
+    }
+
+    fn resolve_field<'b>(
+        &'b self,
+        info: &'b ResolveInfo<'b>,
+    ) -> Result<ResolvedValue<'b>, FieldError> {
+        self.0.resolve_field(info)
     }
 }
 

@@ -927,3 +927,12 @@ fn operation_types_the_schema_lacks() {
         vec!["Schema does not support operation type \"subscription\""]
     );
 }
+
+#[test]
+fn a_subscription_over_http_is_answered_once() {
+    let f = Fixture::normal_with(json!([]));
+    let r = f.query("mutation { addPerson(input: [{name: \"Sub Scriber\"}]) { numUids } }");
+    assert_data(&r, json!({"addPerson": {"numUids": 1}}));
+    let r = f.query("subscription { queryPerson { name } }");
+    assert_data(&r, json!({"queryPerson": [{"name": "Sub Scriber"}]}));
+}
