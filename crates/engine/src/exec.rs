@@ -971,6 +971,7 @@ fn resolve_entities<'a>(
         .ok_or_else(|| format!("type {tname} doesn't have a key Directive"))?;
     let mut keys: Vec<String> = Vec::with_capacity(reps.len());
     let mut lookups: Vec<(String, JsonMap)> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::with_capacity(reps.len());
     for i in 0..reps.len() {
         let (m, t) = item(i)?;
         if t != tname {
@@ -982,7 +983,7 @@ fn resolve_entities<'a>(
             format!("unable to extract value for key field `{key}` from {i}th item in the `_representations` argument")
         })?;
         let k = v.to_string();
-        if !lookups.iter().any(|(x, _)| *x == k) {
+        if seen.insert(k.clone()) {
             let mut args = JsonMap::new();
             args.insert(key.as_str(), v.clone());
             lookups.push((k.clone(), args));

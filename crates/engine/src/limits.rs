@@ -33,6 +33,9 @@ pub struct Limits {
     pub max_fields: u64,
     /// Maximum length of a chain of fragments spreading each other.
     pub max_fragment_nesting: usize,
+    /// Maximum number of introspection list fields (`types`, `fields`, `args`, …) after
+    /// fragment expansion: the GraphQL library answers them beyond the result-node budget.
+    pub max_introspection_lists: u64,
     /// Maximum number of nodes rendered in one response.
     pub max_result_nodes: usize,
     /// Wall-clock budget of one request.
@@ -51,6 +54,7 @@ impl Default for Limits {
             max_depth: 30,
             max_fields: 10_000,
             max_fragment_nesting: 50,
+            max_introspection_lists: 40,
             max_result_nodes: 1_000_000,
             request_timeout: Duration::from_secs(30),
             max_query_bytes: 1 << 20,
@@ -69,6 +73,8 @@ struct Shape {
     depth: usize,
     /// Longest chain of fragment spreads inside.
     nest: usize,
+    /// Introspection list fields selected (saturating).
+    intro_lists: u64,
 }
 
 struct Measure<'d> {
@@ -86,10 +92,13 @@ impl<'d> Measure<'d> {
             let s = match sel {
                 Selection::Field(f) => {
                     let inner = self.set(&f.selection_set, chain)?;
+                    let ty = &f.definition.ty;
+                    let intro_list = ty.is_list() && ty.inner_named_type().starts_with("__");
                     Shape {
                         fields: inner.fields.saturating_add(1),
                         depth: inner.depth + 1,
                         nest: inner.nest,
+                        intro_lists: inner.intro_lists.saturating_add(u64::from(intro_list)),
                     }
                 }
                 Selection::InlineFragment(i) => self.set(&i.selection_set, chain)?,
@@ -102,6 +111,7 @@ impl<'d> Measure<'d> {
             out.fields = out.fields.saturating_add(s.fields);
             out.depth = out.depth.max(s.depth);
             out.nest = out.nest.max(s.nest);
+            out.intro_lists = out.intro_lists.saturating_add(s.intro_lists);
         }
         Ok(out)
     }
@@ -159,6 +169,12 @@ pub fn check_operation(
         return Err(format!(
             "the query is nested {} levels deep; the limit is {}",
             shape.depth, limits.max_depth
+        ));
+    }
+    if shape.intro_lists > limits.max_introspection_lists {
+        return Err(format!(
+            "the query selects {} introspection lists after expanding fragments; the limit is {}",
+            shape.intro_lists, limits.max_introspection_lists
         ));
     }
     // Introspection types are recursive: nested `fields`/`interfaces`/… lists grow

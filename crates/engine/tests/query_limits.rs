@@ -206,3 +206,28 @@ async fn drop_while_running(f: &Fixture) {
         stopped.elapsed()
     );
 }
+
+#[test]
+fn introspection_lists_are_counted_after_expansion() {
+    let f = Fixture::normal();
+    // 41 aliased `types` lists.
+    let q = format!(
+        "{{ __schema {{ {} }} }}",
+        (0..41)
+            .map(|i| format!("t{i}: types {{ name }}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    assert_eq!(
+        messages(&f.query(&q)),
+        vec!["the query selects 41 introspection lists after expanding fragments; the limit is 40"]
+    );
+    // The introspection query GraphQL clients send selects 9.
+    let standard = "query IntrospectionQuery { __schema { queryType { name } mutationType { name } subscriptionType { name } types { ...FullType } directives { name description locations args { ...InputValue } } } }
+fragment FullType on __Type { kind name description fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason } inputFields { ...InputValue } interfaces { ...TypeRef } enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason } possibleTypes { ...TypeRef } }
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }";
+    let r = f.query(standard);
+    assert!(r.get("errors").is_none(), "{}", messages(&r).join("; "));
+    assert!(r["data"]["__schema"]["types"].as_array().unwrap().len() > 50);
+}
