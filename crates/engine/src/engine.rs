@@ -255,7 +255,7 @@ impl Engine {
                 backend,
                 caller,
             };
-            admin::execute(&b, &req)
+            admin::execute(&b, &req, &this.inner.limits)
         })
         .await
         .unwrap_or_else(|e| Response::error(format!("internal error: {e}")))
