@@ -158,6 +158,7 @@ impl ObjectValue for AdminMutation<'_> {
 }
 
 /// Executes one `/admin` GraphQL request under `limits` (the document bounds of `/graphql`).
+#[allow(clippy::result_large_err)]
 pub fn execute(b: &dyn AdminBackend, req: &Request, limits: &crate::Limits) -> Response {
     let schema = admin_schema();
     if req.query.trim().is_empty() {
