@@ -309,42 +309,56 @@ proptest! {
     fn hostile_documents_end_within_budget(doc in hostile_document()) {
         run_bounded(doc, Default::default(), None);
     }
+}
 
-    #[test]
-    fn repeated_shapes_end_within_budget(
-        kind in 0usize..8,
-        n in prop::sample::select(vec![1usize, 10, 100, 1_000, 5_000, 20_000]),
-    ) {
-        let (q, vars, op) = match kind {
-            // Many aliases of one root query.
-            0 => ((0..n).map(|i| format!("a{i}: queryPost {{ title author {{ name }} }}")).collect::<Vec<_>>().join(" "), Value::Null, None),
-            // Selections nested n levels (author/posts cycles).
-            1 => {
-                let d = n.min(3_000);
-                let mut q = String::from("queryAuthor { ");
-                for _ in 0..d { q.push_str("posts { author { "); }
-                q.push_str("name");
-                for _ in 0..d { q.push_str(" } }"); }
-                q.push_str(" }");
-                (q, Value::Null, None)
-            }
-            // Many operations in one document, the last one selected.
-            2 => ((0..n).map(|i| format!("query O{i} {{ queryAuthor {{ name }} }}")).collect::<Vec<_>>().join("\n"), Value::Null, Some(format!("O{}", n - 1))),
-            // A huge `in` list from a variable.
-            3 => ("query($v: [Int]) { queryPost(filter: {numLikes: {in: $v}}) { title } }".to_string(), json!({"v": (0..n as i64).collect::<Vec<_>>()}), None),
-            // Many representations for _entities.
-            4 => ("query($r: [_Any!]!) { _entities(representations: $r) { ... on Mission { id } } }".to_string(), json!({"r": (0..n).map(|i| json!({"__typename": "Mission", "id": format!("m{i}")})).collect::<Vec<_>>()}), None),
-            // The same directive repeated on every field.
-            5 => ((0..n).map(|i| format!("a{i}: queryAuthor @cascade {{ name @include(if: true) posts @cascade {{ title }} }}")).collect::<Vec<_>>().join(" "), Value::Null, None),
-            // Deeply nested filter values.
-            6 => {
-                let d = n.min(5_000);
-                (format!("queryPost(filter: {}{{title: {{anyofterms: \"a\"}}}}{}) {{ title }}", "{not: ".repeat(d), "}".repeat(d)), Value::Null, None)
-            }
-            // Introspection with many aliases.
-            _ => ((0..n.min(2_000)).map(|i| format!("t{i}: __schema {{ types {{ name fields {{ name }} }} }}")).collect::<Vec<_>>().join(" "), Value::Null, None),
-        };
-        let q = if kind == 2 || kind == 3 || kind == 4 { q } else { format!("{{ {q} }}") };
-        run_bounded(q, vars.as_object().cloned().unwrap_or_default(), op);
+/// Every repeated shape at every size (1 to 20 000 repetitions).
+#[test]
+fn repeated_shapes_end_within_budget() {
+    for kind in 0usize..10 {
+        for n in [1usize, 10, 100, 1_000, 5_000, 20_000] {
+            repeated_shape(kind, n);
+        }
     }
+}
+
+fn repeated_shape(kind: usize, n: usize) {
+    let (q, vars, op) = match kind {
+        // Many aliases of one root query.
+        0 => ((0..n).map(|i| format!("a{i}: queryPost {{ title author {{ name }} }}")).collect::<Vec<_>>().join(" "), Value::Null, None),
+        // Selections nested n levels (author/posts cycles).
+        1 => {
+            let d = n.min(3_000);
+            let mut q = String::from("queryAuthor { ");
+            for _ in 0..d { q.push_str("posts { author { "); }
+            q.push_str("name");
+            for _ in 0..d { q.push_str(" } }"); }
+            q.push_str(" }");
+            (q, Value::Null, None)
+        }
+        // Many operations in one document, the last one selected.
+        2 => ((0..n).map(|i| format!("query O{i} {{ queryAuthor {{ name }} }}")).collect::<Vec<_>>().join("\n"), Value::Null, Some(format!("O{}", n - 1))),
+        // A huge `in` list from a variable.
+        3 => ("query($v: [Int]) { queryPost(filter: {numLikes: {in: $v}}) { title } }".to_string(), json!({"v": (0..n as i64).collect::<Vec<_>>()}), None),
+        // Many representations for _entities.
+        4 => ("query($r: [_Any!]!) { _entities(representations: $r) { ... on Mission { id } } }".to_string(), json!({"r": (0..n).map(|i| json!({"__typename": "Mission", "id": format!("m{i}")})).collect::<Vec<_>>()}), None),
+        // The same directive repeated on every field.
+        5 => ((0..n).map(|i| format!("a{i}: queryAuthor @cascade {{ name @include(if: true) posts @cascade {{ title }} }}")).collect::<Vec<_>>().join(" "), Value::Null, None),
+        // Deeply nested filter values.
+        6 => {
+            let d = n.min(5_000);
+            (format!("queryPost(filter: {}{{title: {{anyofterms: \"a\"}}}}{}) {{ title }}", "{not: ".repeat(d), "}".repeat(d)), Value::Null, None)
+        }
+        // One response key repeated (fields to merge).
+        8 => (format!("queryAuthor {{ {} }}", "a: name ".repeat(n)), Value::Null, None),
+        // One response key with conflicting arguments.
+        9 => ((0..n).map(|i| format!("a: queryAuthor(first: {i}) {{ name }}")).collect::<Vec<_>>().join(" "), Value::Null, None),
+        // Introspection with many aliases.
+        _ => ((0..n.min(2_000)).map(|i| format!("t{i}: __schema {{ types {{ name fields {{ name }} }} }}")).collect::<Vec<_>>().join(" "), Value::Null, None),
+    };
+    let q = if kind == 2 || kind == 3 || kind == 4 {
+        q
+    } else {
+        format!("{{ {q} }}")
+    };
+    run_bounded(q, vars.as_object().cloned().unwrap_or_default(), op);
 }
