@@ -27,6 +27,7 @@ fn fragment_bomb() -> String {
 const RUNAWAY: &str = "{ queryPerson { name friends { name friends { name friends { name friends { name friends { name friends { name } } } } } } } }";
 
 struct Running {
+    control: SocketAddr,
     backend: SocketAddr,
     server: graphcloud_server::BackendState,
     stop: tokio::sync::oneshot::Sender<()>,
@@ -70,12 +71,14 @@ async fn start(request_timeout: Duration) -> Running {
         .await
         .unwrap();
     let backend = server.backend_addr();
+    let control = server.control_addr();
     let backends = server.backends().clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(server.run(async {
         let _ = rx.await;
     }));
     let r = Running {
+        control,
         backend,
         server: backends,
         stop: tx,
@@ -205,6 +208,56 @@ async fn a_fragment_bomb_gets_a_json_error_at_once() {
     );
     assert_eq!(r["data"], Value::Null);
     assert_eq!(s.server.in_flight(), 0);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_control_plane_refuses_bombs_too() {
+    let s = start(graphcloud_server::DEFAULT_REQUEST_TIMEOUT).await;
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mut bomb = String::from("query { ...F40 }\nfragment F0 on Query { __typename }\n");
+    for i in 1..=40 {
+        bomb.push_str(&format!(
+            "fragment F{i} on Query {{ ...F{p} ...F{p} }}\n",
+            p = i - 1
+        ));
+    }
+    let aliases = format!(
+        "{{ {} }}",
+        (0..100)
+            .map(|i| format!("s{i}: __schema {{ types {{ name fields {{ name }} }} }}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let cases = [
+        (
+            bomb,
+            // 2^40 `__typename` fields at the root.
+            format!(
+                "the query selects {} fields after expanding fragments; the limit is 10000",
+                1u64 << 40
+            ),
+        ),
+        (
+            aliases,
+            "the query selects 200 introspection lists after expanding fragments; the limit is 40"
+                .to_string(),
+        ),
+    ];
+    for (query, want) in cases {
+        let started = Instant::now();
+        let resp = client
+            .post(format!("http://{}/graphql", s.control))
+            .json(&json!({ "query": query }))
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .expect("an answer within 10 s");
+        assert_eq!(resp.status(), 200);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(messages(&body), vec![want]);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
     s.stop().await;
 }
 
