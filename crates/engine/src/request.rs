@@ -424,7 +424,9 @@ pub fn execute(
             failed: Cell::new(false),
         };
         let resp = run(api, &doc, op, &vars, &root);
-        return stopped(&budget).unwrap_or(resp);
+        // Writes that committed stay reported: a stopped mutation request keeps its
+        // per-field answers (later mutations are reported as not executed).
+        return resp;
     }
     let snap = match graph.snapshot() {
         Ok(s) => s,
@@ -544,7 +546,10 @@ impl ObjectValue for MutationRoot<'_> {
             )));
         }
         // A write is never interrupted; a stopped request starts no further one.
-        self.budget.check().map_err(ferr)?;
+        if let Err(m) = self.budget.check() {
+            self.failed.set(true);
+            return Err(ferr(m));
+        }
         let r = self.mutate(info);
         if r.is_err() {
             self.failed.set(true);

@@ -231,3 +231,22 @@ fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofT
     assert!(r.get("errors").is_none(), "{}", messages(&r).join("; "));
     assert!(r["data"]["__schema"]["types"].as_array().unwrap().len() > 50);
 }
+
+#[test]
+fn a_cancelled_request_writes_nothing() {
+    let f = Fixture::normal();
+    let cancel = graphcloud_engine::Cancel::new();
+    cancel.cancel();
+    let r = f
+        .engine
+        .graphql_cancellable(
+            BACKEND,
+            ADMIN,
+            &req("mutation { addCountry(input: [{name: \"Atlantis\"}]) { numUids } }"),
+            cancel,
+        )
+        .to_json();
+    assert_eq!(messages(&r), vec!["the request was cancelled"]);
+    let r = f.query("{ queryCountry(filter: {name: {eq: \"Atlantis\"}}) { name } }");
+    assert_data(&r, json!({"queryCountry": []}));
+}
