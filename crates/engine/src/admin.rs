@@ -3,10 +3,10 @@
 
 use std::sync::OnceLock;
 
+use apollo_compiler::Schema;
 use apollo_compiler::resolvers::{Execution, FieldError, ObjectValue, ResolveInfo, ResolvedValue};
 use apollo_compiler::response::{JsonMap, JsonValue};
 use apollo_compiler::validation::Valid;
-use apollo_compiler::{ExecutableDocument, Schema};
 
 use crate::exec::{JsonObj, ferr};
 use crate::request::{Request, Response};
@@ -157,13 +157,25 @@ impl ObjectValue for AdminMutation<'_> {
     }
 }
 
-/// Executes one `/admin` GraphQL request.
-pub fn execute(b: &dyn AdminBackend, req: &Request) -> Response {
+/// Executes one `/admin` GraphQL request under `limits` (the document bounds of `/graphql`).
+#[allow(clippy::result_large_err)]
+pub fn execute(b: &dyn AdminBackend, req: &Request, limits: &crate::Limits) -> Response {
     let schema = admin_schema();
     if req.query.trim().is_empty() {
         return Response::error("no query string supplied in request");
     }
-    let doc = match ExecutableDocument::parse_and_validate(schema, &req.query, "admin.graphql") {
+    if req.query.len() > limits.max_query_bytes {
+        return Response::error(format!(
+            "the query is larger than the limit of {} bytes",
+            limits.max_query_bytes
+        ));
+    }
+    let parsed = apollo_compiler::parser::Parser::new()
+        .recursion_limit(limits.max_parse_nesting)
+        .token_limit(limits.max_query_tokens)
+        .parse_executable(schema, &req.query, "admin.graphql")
+        .and_then(|d| d.validate(schema));
+    let doc = match parsed {
         Ok(d) => d,
         Err(with) => {
             return Response {
@@ -177,10 +189,13 @@ pub fn execute(b: &dyn AdminBackend, req: &Request) -> Response {
             };
         }
     };
-    let op = match doc.operations.get(req.operation_name.as_deref()) {
+    let op = match crate::request::select_operation(&doc, req.operation_name.as_deref()) {
         Ok(op) => op,
-        Err(e) => return Response::error(e.message().to_string()),
+        Err(m) => return Response::error(m),
     };
+    if let Err(m) = crate::limits::check_operation(&doc, op, limits) {
+        return Response::error(m);
+    }
     let vars: JsonMap = match serde_json_bytes::to_value(&req.variables) {
         Ok(JsonValue::Object(m)) => m,
         _ => JsonMap::new(),
@@ -209,7 +224,12 @@ pub fn execute(b: &dyn AdminBackend, req: &Request) -> Response {
 /// Parses a query just far enough to name its root fields (used when a backend has no
 /// schema yet and nothing can be validated).
 pub fn root_field_names(query: &str, operation_name: Option<&str>) -> Vec<String> {
-    let Ok(doc) = apollo_compiler::ast::Document::parse(query, "query.graphql") else {
+    let defaults = crate::Limits::default();
+    let Ok(doc) = apollo_compiler::parser::Parser::new()
+        .recursion_limit(defaults.max_parse_nesting)
+        .token_limit(defaults.max_query_tokens)
+        .parse_ast(query, "query.graphql")
+    else {
         return Vec::new();
     };
     let mut out = Vec::new();

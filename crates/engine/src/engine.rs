@@ -7,6 +7,7 @@
 //! (`dgraph.graphql.counter`). So data and schema are one unit for backups and deletion.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use apollo_compiler::response::{JsonMap, JsonValue};
@@ -17,7 +18,7 @@ use crate::api::{ApiCache, CompiledApi, compile};
 use crate::graph::GraphRead;
 use crate::request::{self, BackendGraph, Options, Request, Response, WriteFn};
 use crate::store_adapter::StoreRead;
-use crate::{Access, EngineError, Limits, MutationOutcome};
+use crate::{Access, Cancel, EngineError, Limits, MutationOutcome};
 
 /// Storage type of the schema node.
 pub const SCHEMA_TYPE: &str = "dgraph.graphql";
@@ -56,6 +57,8 @@ struct Inner {
     cache: ApiCache,
     limits: Limits,
     started: Instant,
+    /// `/graphql` requests executing right now.
+    in_flight: AtomicUsize,
 }
 
 /// The stored schema of a backend.
@@ -158,6 +161,7 @@ impl Engine {
                 cache: ApiCache::new(API_CACHE_ENTRIES),
                 limits,
                 started: Instant::now(),
+                in_flight: AtomicUsize::new(0),
             }),
         }
     }
@@ -187,16 +191,43 @@ impl Engine {
         Ok(Some((api, stored)))
     }
 
-    /// Answers a `/graphql` request of `backend`.
+    /// Answers a `/graphql` request of `backend`. Dropping the returned future (the client
+    /// went away, a timeout, shutdown) cancels the work: the executor stops at its next check.
     pub async fn graphql(&self, backend: u64, caller: Caller, req: Request) -> Response {
         let this = self.clone();
-        tokio::task::spawn_blocking(move || this.graphql_blocking(backend, caller, &req))
+        let cancel = Cancel::new();
+        let _stop_when_dropped = cancel.on_drop();
+        tokio::task::spawn_blocking(move || this.graphql_cancellable(backend, caller, &req, cancel))
             .await
             .unwrap_or_else(|e| Response::error(format!("internal error: {e}")))
     }
 
     /// [`Engine::graphql`] for callers already on a blocking thread.
     pub fn graphql_blocking(&self, backend: u64, caller: Caller, req: &Request) -> Response {
+        self.graphql_cancellable(backend, caller, req, Cancel::new())
+    }
+
+    /// `/graphql` requests executing right now (on blocking threads).
+    pub fn in_flight(&self) -> usize {
+        self.inner.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// [`Engine::graphql_blocking`] that stops once `cancel` is raised.
+    pub fn graphql_cancellable(
+        &self,
+        backend: u64,
+        caller: Caller,
+        req: &Request,
+        cancel: Cancel,
+    ) -> Response {
+        self.inner.in_flight.fetch_add(1, Ordering::Relaxed);
+        struct Done<'a>(&'a AtomicUsize);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        let _done = Done(&self.inner.in_flight);
         let api = match self.api_for(backend) {
             Ok(Some((api, _))) => api,
             Ok(None) => return no_schema(req),
@@ -206,6 +237,7 @@ impl Engine {
             access: caller.access,
             read_only: caller.read_only,
             limits: self.inner.limits.clone(),
+            cancel: cancel.clone(),
         };
         let graph = StoreBackend {
             store: &self.inner.store,
@@ -223,7 +255,7 @@ impl Engine {
                 backend,
                 caller,
             };
-            admin::execute(&b, &req)
+            admin::execute(&b, &req, &this.inner.limits)
         })
         .await
         .unwrap_or_else(|e| Response::error(format!("internal error: {e}")))

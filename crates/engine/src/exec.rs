@@ -2,10 +2,9 @@
 //! executor (which handles fragments, aliases, `@skip`/`@include`, `__typename`, result
 //! coercion and null propagation with paths).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
-use std::time::Instant;
 
 use apollo_compiler::ExecutableDocument;
 use apollo_compiler::ast::Value as AstValue;
@@ -16,6 +15,7 @@ use apollo_compiler::response::{JsonMap, JsonValue};
 use crate::catalog::{Catalog, FieldInfo, FieldKind, ScalarKind, TypeInfo, TypeKind};
 use crate::filter::{FilterEval, as_list, format_uid, json_to_val, lower_first, parse_uid};
 use crate::graph::{GraphRead, Val};
+use crate::limits::Budget;
 use crate::{EngineError, Limits};
 
 /// Per-request execution state shared by every resolver.
@@ -27,8 +27,11 @@ pub struct Exec<'a> {
     pub doc: &'a ExecutableDocument,
     pub vars: &'a JsonMap,
     pub limits: &'a Limits,
-    pub deadline: Instant,
+    /// Deadline and cancel flag, checked at every resolved field.
+    pub budget: &'a Budget,
     pub emitted: Cell<usize>,
+    /// Response keys of root `_entities` fields whose objects are served with sorted keys.
+    pub sort_keys_of: RefCell<Vec<String>>,
 }
 
 pub(crate) fn ferr(e: impl std::fmt::Display) -> FieldError {
@@ -49,18 +52,19 @@ impl<'a> Exec<'a> {
         let total = self.emitted.get() + n;
         self.emitted.set(total);
         if total > self.limits.max_result_nodes {
-            return Err(ferr(format!(
+            let m = format!(
                 "the result exceeds the limit of {} nodes; narrow the query with filters or `first`",
                 self.limits.max_result_nodes
-            )));
+            );
+            self.budget.fail(m.clone());
+            return Err(ferr(m));
         }
-        if Instant::now() > self.deadline {
-            return Err(ferr(format!(
-                "the request exceeded the time limit of {} ms",
-                self.limits.request_timeout.as_millis()
-            )));
-        }
-        Ok(())
+        self.check()
+    }
+
+    /// Whether the request may go on (deadline, cancel flag, earlier failures).
+    pub fn check(&self) -> Result<(), FieldError> {
+        self.budget.check().map_err(ferr)
     }
 
     /// Keeps the uids that are visible as `declared` (their `dgraph.type` matches).
@@ -324,6 +328,7 @@ impl<'a> Exec<'a> {
         fields: &[&Field],
         c: &Cascade,
     ) -> Result<bool, EngineError> {
+        self.budget.check().map_err(EngineError::Query)?;
         let nt = self.rd.node_types(uid)?;
         let Some(concrete) = self.cat.concrete_type(declared, &nt) else {
             return Ok(false);
@@ -646,6 +651,7 @@ impl ObjectValue for NodeObj<'_> {
         info: &'a ResolveInfo<'a>,
     ) -> Result<ResolvedValue<'a>, FieldError> {
         let ex = self.ex;
+        ex.check()?;
         let Some(fi) = self.ty.fields.get(info.field_name()) else {
             return Ok(ResolvedValue::null());
         };
@@ -745,6 +751,7 @@ impl ObjectValue for AggObj<'_> {
         &'a self,
         info: &'a ResolveInfo<'a>,
     ) -> Result<ResolvedValue<'a>, FieldError> {
+        self.ex.check()?;
         let name = info.field_name();
         if name == "count" {
             return Ok(ResolvedValue::leaf(JsonValue::Number(
@@ -844,6 +851,7 @@ impl ObjectValue for QueryRoot<'_> {
         info: &'a ResolveInfo<'a>,
     ) -> Result<ResolvedValue<'a>, FieldError> {
         let ex = self.ex;
+        ex.check()?;
         let name = info.field_name();
         let args = info.arguments();
         if let Some(t) = name.strip_prefix("get")
@@ -861,35 +869,8 @@ impl ObjectValue for QueryRoot<'_> {
             }));
         }
         if name == "_entities" {
-            // Each representation names a type and its key (the id field or an `@id` field).
-            let reps = args.get("representations").map(as_list).unwrap_or_default();
-            let mut items = Vec::with_capacity(reps.len());
-            for rep in reps {
-                let found = match rep {
-                    JsonValue::Object(m) => {
-                        match m
-                            .get("__typename")
-                            .and_then(JsonValue::as_str)
-                            .and_then(|t| ex.cat.get(t))
-                        {
-                            Some(ty) => find_get_uid(ex, ty, m)
-                                .map_err(ferr)?
-                                .map(|u| NodeObj::new(ex, &ty.name, u))
-                                .transpose()
-                                .map_err(ferr)?
-                                .flatten(),
-                            None => None,
-                        }
-                    }
-                    _ => None,
-                };
-                ex.tick(1)?;
-                items.push(match found {
-                    Some(o) => ResolvedValue::object(o),
-                    None => ResolvedValue::null(),
-                });
-            }
-            return Ok(ResolvedValue::list(items));
+            return resolve_entities(ex, info)
+                .map_err(|e| ferr(format!("couldn't rewrite query _entities because {e}")));
         }
         if let Some(t) = name
             .strip_prefix("check")
@@ -950,6 +931,110 @@ impl ObjectValue for QueryRoot<'_> {
         Err(ferr(format!(
             "resolving {name} failed because it is not supported by this server"
         )))
+    }
+}
+
+/// `_entities(representations:)`: every representation names one type (the same for all)
+/// and the value of its `@key` field. When every distinct key is found the answer follows the
+/// representations (duplicates repeated) and, as the reference serves it, each object's keys
+/// are in byte order; otherwise only the nodes found, in uid order.
+fn resolve_entities<'a>(
+    ex: &'a Exec<'a>,
+    info: &'a ResolveInfo<'a>,
+) -> Result<ResolvedValue<'a>, String> {
+    let Some(JsonValue::Array(reps)) = info.arguments().get("representations") else {
+        return Err("error parsing `representations` argument".into());
+    };
+    let item = |i: usize| -> Result<(&JsonMap, &str), String> {
+        let JsonValue::Object(m) = &reps[i] else {
+            return Err(format!(
+                "error parsing {i}th item in the `_representations` argument"
+            ));
+        };
+        let t = m.get("__typename").and_then(JsonValue::as_str).ok_or_else(|| {
+            format!("unable to extract __typename from {i}th item in the `_representations` argument")
+        })?;
+        Ok((m, t))
+    };
+    if reps.is_empty() {
+        return Err("expecting at least one item in `representations` argument".into());
+    }
+    let (_, tname) = item(0)?;
+    let ty = ex
+        .cat
+        .get(tname)
+        .ok_or_else(|| format!("type {tname} not found in the schema"))?;
+    let key = ex
+        .model
+        .and_then(|m| m.type_by_name(tname))
+        .and_then(|t| t.federation.key.clone())
+        .ok_or_else(|| format!("type {tname} doesn't have a key Directive"))?;
+    let mut keys: Vec<String> = Vec::with_capacity(reps.len());
+    let mut lookups: Vec<(String, JsonMap)> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::with_capacity(reps.len());
+    for i in 0..reps.len() {
+        let (m, t) = item(i)?;
+        if t != tname {
+            return Err(format!(
+                "expected only one unique typename in `_representations` argument, got: [{tname}, {t}]"
+            ));
+        }
+        let v = m.get(key.as_str()).ok_or_else(|| {
+            format!("unable to extract value for key field `{key}` from {i}th item in the `_representations` argument")
+        })?;
+        let k = v.to_string();
+        if seen.insert(k.clone()) {
+            let mut args = JsonMap::new();
+            args.insert(key.as_str(), v.clone());
+            lookups.push((k.clone(), args));
+        }
+        keys.push(k);
+    }
+    let mut found: HashMap<String, u64> = HashMap::with_capacity(lookups.len());
+    for (k, args) in &lookups {
+        ex.check().map_err(|e| e.message)?;
+        if let Some(u) = find_get_uid(ex, ty, args).map_err(|e| e.to_string())? {
+            found.insert(k.clone(), u);
+        }
+    }
+    let uids: Vec<u64> = if found.len() == lookups.len() {
+        let key = info
+            .field_selections()
+            .first()
+            .map(|f| f.response_key().as_str())
+            .unwrap_or("_entities");
+        ex.sort_keys_of.borrow_mut().push(key.to_string());
+        keys.iter().map(|k| found[k]).collect()
+    } else {
+        let mut u: Vec<u64> = found.into_values().collect();
+        u.sort_unstable();
+        u.dedup();
+        u
+    };
+    ex.tick(uids.len()).map_err(|e| e.message)?;
+    let mut items = Vec::with_capacity(uids.len());
+    for u in uids {
+        items.push(
+            match NodeObj::new(ex, &ty.name, u).map_err(|e| e.to_string())? {
+                Some(o) => ResolvedValue::object(o),
+                None => ResolvedValue::null(),
+            },
+        );
+    }
+    Ok(ResolvedValue::list(items))
+}
+
+/// Puts the keys of every object in `v` in byte order, at every level.
+pub(crate) fn sort_keys(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            m.sort_keys();
+            for x in m.values_mut() {
+                sort_keys(x);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(sort_keys),
+        _ => {}
     }
 }
 

@@ -49,6 +49,7 @@ pub mod filter;
 pub mod geo;
 pub mod graph;
 pub mod id_input;
+pub mod limits;
 pub mod load;
 pub mod mutation;
 pub mod request;
@@ -57,10 +58,10 @@ pub mod store_adapter;
 pub mod text;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 pub use apollo_compiler::response::{JsonMap, JsonValue};
 pub use engine::{Caller, Engine, RawSchemaResult};
+pub use limits::{Cancel, Limits};
 pub use request::{Request, Response};
 
 use crate::api::CompiledApi;
@@ -82,30 +83,6 @@ pub enum Access {
 impl Access {
     pub fn may_mutate(self) -> bool {
         !matches!(self, Access::AnonymousRead)
-    }
-}
-
-/// Request limits (issue item 7).
-#[derive(Clone, Debug)]
-pub struct Limits {
-    /// Maximum nesting depth of selection sets.
-    pub max_depth: usize,
-    /// Maximum number of nodes rendered in one response.
-    pub max_result_nodes: usize,
-    /// Wall-clock budget of one request.
-    pub request_timeout: Duration,
-    /// Maximum request document size in bytes.
-    pub max_query_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_depth: 30,
-            max_result_nodes: 1_000_000,
-            request_timeout: Duration::from_secs(30),
-            max_query_bytes: 1 << 20,
-        }
     }
 }
 

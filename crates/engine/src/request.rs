@@ -3,22 +3,23 @@
 //! on one snapshot or the root mutation fields one write at a time.
 
 use std::cell::Cell;
-use std::collections::HashSet;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Instant;
 
-use apollo_compiler::ExecutableDocument;
-use apollo_compiler::executable::{Operation, Selection, SelectionSet};
+use apollo_compiler::executable::Operation;
+use apollo_compiler::parser::Parser;
 use apollo_compiler::request::coerce_variable_values;
 use apollo_compiler::resolvers::{Execution, FieldError, ObjectValue, ResolveInfo, ResolvedValue};
 use apollo_compiler::response::{ExecutionResponse, GraphQLError, JsonMap, JsonValue};
+use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::validation::Valid;
+use apollo_compiler::{ExecutableDocument, Node};
 
 use crate::api::CompiledApi;
 use crate::exec::{Exec, PayloadObj, QueryRoot, ferr};
 use crate::filter::lower_first;
 use crate::graph::{CachedRead, GraphRead};
+use crate::limits::{Budget, Cancel};
 
 /// Nodes one request keeps loaded (each read once); beyond this it reads through.
 const NODE_CACHE: usize = 100_000;
@@ -116,6 +117,8 @@ pub struct Options {
     /// `deploymentMode: readonly`: mutations and schema updates are refused.
     pub read_only: bool,
     pub limits: Limits,
+    /// Raised when the caller no longer waits for the answer.
+    pub cancel: Cancel,
 }
 
 impl Default for Options {
@@ -124,51 +127,19 @@ impl Default for Options {
             access: Access::Admin,
             read_only: false,
             limits: Limits::default(),
+            cancel: Cancel::new(),
         }
     }
 }
 
-/// Maximum nesting depth of a selection set (fragments expanded).
-pub fn selection_depth(doc: &ExecutableDocument, set: &SelectionSet) -> usize {
-    fn walk<'d>(
-        doc: &'d ExecutableDocument,
-        set: &'d SelectionSet,
-        seen: &mut HashSet<&'d str>,
-    ) -> usize {
-        let mut best = 0;
-        for sel in &set.selections {
-            let d = match sel {
-                Selection::Field(f) => {
-                    if f.selection_set.selections.is_empty() {
-                        1
-                    } else {
-                        1 + walk(doc, &f.selection_set, seen)
-                    }
-                }
-                Selection::InlineFragment(i) => walk(doc, &i.selection_set, seen),
-                Selection::FragmentSpread(s) => match doc.fragments.get(&s.fragment_name) {
-                    Some(fr) if seen.insert(fr.name.as_str()) => {
-                        let d = walk(doc, &fr.selection_set, seen);
-                        seen.remove(fr.name.as_str());
-                        d
-                    }
-                    _ => 0,
-                },
-            };
-            best = best.max(d);
-        }
-        best
-    }
-    walk(doc, set, &mut HashSet::new())
-}
+pub use crate::limits::selection_depth;
+
+/// A validated document, the operation to run and its coerced variables.
+type Prepared = (Valid<ExecutableDocument>, Node<Operation>, Valid<JsonMap>);
 
 /// Parses, validates and prepares a request; errors are a complete response.
 #[allow(clippy::result_large_err)]
-fn prepare(
-    api: &CompiledApi,
-    req: &Request,
-    limits: &Limits,
-) -> Result<(Valid<ExecutableDocument>, String, Valid<JsonMap>), Response> {
+fn prepare(api: &CompiledApi, req: &Request, limits: &Limits) -> Result<Prepared, Response> {
     if req.query.len() > limits.max_query_bytes {
         return Err(Response::error(format!(
             "the query is larger than the limit of {} bytes",
@@ -178,7 +149,12 @@ fn prepare(
     if req.query.trim().is_empty() {
         return Err(Response::error("no query string supplied in request"));
     }
-    let doc = match ExecutableDocument::parse_and_validate(&api.api, &req.query, "query.graphql") {
+    let parsed = Parser::new()
+        .recursion_limit(limits.max_parse_nesting)
+        .token_limit(limits.max_query_tokens)
+        .parse_executable(&api.api, &req.query, "query.graphql")
+        .and_then(|d| d.validate(&api.api));
+    let doc = match parsed {
         Ok(d) => d,
         Err(with) => {
             let errs: Vec<GraphQLError> = with
@@ -186,6 +162,30 @@ fn prepare(
                 .iter()
                 .map(|d| d.unstable_to_json_compat())
                 .collect();
+            // A parser limit makes the rest of the errors noise: answer with that one.
+            if let Some(e) = errs.iter().find(|e| {
+                e.message == "parser recursion limit reached"
+                    || e.message.starts_with("token limit reached")
+            }) {
+                let m = if e.message.starts_with("token") {
+                    format!(
+                        "the query is longer than the limit of {} tokens",
+                        limits.max_query_tokens
+                    )
+                } else {
+                    format!(
+                        "the query is nested more than {} levels deep (parser recursion limit reached)",
+                        limits.max_parse_nesting
+                    )
+                };
+                let mut e = e.clone();
+                e.message = m;
+                return Err(Response {
+                    cache_max_age: None,
+                    data: Some(serde_json::Value::Null),
+                    errors: vec![error_json(&e)],
+                });
+            }
             return Err(Response {
                 cache_max_age: None,
                 data: Some(serde_json::Value::Null),
@@ -196,16 +196,12 @@ fn prepare(
             });
         }
     };
-    let op = match doc.operations.get(req.operation_name.as_deref()) {
+    let op = match select_operation(&doc, req.operation_name.as_deref()) {
         Ok(op) => op.clone(),
-        Err(e) => return Err(Response::error(e.message().to_string())),
+        Err(m) => return Err(Response::error(m)),
     };
-    let depth = selection_depth(&doc, &op.selection_set);
-    if depth > limits.max_depth {
-        return Err(Response::error(format!(
-            "the query is nested {depth} levels deep; the limit is {}",
-            limits.max_depth
-        )));
+    if let Err(m) = crate::limits::check_operation(&doc, &op, limits) {
+        return Err(Response::error(m));
     }
     let vars_in: JsonMap = match serde_json_bytes::to_value(&req.variables) {
         Ok(JsonValue::Object(m)) => m,
@@ -235,11 +231,40 @@ fn prepare(
         }
     };
     // Input coercion left to do: `ID` (Int → string form) in literals and variables alike,
-    // variables nested in custom-scalar literals.
+    // variables nested in custom-scalar literals (`_entities` representations).
     let vars = crate::id_input::in_variables(&api.api, &op, vars);
     let doc = crate::id_input::in_document(&api.api, doc, &vars);
-    let name = op.name.as_ref().map(|n| n.to_string()).unwrap_or_default();
-    Ok((doc, name, vars))
+    // The rewritten document holds the operation to run.
+    let op = match select_operation(&doc, req.operation_name.as_deref()) {
+        Ok(op) => op.clone(),
+        Err(m) => return Err(Response::error(m)),
+    };
+    Ok((doc, op, vars))
+}
+
+/// The operation a request names, with the reference texts for a missing or ambiguous name.
+pub fn select_operation<'d>(
+    doc: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Result<&'d Node<Operation>, String> {
+    let name = name.unwrap_or("");
+    let count = doc.operations.iter().count();
+    if count > 1 && name.is_empty() {
+        return Err(
+            "Operation name must by supplied when query has more than 1 operation.".to_string(),
+        );
+    }
+    if name.is_empty() && count == 1 {
+        return doc
+            .operations
+            .iter()
+            .next()
+            .ok_or_else(|| "no operation".to_string());
+    }
+    doc.operations
+        .iter()
+        .find(|o| o.name.as_ref().map_or("", |n| n.as_str()) == name)
+        .ok_or_else(|| format!("Supplied operation name {name} isn't present in the request."))
 }
 
 /// Executes one `/graphql` request of a backend.
@@ -250,18 +275,15 @@ pub fn execute(
     req: &Request,
     opts: &Options,
 ) -> Response {
-    let start = Instant::now();
-    let (doc, _name, vars) = match prepare(api, req, &opts.limits) {
+    let budget = Budget::new(opts.limits.request_timeout, opts.cancel.clone());
+    let (doc, op, vars) = match prepare(api, req, &opts.limits) {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let Ok(op) = doc.operations.get(req.operation_name.as_deref()) else {
-        return Response::error("operation not found");
-    };
-    let deadline = start + opts.limits.request_timeout;
-    if op.is_subscription() {
-        return Response::error("subscriptions are served over a websocket connection");
+    if let Err(m) = budget.check() {
+        return Response::error(m);
     }
+    let op = &op;
     if op.is_mutation() {
         if opts.read_only {
             return Response::error(
@@ -285,10 +307,13 @@ pub fn execute(
             doc: &doc,
             vars: &vars,
             limits: &opts.limits,
-            deadline,
+            budget: &budget,
             failed: Cell::new(false),
         };
-        return run(api, &doc, op, &vars, &root);
+        let resp = run(api, &doc, op, &vars, &root);
+        // Writes that committed stay reported: a stopped mutation request keeps its
+        // per-field answers (later mutations are reported as not executed).
+        return resp;
     }
     let snap = match graph.snapshot() {
         Ok(s) => s,
@@ -301,11 +326,27 @@ pub fn execute(
         doc: &doc,
         vars: &vars,
         limits: &opts.limits,
-        deadline,
+        budget: &budget,
         emitted: Cell::new(0),
+        sort_keys_of: Default::default(),
     };
     let root = QueryRoot { ex: &ex };
-    let mut resp = run(api, &doc, op, &vars, &root);
+    // Over HTTP a subscription is answered once, like the query with the same fields.
+    let mut resp = if op.is_subscription() {
+        run(api, &doc, op, &vars, &SubscriptionRoot(root))
+    } else {
+        run(api, &doc, op, &vars, &root)
+    };
+    if let Some(r) = stopped(&budget) {
+        return r;
+    }
+    if let Some(serde_json::Value::Object(data)) = resp.data.as_mut() {
+        for k in ex.sort_keys_of.borrow().iter() {
+            if let Some(v) = data.get_mut(k) {
+                crate::exec::sort_keys(v);
+            }
+        }
+    }
     resp.cache_max_age = op
         .directives
         .get("cacheControl")
@@ -315,6 +356,11 @@ pub fn execute(
             _ => None,
         });
     resp
+}
+
+/// The response of a request its budget stopped: that one error, `data: null`.
+fn stopped(budget: &Budget) -> Option<Response> {
+    budget.failure().map(Response::error)
 }
 
 fn run(
@@ -340,6 +386,22 @@ fn run(
     }
 }
 
+/// The root `Subscription` object of a subscription sent over HTTP: the query fields.
+struct SubscriptionRoot<'e>(QueryRoot<'e>);
+
+impl ObjectValue for SubscriptionRoot<'_> {
+    fn type_name(&self) -> &str {
+        "Subscription"
+    }
+
+    fn resolve_field<'b>(
+        &'b self,
+        info: &'b ResolveInfo<'b>,
+    ) -> Result<ResolvedValue<'b>, FieldError> {
+        self.0.resolve_field(info)
+    }
+}
+
 /// The root `Mutation` object: each field is one write, in document order.
 struct MutationRoot<'a> {
     ctx: ExecCtx,
@@ -347,7 +409,7 @@ struct MutationRoot<'a> {
     doc: &'a ExecutableDocument,
     vars: &'a JsonMap,
     limits: &'a Limits,
-    deadline: Instant,
+    budget: &'a Budget,
     failed: Cell<bool>,
 }
 
@@ -370,6 +432,11 @@ impl ObjectValue for MutationRoot<'_> {
                 "Mutation {key} was not executed because of a previous error."
             )));
         }
+        // A write is never interrupted; a stopped request starts no further one.
+        if let Err(m) = self.budget.check() {
+            self.failed.set(true);
+            return Err(ferr(m));
+        }
         let r = self.mutate(info);
         if r.is_err() {
             self.failed.set(true);
@@ -387,8 +454,9 @@ impl<'a> MutationRoot<'a> {
             doc: self.doc,
             vars: self.vars,
             limits: self.limits,
-            deadline: self.deadline,
+            budget: self.budget,
             emitted: Cell::new(0),
+            sort_keys_of: Default::default(),
         }
     }
 
@@ -491,18 +559,26 @@ fn polish_validation_errors(
     let has_unknown_field = errs
         .iter()
         .any(|e| e.message.starts_with("Cannot query field "));
-    errs.into_iter()
-        .filter(|e| {
-            !(has_unknown_field && e.message.contains("must have a selection of subfields"))
-        })
-        .map(|mut e| {
-            e.message = crate::rules::reword(&e.message);
-            if let Some((field, ty)) = parse_unknown_field(&e.message) {
+    let mut out: Vec<GraphQLError> = Vec::with_capacity(errs.len() + 1);
+    let mut unknown_types: Vec<GraphQLError> = Vec::new();
+    for mut e in errs {
+        if has_unknown_field && e.message.contains("must have a selection of subfields") {
+            continue;
+        }
+        e.message = crate::rules::reword(&e.message);
+        if let Some((field, ty)) = parse_unknown_field(&e.message) {
+            let types = suggested_type_names(api, &ty, &field);
+            if !types.is_empty() {
+                e.message = format!(
+                    "Cannot query field \"{field}\" on type \"{ty}\". Did you mean to use an inline fragment on {}?",
+                    quoted_or_list(&types)
+                );
+            } else {
                 let options: Vec<String> = match api.types.get(ty.as_str()) {
-                    Some(apollo_compiler::schema::ExtendedType::Object(o)) => {
+                    Some(ExtendedType::Object(o)) => {
                         o.fields.keys().map(|k| k.to_string()).collect()
                     }
-                    Some(apollo_compiler::schema::ExtendedType::Interface(i)) => {
+                    Some(ExtendedType::Interface(i)) => {
                         i.fields.keys().map(|k| k.to_string()).collect()
                     }
                     _ => Vec::new(),
@@ -515,9 +591,93 @@ fn polish_validation_errors(
                     );
                 }
             }
-            e
-        })
-        .collect()
+        }
+        if e.message.starts_with("Field \"") && e.message.ends_with(" has no subfields") {
+            e.message.push('.');
+        }
+        if let Some(rest) = e.message.strip_prefix("The schema has no \"")
+            && let Some(kind) = rest.strip_suffix("\" root type defined")
+        {
+            e.message = format!("Schema does not support operation type \"{kind}\"");
+        }
+        // The reference reports an incompatible variable twice: its own check first, then
+        // the generic rule.
+        if let Some((var_ty, arg_ty)) = parse_disallowed_variable(&e.message) {
+            let mut own = e.clone();
+            own.message = format!(
+                "Variable type provided {var_ty} is incompatible with expected type {arg_ty}"
+            );
+            out.push(own);
+        }
+        if e.message.starts_with("Unknown type \"") {
+            unknown_types.push(e);
+        } else {
+            out.push(e);
+        }
+    }
+    // Unknown type names come last, as the reference reports them.
+    out.extend(unknown_types);
+    out
+}
+
+/// `Variable "$v" of type "A" used in position expecting type "B".` → `(A, B)`.
+fn parse_disallowed_variable(m: &str) -> Option<(&str, &str)> {
+    let rest = m.strip_prefix("Variable \"$")?;
+    let (_, rest) = rest.split_once("\" of type \"")?;
+    let (var_ty, rest) = rest.split_once("\" used in position expecting type \"")?;
+    let arg_ty = rest.strip_suffix("\".")?;
+    Some((var_ty, arg_ty))
+}
+
+/// For a field asked of an interface or union: the types that define it (interfaces first,
+/// by how many of the possible types implement them, then by name) — the inline fragments the
+/// client probably meant.
+fn suggested_type_names(api: &apollo_compiler::Schema, parent: &str, field: &str) -> Vec<String> {
+    let possible: Vec<&str> = match api.types.get(parent) {
+        Some(ExtendedType::Union(u)) => u.members.iter().map(|m| m.as_str()).collect(),
+        Some(ExtendedType::Interface(_)) => api
+            .types
+            .iter()
+            .filter_map(|(n, t)| match t {
+                ExtendedType::Object(o)
+                    if o.implements_interfaces.iter().any(|i| i.as_str() == parent) =>
+                {
+                    Some(n.as_str())
+                }
+                _ => None,
+            })
+            .collect(),
+        _ => return Vec::new(),
+    };
+    let mut objects: Vec<String> = Vec::new();
+    let mut interfaces: Vec<String> = Vec::new();
+    let mut usage: std::collections::HashMap<String, usize> = Default::default();
+    for name in possible {
+        let Some(ExtendedType::Object(o)) = api.types.get(name) else {
+            continue;
+        };
+        if !o.fields.contains_key(field) {
+            continue;
+        }
+        objects.push(name.to_string());
+        for i in &o.implements_interfaces {
+            if let Some(ExtendedType::Interface(it)) = api.types.get(i.as_str())
+                && it.fields.contains_key(field)
+            {
+                let c = usage.entry(i.to_string()).or_insert(0);
+                if *c == 0 {
+                    interfaces.push(i.to_string());
+                }
+                *c += 1;
+            }
+        }
+    }
+    interfaces.extend(objects);
+    interfaces.sort_by(|a, b| {
+        let (ua, ub) = (usage.get(a).unwrap_or(&0), usage.get(b).unwrap_or(&0));
+        ub.cmp(ua).then_with(|| a.cmp(b))
+    });
+    interfaces
 }
 
 fn parse_unknown_field(m: &str) -> Option<(String, String)> {
@@ -606,22 +766,5 @@ mod tests {
             quoted_or_list(&["a".into(), "b".into(), "c".into()]),
             "\"a\", \"b\", or \"c\""
         );
-    }
-
-    #[test]
-    fn depth_counts_fragments() {
-        let schema = apollo_compiler::Schema::parse_and_validate(
-            "type Query { a: A } type A { b: A c: Int }",
-            "s.graphql",
-        )
-        .unwrap();
-        let doc = ExecutableDocument::parse_and_validate(
-            &schema,
-            "{ a { ...F } } fragment F on A { b { b { c } } }",
-            "q.graphql",
-        )
-        .unwrap();
-        let op = doc.operations.get(None).unwrap();
-        assert_eq!(selection_depth(&doc, &op.selection_set), 4);
     }
 }

@@ -1067,3 +1067,187 @@ fn ngram_index_follows_mutations() {
         json!({"queryArticle": [{"title": "Nutrition and Healthy Eating Habits"}]}),
     );
 }
+// ---- federation `_entities` (Dgraph's entitiesQueryWithKeyFieldOfType{String,Int}) ----
+
+fn add_ships(f: &Fixture) {
+    let r = f.query_vars(
+        "mutation addSpaceShip($id1: String!, $id2: String!, $id3: String!, $id4: String!) {
+            addSpaceShip(input: [{id: $id1, missions: [{id: \"Mission1\", designation: \"Apollo1\"}]}, {id: $id2, missions: [{id: \"Mission2\", designation: \"Apollo2\"}]}, {id: $id3, missions: [{id: \"Mission3\", designation: \"Apollo3\"}]}, {id: $id4, missions: [{id: \"Mission4\", designation: \"Apollo4\"}]}]) { numUids }
+        }",
+        json!({"id1": "SpaceShip1", "id2": "SpaceShip2", "id3": "SpaceShip3", "id4": "SpaceShip4"}),
+    );
+    assert!(r.get("errors").is_none(), "{r}");
+}
+
+#[test]
+fn entities_accept_variables_inside_representations() {
+    let f = Fixture::normal();
+    add_ships(&f);
+    let r = f.query_vars(
+        "query _entities($typeName: String!, $id1: String!, $id2: String!, $id3: String!, $id4: String!) {
+            _entities(representations: [{__typename: $typeName, id: $id4}, {__typename: $typeName, id: $id2}, {__typename: $typeName, id: $id1}, {__typename: $typeName, id: $id3}, {__typename: $typeName, id: $id1}]) {
+                ... on SpaceShip { missions(order: {asc: id}) { id designation } }
+            }
+        }",
+        json!({"typeName": "SpaceShip", "id1": "SpaceShip1", "id2": "SpaceShip2", "id3": "SpaceShip3", "id4": "SpaceShip4"}),
+    );
+    assert!(r.get("errors").is_none(), "{r}");
+    // Representation order (the repeated key twice); every object's keys in byte order, as
+    // the reference serves `_entities` when every key is found.
+    assert_eq!(
+        serde_json::to_string(&r["data"]).unwrap(),
+        r#"{"_entities":[{"missions":[{"designation":"Apollo4","id":"Mission4"}]},{"missions":[{"designation":"Apollo2","id":"Mission2"}]},{"missions":[{"designation":"Apollo1","id":"Mission1"}]},{"missions":[{"designation":"Apollo3","id":"Mission3"}]},{"missions":[{"designation":"Apollo1","id":"Mission1"}]}]}"#
+    );
+}
+
+#[test]
+fn entities_with_int_keys_and_missing_keys() {
+    let f = Fixture::normal();
+    let r = f.query("mutation { addPlanet(input: [{id: 1, missions: [{id: \"Mission1\", designation: \"Apollo1\"}]}, {id: 2, missions: [{id: \"Mission2\", designation: \"Apollo2\"}]}]) { numUids } }");
+    assert!(r.get("errors").is_none(), "{r}");
+    let q = "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Planet { id missions { id } } } }";
+    let r = f.query_vars(
+        q,
+        json!({"reps": [{"__typename": "Planet", "id": 2}, {"__typename": "Planet", "id": 1}]}),
+    );
+    assert_eq!(
+        serde_json::to_string(&r["data"]).unwrap(),
+        r#"{"_entities":[{"id":2,"missions":[{"id":"Mission2"}]},{"id":1,"missions":[{"id":"Mission1"}]}]}"#
+    );
+    // A key that matches nothing: only the nodes found, in storage order, keys as selected.
+    let r = f.query_vars(
+        "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Planet { missions { id } id } } }",
+        json!({"reps": [{"__typename": "Planet", "id": 2}, {"__typename": "Planet", "id": 9}, {"__typename": "Planet", "id": 1}]}),
+    );
+    assert_eq!(
+        serde_json::to_string(&r["data"]).unwrap(),
+        r#"{"_entities":[{"missions":[{"id":"Mission1"}],"id":1},{"missions":[{"id":"Mission2"}],"id":2}]}"#
+    );
+}
+
+#[test]
+fn entities_argument_errors() {
+    let f = fx();
+    let q = "query($reps: [_Any!]!) { _entities(representations: $reps) { __typename } }";
+    let cases = [
+        (
+            json!([]),
+            "expecting at least one item in `representations` argument",
+        ),
+        (
+            json!([7]),
+            "error parsing 0th item in the `_representations` argument",
+        ),
+        (
+            json!([{"id": "x"}]),
+            "unable to extract __typename from 0th item in the `_representations` argument",
+        ),
+        (
+            json!([{"__typename": "Nope", "id": "x"}]),
+            "type Nope not found in the schema",
+        ),
+        (
+            json!([{"__typename": "Author", "id": "x"}]),
+            "type Author doesn't have a key Directive",
+        ),
+        (
+            json!([{"__typename": "Mission", "id": "x"}, {"__typename": "Planet", "id": 1}]),
+            "expected only one unique typename in `_representations` argument, got: [Mission, Planet]",
+        ),
+        (
+            json!([{"__typename": "Mission", "id": "x"}, {"__typename": "Mission"}]),
+            "unable to extract value for key field `id` from 1th item in the `_representations` argument",
+        ),
+    ];
+    for (reps, want) in cases {
+        let r = f.query_vars(q, json!({ "reps": reps }));
+        assert_eq!(
+            messages(&r),
+            vec![format!("couldn't rewrite query _entities because {want}")],
+            "{reps}"
+        );
+    }
+}
+
+// ---- request error texts (the reference's wording) ----
+
+fn run_op(query: &str, op: Option<&str>) -> Value {
+    let req = graphcloud_engine::Request {
+        query: query.into(),
+        operation_name: op.map(str::to_string),
+        variables: Default::default(),
+    };
+    fx().engine.graphql_blocking(BACKEND, ADMIN, &req).to_json()
+}
+
+#[test]
+fn operation_name_errors_use_the_reference_texts() {
+    let two = "query A { queryAuthor { name } } query B { queryPost { title } }";
+    assert_eq!(
+        messages(&run_op(two, None)),
+        vec!["Operation name must by supplied when query has more than 1 operation."]
+    );
+    assert_eq!(
+        messages(&run_op(two, Some("C"))),
+        vec!["Supplied operation name C isn't present in the request."]
+    );
+    assert_eq!(
+        messages(&run_op("{ queryAuthor { name } }", Some("X"))),
+        vec!["Supplied operation name X isn't present in the request."]
+    );
+    let r = run_op(two, Some("B"));
+    assert!(r.get("errors").is_none(), "{r}");
+    assert!(r["data"]["queryPost"].is_array(), "{r}");
+    // The only operation is picked without a name.
+    let r = run_op("query Only { getState(xcode: \"gj\") { name } }", None);
+    assert_data(&r, json!({"getState": {"name": "Gujarat"}}));
+}
+
+#[test]
+fn validation_error_texts_follow_the_reference() {
+    // A field of some implementations only: suggest the inline fragments.
+    assert_eq!(
+        messages(&q("{ queryCharacter { ename } }")),
+        vec![
+            "Cannot query field \"ename\" on type \"Character\". Did you mean to use an inline fragment on \"Employee\" or \"Human\"?"
+        ]
+    );
+    assert_eq!(
+        messages(&q("{ queryCharacter { zzzzzz } }")),
+        vec!["Cannot query field \"zzzzzz\" on type \"Character\"."]
+    );
+    assert_eq!(
+        messages(&q("{ queryAuthor { name { first } } }")),
+        vec!["Field \"name\" must not have a selection since type \"String\" has no subfields."]
+    );
+    // A variable of another type: the reference's own check, then the generic rule.
+    assert_eq!(
+        messages(&q("query($n: String) { queryPost(first: $n) { title } }")),
+        vec![
+            "Variable type provided String is incompatible with expected type Int",
+            "Variable \"$n\" of type \"String\" used in position expecting type \"Int\".",
+        ]
+    );
+}
+
+#[test]
+fn operation_types_the_schema_lacks() {
+    let f = Fixture::empty();
+    f.engine
+        .update_schema(BACKEND, ADMIN, "type T { id: ID! name: String }")
+        .expect("schema accepted");
+    let r = f.query("subscription { queryT { name } }");
+    assert_eq!(
+        messages(&r),
+        vec!["Schema does not support operation type \"subscription\""]
+    );
+}
+
+#[test]
+fn a_subscription_over_http_is_answered_once() {
+    let f = Fixture::normal_with(json!([]));
+    let r = f.query("mutation { addPerson(input: [{name: \"Sub Scriber\"}]) { numUids } }");
+    assert_data(&r, json!({"addPerson": {"numUids": 1}}));
+    let r = f.query("subscription { queryPerson { name } }");
+    assert_data(&r, json!({"queryPerson": [{"name": "Sub Scriber"}]}));
+}

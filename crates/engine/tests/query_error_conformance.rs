@@ -11,7 +11,7 @@ use graphcloud_engine::Request;
 use query_support::*;
 use serde_json::Value;
 
-const FLOOR: usize = 24;
+const FLOOR: usize = 25;
 
 #[test]
 fn error_test_yaml() {

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use graphcloud_engine::Request;
 use proptest::prelude::*;
 use query_support::*;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn fx() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
@@ -197,4 +197,168 @@ proptest! {
         want.sort();
         prop_assert_eq!(got, want, "filter {}", f);
     }
+}
+
+// ---- hostile shapes: every answer within a bounded work budget ----
+
+/// An engine over the fixture data with a short time limit: a hostile request must end (with
+/// data or an error) well within a few seconds of it.
+fn hostile_fx() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        Fixture::normal_with_limits(graphcloud_engine::Limits {
+            request_timeout: std::time::Duration::from_millis(1500),
+            ..Default::default()
+        })
+    })
+}
+
+fn run_bounded(query: String, vars: serde_json::Map<String, Value>, op: Option<String>) {
+    let req = Request {
+        query,
+        operation_name: op,
+        variables: vars,
+    };
+    let start = std::time::Instant::now();
+    let r = hostile_fx()
+        .engine
+        .graphql_blocking(BACKEND, ADMIN, &req)
+        .to_json();
+    let took = start.elapsed();
+    check(&r);
+    assert!(
+        took < std::time::Duration::from_secs(6),
+        "took {took:?}: {}",
+        req.query.chars().take(300).collect::<String>()
+    );
+}
+
+/// One selection inside an `Author` context: fields, aliased edges, spreads of earlier
+/// fragments, inline fragments and directives.
+fn author_selection(n_frags: usize) -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        Just("name".to_string()),
+        Just("dob".to_string()),
+        Just("__typename".to_string()),
+        "[a-z]{1,3}".prop_map(|a| format!("{a}: name")),
+        Just("name @include(if: true) @skip(if: false)".to_string()),
+        Just("postsAggregate { count }".to_string()),
+    ];
+    let spread = (0..n_frags.max(1)).prop_map(move |i| {
+        if n_frags == 0 {
+            "name".to_string()
+        } else {
+            format!("...A{i}")
+        }
+    });
+    let base = prop_oneof![3 => leaf, 2 => spread];
+    base.prop_recursive(4, 40, 6, |inner| {
+        (
+            "[a-z]{1,3}",
+            prop::collection::vec(inner.clone(), 1..6),
+            prop::option::of(0i64..50),
+            any::<bool>(),
+        )
+            .prop_map(|(alias, sels, first, cascade)| {
+                let args = first.map(|f| format!("(first: {f})")).unwrap_or_default();
+                let c = if cascade { " @cascade" } else { "" };
+                format!(
+                    "{alias}: posts{args}{c} {{ title author {{ {} }} }}",
+                    sels.join(" ")
+                )
+            })
+    })
+}
+
+/// A document whose fragments spread earlier fragments any number of times (a DAG, so the
+/// document is valid; repeated spreads multiply the expanded size).
+fn hostile_document() -> impl Strategy<Value = String> {
+    (1usize..25)
+        .prop_flat_map(|n| {
+            let frags: Vec<_> = (0..n)
+                .map(|i| prop::collection::vec(author_selection(i), 1..6))
+                .collect();
+            (
+                frags,
+                prop::collection::vec(author_selection(n), 1..4),
+                any::<bool>(),
+            )
+        })
+        .prop_map(|(frags, root, introspect)| {
+            let mut q = format!("query Q {{ queryAuthor {{ {} }}", root.join(" "));
+            if introspect {
+                q.push_str(
+                    " __schema { types { name fields { name type { name ofType { name } } } } }",
+                );
+            }
+            q.push_str(" }\n");
+            for (i, f) in frags.iter().enumerate() {
+                q.push_str(&format!(
+                    "fragment A{i} on Author {{ name {} }}\n",
+                    f.join(" ")
+                ));
+            }
+            q
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 120, .. ProptestConfig::default() })]
+
+    #[test]
+    fn hostile_documents_end_within_budget(doc in hostile_document()) {
+        run_bounded(doc, Default::default(), None);
+    }
+}
+
+/// Every repeated shape at every size (1 to 20 000 repetitions).
+#[test]
+fn repeated_shapes_end_within_budget() {
+    for kind in 0usize..10 {
+        for n in [1usize, 10, 100, 1_000, 5_000, 20_000] {
+            repeated_shape(kind, n);
+        }
+    }
+}
+
+fn repeated_shape(kind: usize, n: usize) {
+    let (q, vars, op) = match kind {
+        // Many aliases of one root query.
+        0 => ((0..n).map(|i| format!("a{i}: queryPost {{ title author {{ name }} }}")).collect::<Vec<_>>().join(" "), Value::Null, None),
+        // Selections nested n levels (author/posts cycles).
+        1 => {
+            let d = n.min(3_000);
+            let mut q = String::from("queryAuthor { ");
+            for _ in 0..d { q.push_str("posts { author { "); }
+            q.push_str("name");
+            for _ in 0..d { q.push_str(" } }"); }
+            q.push_str(" }");
+            (q, Value::Null, None)
+        }
+        // Many operations in one document, the last one selected.
+        2 => ((0..n).map(|i| format!("query O{i} {{ queryAuthor {{ name }} }}")).collect::<Vec<_>>().join("\n"), Value::Null, Some(format!("O{}", n - 1))),
+        // A huge `in` list from a variable.
+        3 => ("query($v: [Int]) { queryPost(filter: {numLikes: {in: $v}}) { title } }".to_string(), json!({"v": (0..n as i64).collect::<Vec<_>>()}), None),
+        // Many representations for _entities.
+        4 => ("query($r: [_Any!]!) { _entities(representations: $r) { ... on Mission { id } } }".to_string(), json!({"r": (0..n).map(|i| json!({"__typename": "Mission", "id": format!("m{i}")})).collect::<Vec<_>>()}), None),
+        // The same directive repeated on every field.
+        5 => ((0..n).map(|i| format!("a{i}: queryAuthor @cascade {{ name @include(if: true) posts @cascade {{ title }} }}")).collect::<Vec<_>>().join(" "), Value::Null, None),
+        // Deeply nested filter values.
+        6 => {
+            let d = n.min(5_000);
+            (format!("queryPost(filter: {}{{title: {{anyofterms: \"a\"}}}}{}) {{ title }}", "{not: ".repeat(d), "}".repeat(d)), Value::Null, None)
+        }
+        // One response key repeated (fields to merge).
+        8 => (format!("queryAuthor {{ {} }}", "a: name ".repeat(n)), Value::Null, None),
+        // One response key with conflicting arguments.
+        9 => ((0..n).map(|i| format!("a: queryAuthor(first: {i}) {{ name }}")).collect::<Vec<_>>().join(" "), Value::Null, None),
+        // Introspection with many aliases.
+        _ => ((0..n.min(2_000)).map(|i| format!("t{i}: __schema {{ types {{ name fields {{ name }} }} }}")).collect::<Vec<_>>().join(" "), Value::Null, None),
+    };
+    let q = if kind == 2 || kind == 3 || kind == 4 {
+        q
+    } else {
+        format!("{{ {q} }}")
+    };
+    run_bounded(q, vars.as_object().cloned().unwrap_or_default(), op);
 }

@@ -78,6 +78,25 @@ pub struct ServeArgs {
     /// PostgreSQL database.
     #[arg(long, env = "GRAPHCLOUD_JWT_SECRET", hide_env_values = true)]
     jwt_secret: Option<String>,
+    /// Seconds one backend GraphQL request may run; past it the request's work is stopped
+    /// and it is answered with a JSON error. Work also stops when the client disconnects.
+    #[arg(
+        long,
+        env = "GRAPHCLOUD_REQUEST_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = 30.0,
+        value_parser = parse_timeout
+    )]
+    request_timeout: f64,
+}
+
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!(
+            "`{s}` is not a number of seconds between 0 and 86400"
+        )),
+    }
 }
 
 fn init_logging(format: LogFormat) {
@@ -131,6 +150,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         tls: pair(args.tls_cert, args.tls_key)?,
         control_tls: pair(args.control_tls_cert, args.control_tls_key)?,
         jwt_secret: args.jwt_secret.filter(|s| !s.is_empty()),
+        request_timeout: std::time::Duration::from_secs_f64(args.request_timeout),
     };
     let started = std::time::Instant::now();
     let server = graphcloud_server::Server::bind(cfg)

@@ -60,7 +60,13 @@ pub struct ServeConfig {
     pub control_tls: Option<TlsFiles>,
     /// HS256 secret for tokens; `None` to use/generate `<data_dir>/jwt.key`.
     pub jwt_secret: Option<String>,
+    /// Wall-clock budget of one backend GraphQL request ([`DEFAULT_REQUEST_TIMEOUT`]); a
+    /// request still running then is stopped and answered with a JSON error.
+    pub request_timeout: Duration,
 }
+
+/// Default of [`ServeConfig::request_timeout`].
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -188,7 +194,7 @@ impl Server {
             jwt_secret: cfg.jwt_secret.clone(),
         })
         .await?;
-        let backends = BackendState::open(&cfg.data_dir).await?;
+        let backends = BackendState::open(&cfg.data_dir, cfg.request_timeout).await?;
         Ok(Server {
             control_listener,
             backend_listener,
@@ -214,6 +220,11 @@ impl Server {
     /// The control plane this server uses.
     pub fn control_plane(&self) -> &ControlPlane {
         &self.cp
+    }
+
+    /// The backend side (GraphQL engine) this server uses.
+    pub fn backends(&self) -> &BackendState {
+        &self.backends
     }
 
     /// Serves until `shutdown` completes, then drains connections and closes the store.

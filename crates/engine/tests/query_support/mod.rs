@@ -62,7 +62,20 @@ impl Fixture {
 
     /// The `e2e/normal` schema with other data (Dgraph JSON mutation format).
     pub fn normal_with(data: Value) -> Fixture {
-        let f = Fixture::empty();
+        Fixture::normal_data_limits(data, graphcloud_engine::Limits::default())
+    }
+
+    /// The `e2e/normal` schema and data with the given request limits.
+    pub fn normal_with_limits(limits: graphcloud_engine::Limits) -> Fixture {
+        let base = conformance_dir().join("graphql/e2e/normal");
+        let data: Value =
+            serde_json::from_str(&std::fs::read_to_string(base.join("test_data.json")).unwrap())
+                .unwrap();
+        Fixture::normal_data_limits(data, limits)
+    }
+
+    fn normal_data_limits(data: Value, limits: graphcloud_engine::Limits) -> Fixture {
+        let f = Fixture::with_limits(limits);
         let base = conformance_dir().join("graphql/e2e/normal");
         let sdl = std::fs::read_to_string(base.join("schema.graphql")).expect("schema");
         f.engine

@@ -13,6 +13,7 @@
 //! deployment here; the engine caches compiled APIs in one bounded cache.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http;
 use graphcloud_control::{AnonymousAccess, BackendInfo};
@@ -84,7 +85,12 @@ pub struct BackendInitError(pub String);
 #[derive(Clone)]
 pub struct BackendState {
     engine: Engine,
+    /// Budget of one GraphQL request (the engine stops its work at that deadline).
+    request_timeout: Duration,
 }
+
+/// Time past the engine's own deadline after which the server stops waiting and answers.
+const TIMEOUT_GRACE: Duration = Duration::from_secs(1);
 
 fn caller(ctx: &BackendContext) -> Caller {
     Caller {
@@ -111,15 +117,28 @@ fn backend_id(d: &BackendInfo) -> u64 {
 
 impl BackendState {
     /// Opens (or creates) the graph store `<data_dir>/graph.redb` and the engine over it.
-    pub async fn open(data_dir: &std::path::Path) -> Result<Self, BackendInitError> {
+    pub async fn open(
+        data_dir: &std::path::Path,
+        request_timeout: Duration,
+    ) -> Result<Self, BackendInitError> {
         let dir = data_dir.to_path_buf();
         let store = tokio::task::spawn_blocking(move || graphcloud_store::Store::open(&dir))
             .await
             .map_err(|e| BackendInitError(e.to_string()))?
             .map_err(|e| BackendInitError(format!("cannot open the graph store: {e}")))?;
+        let limits = graphcloud_engine::Limits {
+            request_timeout,
+            ..Default::default()
+        };
         Ok(BackendState {
-            engine: Engine::new(store),
+            engine: Engine::with_limits(store, limits),
+            request_timeout,
         })
+    }
+
+    /// GraphQL requests executing right now.
+    pub fn in_flight(&self) -> usize {
+        self.engine.in_flight()
     }
 
     /// Answers one GraphQL request of an authenticated (or permitted anonymous) caller.
@@ -132,12 +151,24 @@ impl BackendState {
             operation_name: req.operation_name,
             variables: req.variables,
         };
-        let resp = match ctx.endpoint {
-            Endpoint::GraphQL => engine.graphql(id, who, request).await,
-            Endpoint::Admin => engine.admin(id, who, request).await,
-            Endpoint::AdminSlash => graphcloud_engine::Response::error(
-                "the /admin/slash API is not available on this backend yet",
-            ),
+        let work = async {
+            match ctx.endpoint {
+                Endpoint::GraphQL => engine.graphql(id, who, request).await,
+                Endpoint::Admin => engine.admin(id, who, request).await,
+                Endpoint::AdminSlash => graphcloud_engine::Response::error(
+                    "the /admin/slash API is not available on this backend yet",
+                ),
+            }
+        };
+        // The engine stops at its own deadline; this bounds what it cannot interrupt. A
+        // dropped `work` future (timeout here, or the client disconnecting, which drops this
+        // whole handler) cancels the engine's work.
+        let resp = match tokio::time::timeout(self.request_timeout + TIMEOUT_GRACE, work).await {
+            Ok(r) => r,
+            Err(_) => graphcloud_engine::Response::error(format!(
+                "the request exceeded the time limit of {} ms",
+                self.request_timeout.as_millis()
+            )),
         };
         let mut headers = Vec::new();
         if let Some(age) = resp.cache_max_age

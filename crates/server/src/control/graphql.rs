@@ -5,7 +5,6 @@
 //! an object: a failing field is `null` with its error in `errors`.
 
 use apollo_compiler::collections::HashMap;
-use apollo_compiler::executable::ExecutableDocument;
 use apollo_compiler::resolvers::{
     AsyncObjectValue, AsyncResolvedValue, Execution, FieldError, ResolveInfo,
 };
@@ -58,11 +57,13 @@ impl ControlApi {
         client: Option<&str>,
         req: GraphQLRequest,
     ) -> Value {
-        let doc = match ExecutableDocument::parse_and_validate(
-            &self.schema,
-            req.query.as_str(),
-            "request.graphql",
-        ) {
+        let limits = graphcloud_engine::Limits::default();
+        let parsed = apollo_compiler::parser::Parser::new()
+            .recursion_limit(limits.max_parse_nesting)
+            .token_limit(limits.max_query_tokens)
+            .parse_executable(&self.schema, req.query.as_str(), "request.graphql")
+            .and_then(|d| d.validate(&self.schema));
+        let doc = match parsed {
             Ok(doc) => doc,
             Err(with_errors) => {
                 let errors: Vec<Value> = with_errors
@@ -81,8 +82,10 @@ impl ControlApi {
             Ok(op) => op,
             Err(e) => return request_error(e),
         };
-        if let Err(e) = apollo_compiler::introspection::check_max_depth(&doc, operation) {
-            return request_error(e);
+        // The document bounds of the backends (fields after fragment expansion, depth,
+        // introspection lists and their nesting).
+        if let Err(m) = graphcloud_engine::limits::check_operation(&doc, operation, &limits) {
+            return json!({ "data": {}, "errors": [{ "message": m }] });
         }
         let vars: apollo_compiler::response::JsonMap = req
             .variables

@@ -69,6 +69,7 @@ impl TestServer {
             tls: None,
             control_tls: None,
             jwt_secret: None,
+            request_timeout: graphcloud_server::DEFAULT_REQUEST_TIMEOUT,
         };
         let expect_pg = cfg.database_url.is_some();
         let server = Server::bind(cfg).await.unwrap();
