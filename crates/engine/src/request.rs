@@ -711,7 +711,12 @@ fn polish_validation_errors(
         if let Some(rest) = e.message.strip_prefix("The schema has no \"")
             && let Some(kind) = rest.strip_suffix("\" root type defined")
         {
-            e.message = format!("Schema does not support operation type \"{kind}\"");
+            e.message = if kind == "subscription" {
+                // The reference's own check for a schema without `@withSubscription` types.
+                "Not resolving subscription because schema doesn't have any fields defined for subscription operation.".to_string()
+            } else {
+                format!("Schema does not support operation type \"{kind}\"")
+            };
         }
         // The reference reports an incompatible variable twice: its own check first, then
         // the generic rule.

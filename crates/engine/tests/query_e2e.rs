@@ -924,7 +924,16 @@ fn operation_types_the_schema_lacks() {
     let r = f.query("subscription { queryT { name } }");
     assert_eq!(
         messages(&r),
-        vec!["Schema does not support operation type \"subscription\""]
+        vec![
+            "Not resolving subscription because schema doesn't have any fields defined for subscription operation."
+        ]
+    );
+    // Every generated API has queries and mutations; an unknown root field is the usual
+    // validation error.
+    let r = f.query("mutation { zzz { numUids } }");
+    assert_eq!(
+        messages(&r),
+        vec!["Cannot query field \"zzz\" on type \"Mutation\"."]
     );
 }
 
