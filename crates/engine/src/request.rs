@@ -423,7 +423,7 @@ pub fn execute(
             budget: &budget,
             failed: Cell::new(false),
         };
-        let resp = run(api, &doc, op, &vars, &root);
+        let resp = run(api, &doc, op, &vars, &root, None);
         // Writes that committed stay reported: a stopped mutation request keeps its
         // per-field answers (later mutations are reported as not executed).
         return resp;
@@ -446,9 +446,9 @@ pub fn execute(
     let root = QueryRoot { ex: &ex };
     // Over HTTP a subscription is answered once, like the query with the same fields.
     let mut resp = if op.is_subscription() {
-        run(api, &doc, op, &vars, &SubscriptionRoot(root))
+        run(api, &doc, op, &vars, &SubscriptionRoot(root), Some(&budget))
     } else {
-        run(api, &doc, op, &vars, &root)
+        run(api, &doc, op, &vars, &root, Some(&budget))
     };
     if let Some(r) = stopped(&budget) {
         return r;
@@ -482,6 +482,7 @@ fn run(
     op: &Operation,
     vars: &Valid<JsonMap>,
     root: &dyn ObjectValue,
+    budget: Option<&Budget>,
 ) -> Response {
     let result = Execution::new(&api.api, doc)
         .operation(op)
@@ -489,6 +490,12 @@ fn run(
         .coerced_variable_values(vars)
         .enable_schema_introspection(true)
         .execute_sync(root);
+    if let Some(r) = budget.and_then(stopped) {
+        // The partial result of a stopped query may be large: never convert it, and free
+        // it off this request's thread.
+        std::thread::spawn(move || drop(result));
+        return r;
+    }
     match result {
         Ok(r) => Response::from_execution(r),
         Err(e) => Response {
