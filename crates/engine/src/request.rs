@@ -186,6 +186,15 @@ fn prepare(api: &CompiledApi, req: &Request, limits: &Limits) -> Result<Prepared
                     errors: vec![error_json(&e)],
                 });
             }
+            // Like the reference's parser, stop at the first syntax error: what follows it
+            // is the parser's recovery noise.
+            if let Some(e) = errs.iter().find(|e| e.message.starts_with("syntax error:")) {
+                return Err(Response {
+                    cache_max_age: None,
+                    data: Some(serde_json::Value::Null),
+                    errors: vec![error_json(e)],
+                });
+            }
             return Err(Response {
                 cache_max_age: None,
                 data: Some(serde_json::Value::Null),

@@ -945,3 +945,14 @@ fn a_subscription_over_http_is_answered_once() {
     let r = f.query("subscription { queryPerson { name } }");
     assert_data(&r, json!({"queryPerson": [{"name": "Sub Scriber"}]}));
 }
+
+#[test]
+fn only_the_first_syntax_error_is_reported() {
+    // The parser recovers and finds more problems after the first; the reference's parser
+    // stops at the first one.
+    let r = q("{ queryAuthor { \"x\" } }");
+    assert_eq!(messages(&r).len(), 1, "{r}");
+    assert!(messages(&r)[0].starts_with("syntax error:"), "{r}");
+    assert_eq!(r["errors"][0]["locations"][0]["line"], json!(1), "{r}");
+    assert!(r["data"].is_null(), "{r}");
+}
