@@ -651,6 +651,11 @@ impl ObjectValue for NodeObj<'_> {
         info: &'a ResolveInfo<'a>,
     ) -> Result<ResolvedValue<'a>, FieldError> {
         let ex = self.ex;
+        if ex.budget.stopped() {
+            // The request ends with its one error; what is left unresolved stays null
+            // (no error per remaining field, no descent into it).
+            return Ok(ResolvedValue::null());
+        }
         ex.check()?;
         let Some(fi) = self.ty.fields.get(info.field_name()) else {
             return Ok(ResolvedValue::null());
@@ -751,6 +756,9 @@ impl ObjectValue for AggObj<'_> {
         &'a self,
         info: &'a ResolveInfo<'a>,
     ) -> Result<ResolvedValue<'a>, FieldError> {
+        if self.ex.budget.stopped() {
+            return Ok(ResolvedValue::null());
+        }
         self.ex.check()?;
         let name = info.field_name();
         if name == "count" {
@@ -851,6 +859,11 @@ impl ObjectValue for QueryRoot<'_> {
         info: &'a ResolveInfo<'a>,
     ) -> Result<ResolvedValue<'a>, FieldError> {
         let ex = self.ex;
+        if ex.budget.stopped() {
+            // The request ends with its one error; what is left unresolved stays null
+            // (no error per remaining field, no descent into it).
+            return Ok(ResolvedValue::null());
+        }
         ex.check()?;
         let name = info.field_name();
         let args = info.arguments();

@@ -276,6 +276,11 @@ impl Budget {
         }
     }
 
+    /// Whether the request was stopped (cheap; for the hot path).
+    pub fn stopped(&self) -> bool {
+        self.failed.borrow().is_some()
+    }
+
     /// Why the request was stopped, if it was.
     pub fn failure(&self) -> Option<String> {
         self.failed.borrow().clone()

@@ -186,6 +186,15 @@ fn prepare(api: &CompiledApi, req: &Request, limits: &Limits) -> Result<Prepared
                     errors: vec![error_json(&e)],
                 });
             }
+            // Like the reference's parser, stop at the first syntax error: what follows it
+            // is the parser's recovery noise.
+            if let Some(e) = errs.iter().find(|e| e.message.starts_with("syntax error:")) {
+                return Err(Response {
+                    cache_max_age: None,
+                    data: Some(serde_json::Value::Null),
+                    errors: vec![error_json(e)],
+                });
+            }
             return Err(Response {
                 cache_max_age: None,
                 data: Some(serde_json::Value::Null),
@@ -310,7 +319,7 @@ pub fn execute(
             budget: &budget,
             failed: Cell::new(false),
         };
-        let resp = run(api, &doc, op, &vars, &root);
+        let resp = run(api, &doc, op, &vars, &root, None);
         // Writes that committed stay reported: a stopped mutation request keeps its
         // per-field answers (later mutations are reported as not executed).
         return resp;
@@ -333,9 +342,9 @@ pub fn execute(
     let root = QueryRoot { ex: &ex };
     // Over HTTP a subscription is answered once, like the query with the same fields.
     let mut resp = if op.is_subscription() {
-        run(api, &doc, op, &vars, &SubscriptionRoot(root))
+        run(api, &doc, op, &vars, &SubscriptionRoot(root), Some(&budget))
     } else {
-        run(api, &doc, op, &vars, &root)
+        run(api, &doc, op, &vars, &root, Some(&budget))
     };
     if let Some(r) = stopped(&budget) {
         return r;
@@ -369,6 +378,7 @@ fn run(
     op: &Operation,
     vars: &Valid<JsonMap>,
     root: &dyn ObjectValue,
+    budget: Option<&Budget>,
 ) -> Response {
     let result = Execution::new(&api.api, doc)
         .operation(op)
@@ -376,6 +386,12 @@ fn run(
         .coerced_variable_values(vars)
         .enable_schema_introspection(true)
         .execute_sync(root);
+    if let Some(r) = budget.and_then(stopped) {
+        // The partial result of a stopped query may be large: never convert it, and free
+        // it off this request's thread.
+        std::thread::spawn(move || drop(result));
+        return r;
+    }
     match result {
         Ok(r) => Response::from_execution(r),
         Err(e) => Response {
@@ -598,7 +614,12 @@ fn polish_validation_errors(
         if let Some(rest) = e.message.strip_prefix("The schema has no \"")
             && let Some(kind) = rest.strip_suffix("\" root type defined")
         {
-            e.message = format!("Schema does not support operation type \"{kind}\"");
+            e.message = if kind == "subscription" {
+                // The reference's own check for a schema without `@withSubscription` types.
+                "Not resolving subscription because schema doesn't have any fields defined for subscription operation.".to_string()
+            } else {
+                format!("Schema does not support operation type \"{kind}\"")
+            };
         }
         // The reference reports an incompatible variable twice: its own check first, then
         // the generic rule.

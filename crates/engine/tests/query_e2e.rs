@@ -1239,7 +1239,16 @@ fn operation_types_the_schema_lacks() {
     let r = f.query("subscription { queryT { name } }");
     assert_eq!(
         messages(&r),
-        vec!["Schema does not support operation type \"subscription\""]
+        vec![
+            "Not resolving subscription because schema doesn't have any fields defined for subscription operation."
+        ]
+    );
+    // Every generated API has queries and mutations; an unknown root field is the usual
+    // validation error.
+    let r = f.query("mutation { zzz { numUids } }");
+    assert_eq!(
+        messages(&r),
+        vec!["Cannot query field \"zzz\" on type \"Mutation\"."]
     );
 }
 
@@ -1250,4 +1259,15 @@ fn a_subscription_over_http_is_answered_once() {
     assert_data(&r, json!({"addPerson": {"numUids": 1}}));
     let r = f.query("subscription { queryPerson { name } }");
     assert_data(&r, json!({"queryPerson": [{"name": "Sub Scriber"}]}));
+}
+
+#[test]
+fn only_the_first_syntax_error_is_reported() {
+    // The parser recovers and finds more problems after the first; the reference's parser
+    // stops at the first one.
+    let r = q("{ queryAuthor { \"x\" } }");
+    assert_eq!(messages(&r).len(), 1, "{r}");
+    assert!(messages(&r)[0].starts_with("syntax error:"), "{r}");
+    assert_eq!(r["errors"][0]["locations"][0]["line"], json!(1), "{r}");
+    assert!(r["data"].is_null(), "{r}");
 }

@@ -165,3 +165,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     server.run(shutdown_signal()).await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_timeout;
+
+    #[test]
+    fn request_timeout_is_a_positive_number_of_seconds() {
+        assert_eq!(parse_timeout("30"), Ok(30.0));
+        assert_eq!(parse_timeout("0.5"), Ok(0.5));
+        for bad in ["0", "-1", "abc", "inf", "NaN", "100000"] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
+    }
+}
