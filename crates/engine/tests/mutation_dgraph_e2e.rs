@@ -1760,3 +1760,369 @@ fn cyclic_mutation() {
             {"xid": "HT1", "name": "Teacher1", "teaches": students}]}]}})
     );
 }
+
+// ---- error.go: graphQLCompletionOn, deepMutationErrors ----------------------------------
+
+#[test]
+fn graphql_completion_on() {
+    // A country without its non-null `name` (upstream removes it through DQL).
+    let base = conformance_dir().join("graphql/e2e/normal/test_data.json");
+    let mut data: Value = serde_json::from_str(&std::fs::read_to_string(base).unwrap()).unwrap();
+    data.as_array_mut()
+        .unwrap()
+        .push(json!({"uid": "_:nameless", "dgraph.type": "Country"}));
+    let f = Fixture::normal_with(data);
+    for sel in ["name", "id name"] {
+        let r = f.query(&format!("query {{queryCountry {{{sel}}}}}"));
+        let msgs = messages(&r);
+        assert_eq!(msgs.len(), 1, "{r}");
+        assert!(
+            msgs[0].contains(
+                "Non-nullable field 'name' (type String!) was not present in result from Dgraph."
+            ),
+            "{r}"
+        );
+        let list = r["data"]["queryCountry"].as_array().unwrap();
+        assert_eq!(list.len(), 5, "{r}");
+        let mut named: Vec<&str> = list.iter().filter_map(|c| c["name"].as_str()).collect();
+        named.sort();
+        assert_eq!(named, ["Angola", "Bangladesh", "India", "Mozambique"]);
+        assert_eq!(list.iter().filter(|c| c.is_null()).count(), 1, "{r}");
+    }
+}
+
+#[test]
+fn deep_mutation_errors() {
+    let f = fx();
+    let country = add_country(&f);
+    // A uid of the fixture that is not a State (upstream uses 0x1, a non-State there).
+    let d = ok(&f, "{ queryAuthor(first: 1) { id } }", Value::Null);
+    let not_a_state = d["queryAuthor"][0]["id"].as_str().unwrap().to_string();
+    let cases = [
+        (
+            json!({"states": [{"name": "NOT A VALID STATE"}]}),
+            "field xcode cannot be empty".to_string(),
+        ),
+        (
+            json!({"states": [{"id": "HI"}]}),
+            "ID argument (HI) was not able to be parsed".to_string(),
+        ),
+        (
+            json!({"states": [{"id": not_a_state}]}),
+            format!("ID \"{not_a_state}\" isn't a State"),
+        ),
+        (
+            json!({"states": [{"xcode": "NOT A VALID CODE"}]}),
+            "type State requires a value for field name, but no value present".to_string(),
+        ),
+    ];
+    for (set, cause) in cases {
+        let r = f.query_vars(
+            "mutation updateCountry($id: ID!, $set: CountryPatch!) {
+                updateCountry(input: {filter: {id: [$id]}, set: $set}) { country { id } } }",
+            json!({"id": country, "set": set}),
+        );
+        assert_eq!(
+            messages(&r),
+            vec![payload_err("updateCountry", &cause)],
+            "{r}"
+        );
+    }
+    require_country(
+        &f,
+        &country,
+        true,
+        json!({"name": "Testland", "states": []}),
+    );
+}
+
+#[test]
+fn add_mutation_with_has_inverse_overrides_correctly() {
+    let f = fx();
+    // The nested state's own `country` is overridden by the parent it hangs from.
+    let d = ok(
+        &f,
+        "mutation addCountry($input: [AddCountryInput!]!) { addCountry(input: $input) {
+            country { name states { xcode name country { name } } } } }",
+        json!({"input": [{"name": "A country", "states": [
+            {"xcode": "abc", "name": "Alphabet"},
+            {"xcode": "def", "name": "Vowel", "country": {"name": "B country"}}]}]}),
+    );
+    let mut c = d["addCountry"]["country"][0].clone();
+    c["states"] = sorted_by_name(&c["states"]);
+    assert_eq!(
+        c,
+        json!({"name": "A country", "states": [
+            {"xcode": "abc", "name": "Alphabet", "country": {"name": "A country"}},
+            {"xcode": "def", "name": "Vowel", "country": {"name": "A country"}}]})
+    );
+    let d = ok(
+        &f,
+        "{ queryCountry(filter: {name: {eq: \"B country\"}}) { name } }",
+        Value::Null,
+    );
+    assert_eq!(d, json!({"queryCountry": []}));
+}
+
+fn ring(points: &[(f64, f64)]) -> Value {
+    json!({"points": points.iter().map(|(la, lo)| json!({"latitude": la, "longitude": lo})).collect::<Vec<_>>()})
+}
+
+fn typed_ring(points: &[(f64, f64)]) -> Value {
+    json!({"__typename": "PointList", "points": points.iter()
+        .map(|(la, lo)| json!({"__typename": "Point", "latitude": la, "longitude": lo}))
+        .collect::<Vec<_>>()})
+}
+
+const RING1: [(f64, f64); 4] = [
+    (11.11, 22.22),
+    (15.15, 16.16),
+    (20.20, 21.21),
+    (11.11, 22.22),
+];
+const RING2: [(f64, f64); 4] = [
+    (11.18, 22.28),
+    (15.18, 16.18),
+    (20.28, 21.28),
+    (11.18, 22.28),
+];
+const RING3: [(f64, f64); 4] = [
+    (91.11, 92.22),
+    (15.15, 16.16),
+    (20.20, 21.21),
+    (91.11, 92.22),
+];
+
+#[test]
+fn mutation_polygon_type() {
+    let f = fx();
+    let d = ok(
+        &f,
+        "mutation addHotel($hotel: AddHotelInput!) { addHotel(input: [$hotel]) {
+            hotel { name area { __typename coordinates { __typename points { latitude __typename longitude } } } } } }",
+        json!({"hotel": {"name": "Taj Hotel", "area": {"coordinates": [ring(&RING1), ring(&RING2)]}}}),
+    );
+    assert_eq!(
+        d,
+        json!({"addHotel": {"hotel": [{"name": "Taj Hotel", "area": {"__typename": "Polygon",
+            "coordinates": [typed_ring(&RING1), typed_ring(&RING2)]}}]}})
+    );
+}
+
+#[test]
+#[ignore = "differs: the store rejects latitude 91.11 (out of [-90, 90]); Dgraph stores it"]
+fn mutation_multi_polygon_type() {
+    let f = fx();
+    let d = ok(
+        &f,
+        "mutation addHotel($hotel: AddHotelInput!) { addHotel(input: [$hotel]) {
+            hotel { name branches { __typename polygons { __typename
+                coordinates { __typename points { latitude __typename longitude } } } } } } }",
+        json!({"hotel": {"name": "Taj Hotel", "branches": {"polygons": [
+            {"coordinates": [ring(&RING1), ring(&RING2)]},
+            {"coordinates": [ring(&RING3), ring(&RING2)]}]}}}),
+    );
+    assert_eq!(
+        d,
+        json!({"addHotel": {"hotel": [{"name": "Taj Hotel", "branches": {
+            "__typename": "MultiPolygon", "polygons": [
+                {"__typename": "Polygon", "coordinates": [typed_ring(&RING1), typed_ring(&RING2)]},
+                {"__typename": "Polygon", "coordinates": [typed_ring(&RING3), typed_ring(&RING2)]}]}}]}})
+    );
+}
+
+#[test]
+fn filter_in_mutations_with_array_for_and_or() {
+    let inline = |filter: &str| {
+        format!(
+            "mutation {{ addpost1(input: [{{title: \"Dgraph\", numLikes: 100}}]) {{ post1(filter: {filter}) {{ title numLikes }} }} }}"
+        )
+    };
+    let with_var =
+        "mutation($filter: post1Filter) { addpost1(input: [{title: \"Dgraph\", numLikes: 100}]) {
+        post1(filter: $filter) { title numLikes } } }";
+    let want = json!({"addpost1": {"post1": [{"title": "Dgraph", "numLikes": 100}]}});
+    let cases = [
+        (inline("{or: {title: {eq: \"Dgraph\"}}}"), Value::Null),
+        (
+            with_var.to_string(),
+            json!({"filter": {"or": {"title": {"eq": "Dgraph"}}}}),
+        ),
+        (inline("{and: {title: {eq: \"Dgraph\"}}}"), Value::Null),
+        (
+            with_var.to_string(),
+            json!({"filter": {"and": {"title": {"eq": "Dgraph"}}}}),
+        ),
+        (
+            inline("{and: [{title: {eq: \"Dgraph\"}}, {or: {numLikes: {eq: 100}}}]}"),
+            Value::Null,
+        ),
+        (
+            with_var.to_string(),
+            json!({"filter": {"and": [{"title": {"eq": "Dgraph"}}, {"or": {"numLikes": {"eq": 100}}}]}}),
+        ),
+    ];
+    for (q, vars) in cases {
+        // Each case starts without the post (upstream deletes it after each case).
+        let f = fx();
+        assert_eq!(ok(&f, &q, vars), want, "{q}");
+    }
+}
+
+#[test]
+fn filter_in_update_mutations_with_filter_and_or() {
+    let f = fx();
+    let d = ok(
+        &f,
+        "mutation { addpost1(input: [{title: \"Dgraph\", numLikes: 100}, {title: \"Dgraph1\", numLikes: 120}]) {
+            post1(filter: {title: {eq: \"Dgraph\"}}) { title numLikes } } }",
+        Value::Null,
+    );
+    assert_eq!(
+        d,
+        json!({"addpost1": {"post1": [{"title": "Dgraph", "numLikes": 100}]}})
+    );
+    let d = ok(
+        &f,
+        "mutation updatepost1 { updatepost1(input: {filter: {or: [{title: {eq: \"Dgraph1\"}}, {and: {numLikes: {eq: 130}}}]}, set: {numLikes: 200}}) {
+            post1 { title numLikes } } }",
+        Value::Null,
+    );
+    assert_eq!(
+        d,
+        json!({"updatepost1": {"post1": [{"title": "Dgraph1", "numLikes": 200}]}})
+    );
+    // An Int64 given as a JSON string in a variable.
+    let d = ok(
+        &f,
+        "mutation updatepost1($post1: Updatepost1Input!) { updatepost1(input: $post1) { post1 { title numLikes } } }",
+        json!({"post1": {"filter": {"or": [{"title": {"eq": "Dgraph1"}}, {"and": {"numLikes": {"eq": 140}}}]},
+            "set": {"numLikes": "200"}}}),
+    );
+    assert_eq!(
+        d,
+        json!({"updatepost1": {"post1": [{"title": "Dgraph1", "numLikes": 200}]}})
+    );
+}
+
+#[test]
+fn id_directive_with_int64_mutation() {
+    let f = fx();
+    let q = "mutation addBook($bookId2: Int64!, $bookId3: Int64!) { addBook(input: [
+        { bookId: 1234567890123, name: \"Graphql\", desc: \"Graphql is the next big thing\" },
+        { bookId: $bookId2, name: \"Dgraph\", desc: \"A GraphQL database\" },
+        { bookId: $bookId3, name: \"DQL\", desc: \"Query Language for Dgraph\" }]) { numUids } }";
+    let vars = json!({"bookId2": "1234512345", "bookId3": 5432154321_i64});
+    assert_eq!(ok(&f, q, vars.clone()), json!({"addBook": {"numUids": 3}}));
+    let r = f.query_vars(q, vars);
+    let msgs = messages(&r);
+    assert!(
+        !msgs.is_empty() && msgs[0].contains("already exists"),
+        "{r}"
+    );
+    // The fixture's book and the three new ones.
+    let d = ok(
+        &f,
+        "mutation { deleteBook(filter: {}) { msg numUids } }",
+        Value::Null,
+    );
+    assert_eq!(d, json!({"deleteBook": {"msg": "Deleted", "numUids": 4}}));
+}
+
+#[test]
+fn id_directive_with_int_mutation() {
+    let f = fx();
+    let q = "mutation addChapter($chId: Int!) { addChapter(input: [
+        { chapterId: 2, name: \"Graphql and more\" }, { chapterId: $chId, name: \"Authorization\" }]) { numUids } }";
+    assert_eq!(
+        ok(&f, q, json!({"chId": 10})),
+        json!({"addChapter": {"numUids": 2}})
+    );
+    let r = f.query_vars(q, json!({"chId": 10}));
+    let msgs = messages(&r);
+    assert!(
+        !msgs.is_empty() && msgs[0].contains("already exists"),
+        "{r}"
+    );
+    let d = ok(
+        &f,
+        "mutation { deleteChapter(filter: {}) { msg numUids } }",
+        Value::Null,
+    );
+    assert_eq!(
+        d,
+        json!({"deleteChapter": {"msg": "Deleted", "numUids": 3}})
+    );
+}
+
+#[test]
+#[ignore = "differs: the `id` key of an @extends type is answered as the uid, not the stored key"]
+fn add_mutation_with_deep_extended_type_objects() {
+    let f = fx();
+    let q = "mutation addMission($missionId: String!, $astronautId: ID!, $name: String!, $des: String!) {
+        addMission(input: [{id: $missionId, designation: $des, crew: [{id: $astronautId, name: $name}]}]) {
+            mission { id crew { id missions(order: {asc: id}) { id } } } } }";
+    let d = ok(
+        &f,
+        q,
+        json!({"missionId": "Mission1", "astronautId": "Astronaut1", "name": "Guss Garissom", "des": "Apollo1"}),
+    );
+    assert_eq!(
+        d,
+        json!({"addMission": {"mission": [{"id": "Mission1", "crew": [
+            {"id": "Astronaut1", "missions": [{"id": "Mission1"}]}]}]}})
+    );
+    let d = ok(
+        &f,
+        q,
+        json!({"missionId": "Mission2", "astronautId": "Astronaut1", "name": "Gus Garrisom", "des": "Apollo2"}),
+    );
+    assert_eq!(
+        d,
+        json!({"addMission": {"mission": [{"id": "Mission2", "crew": [
+            {"id": "Astronaut1", "missions": [{"id": "Mission1"}, {"id": "Mission2"}]}]}]}})
+    );
+}
+
+#[test]
+#[ignore = "differs: ordering by the `id` key of an @extends type fails (no stored predicate)"]
+fn add_mutation_on_extended_type_with_id_as_key_field() {
+    let f = fx();
+    let d = ok(
+        &f,
+        "mutation addAstronaut($id1: ID!, $name1: String!, $missionId1: String!, $id2: ID!, $name2: String!, $missionId2: String!) {
+            addAstronaut(input: [{id: $id1, name: $name1, missions: [{id: $missionId1, designation: \"Apollo1\"}]},
+                {id: $id2, name: $name2, missions: [{id: $missionId2, designation: \"Apollo11\"}]}]) {
+                astronaut(order: {asc: id}) { id name missions { id designation } } } }",
+        json!({"id1": "Astronaut1", "name1": "Gus Grissom", "missionId1": "Mission1",
+            "id2": "Astronaut2", "name2": "Neil Armstrong", "missionId2": "Mission2"}),
+    );
+    assert_eq!(
+        d,
+        json!({"addAstronaut": {"astronaut": [
+            {"id": "Astronaut1", "name": "Gus Grissom", "missions": [{"id": "Mission1", "designation": "Apollo1"}]},
+            {"id": "Astronaut2", "name": "Neil Armstrong", "missions": [{"id": "Mission2", "designation": "Apollo11"}]}]}})
+    );
+}
+
+#[test]
+fn three_level_double_xid() {
+    let f = fx();
+    let d = ok(
+        &f,
+        "mutation { addCountry(input: [{ name: \"c1\", states: [{ xcode: \"s11\", name: \"s11\",
+                region: { id: \"r1\", name: \"r1\", district: { id: \"d1\", name: \"d1\" } } }] }]) {
+            country { id name states { xcode name region { id name district { id name } } } } } }",
+        Value::Null,
+    );
+    is_uid(&d["addCountry"]["country"][0]["id"]);
+    same_no_ids(
+        &d["addCountry"]["country"],
+        json!([{"name": "c1", "states": [{"xcode": "s11", "name": "s11",
+            "region": {"name": "r1", "district": {"name": "d1"}}}]}]),
+    );
+    assert_eq!(
+        d["addCountry"]["country"][0]["states"][0]["region"],
+        json!({"id": "r1", "name": "r1", "district": {"id": "d1", "name": "d1"}})
+    );
+}

@@ -810,6 +810,12 @@ impl<'a, 'w> Mutator<'a, 'w> {
                 ty.name
             )));
         }
+        // A nested new node of a type with a required key must give that key.
+        for x in &ty.xids {
+            if ty.fields.get(x).is_some_and(|fi| fi.non_null) {
+                return Err(Fail::Payload(format!("field {x} cannot be empty")));
+            }
+        }
         self.create(ty, o)
     }
 
