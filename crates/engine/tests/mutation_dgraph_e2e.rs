@@ -2126,3 +2126,179 @@ fn three_level_double_xid() {
         json!({"id": "r1", "name": "r1", "district": {"id": "d1", "name": "d1"}})
     );
 }
+
+/// `multipleXidsTests` ("deep level update ... some xids are missing while creating new node
+/// using set"), on this fixture's `Worker {regNo, uniqueId, empId}`: a nested new node must
+/// give every key, nullable ones included; an existing node is linked by any one key.
+#[test]
+fn nested_new_node_needs_every_key() {
+    let f = fx();
+    ok(
+        &f,
+        "mutation { addEmployer(input: [{ company: \"GraphQL\", worker: { name: \"Jack\", regNo: 3, uniqueId: 3, empId: \"E03\" } }]) { numUids } }",
+        Value::Null,
+    );
+    let r = f.query(
+        "mutation { updateEmployer(input: { filter: { company: { in: \"GraphQL\" } },
+            set: { worker: { name: \"Leo\", empId: \"E07\" } } }) { employer { company worker { empId name regNo } } } }",
+    );
+    assert_eq!(
+        messages(&r),
+        vec![payload_err("updateEmployer", "field regNo cannot be empty")],
+        "{r}"
+    );
+    // Linking the existing worker by one key is a reference.
+    let d = ok(
+        &f,
+        "mutation { addEmployer(input: [{ company: \"Slash\", worker: { regNo: 3, empId: \"E04\" } }]) {
+            employer { company worker { name regNo empId } } } }",
+        Value::Null,
+    );
+    assert_eq!(
+        d,
+        json!({"addEmployer": {"employer": [{"company": "Slash", "worker": [
+            {"name": "Jack", "regNo": 3, "empId": "E03"}]}]}})
+    );
+}
+
+#[test]
+fn upsert_mutation() {
+    let f = fx();
+    let country = add_country(&f);
+    let q1 = "mutation addState($xcode: String!, $upsert: Boolean, $name: String!, $xcode2: String!, $name2: String!) {
+        addState(input: [{ xcode: $xcode, name: $name }, {xcode: $xcode2, name: $name2}], upsert: $upsert) {
+            state { xcode name country { name } } } }";
+    let d = ok(
+        &f,
+        q1,
+        json!({"name": "State1", "xcode": "S1", "name2": "State10", "xcode2": "S10", "upsert": true}),
+    );
+    assert_eq!(
+        sorted_by_name(&d["addState"]["state"]),
+        json!([{"xcode": "S1", "name": "State1", "country": null},
+            {"xcode": "S10", "name": "State10", "country": null}])
+    );
+    let q2 = "mutation addState($xcode: String!, $upsert: Boolean, $name: String!, $countryID: ID,
+            $xcode2: String!, $name2: String!) {
+        addState(input: [{ xcode: $xcode, name: $name, country: {id: $countryID }},
+            { xcode: $xcode2, name: $name2}], upsert: $upsert) {
+            state { xcode name country { name } } } }";
+    let vars = |upsert: bool| {
+        json!({"upsert": upsert, "name": "State2", "xcode": "S1", "xcode2": "S10",
+            "name2": "NewState10", "countryID": country})
+    };
+    let r = f.query_vars(q2, vars(false));
+    assert_eq!(
+        messages(&r).first().map(String::as_str),
+        Some(
+            payload_err(
+                "addState",
+                "id S1 already exists for field xcode inside type State"
+            )
+            .as_str()
+        ),
+        "{r}"
+    );
+    let d = ok(&f, q2, vars(true));
+    assert_eq!(
+        sorted_by_name(&d["addState"]["state"]),
+        json!([{"xcode": "S10", "name": "NewState10", "country": null},
+            {"xcode": "S1", "name": "State2", "country": {"name": "Testland"}}])
+    );
+}
+
+/// `testThreeLevelXID`: posts → comments → replies, all keyed by `id`. An existing comment
+/// is only linked (its nested `replies` are ignored); a new one gets them.
+#[test]
+fn three_level_xid() {
+    let q = "mutation($input: [AddPost1Input!]!) { addPost1(input: $input) {
+        post1(order: { asc: id }) { id comments { id replies { id } } } } }";
+    let input = json!({"input": [
+        {"id": "post1", "comments": [{"id": "comment1", "replies": [{"id": "reply1"}]}]},
+        {"id": "post2", "comments": [{"id": "comment2", "replies": [{"id": "reply1"}]}]}]});
+    let shape = |first: bool, second: bool| {
+        let r = |linked: bool| {
+            if linked {
+                json!([{"id": "reply1"}])
+            } else {
+                json!([])
+            }
+        };
+        json!({"addPost1": {"post1": [
+            {"id": "post1", "comments": [{"id": "comment1", "replies": r(first)}]},
+            {"id": "post2", "comments": [{"id": "comment2", "replies": r(second)}]}]}})
+    };
+    let cases: [(&[&str], Value, usize); 8] = [
+        (&["reply1"], shape(true, true), 3),
+        (&[], shape(true, true), 3),
+        (&["comment1", "comment2"], shape(false, false), 2),
+        (&["comment1", "comment2", "reply1"], shape(false, false), 3),
+        (&["comment1", "reply1"], shape(false, true), 3),
+        (&["comment2", "reply1"], shape(true, false), 3),
+        (&["comment1"], shape(false, true), 3),
+        (&["comment2"], shape(true, false), 3),
+    ];
+    for (existing, want, comments) in cases {
+        let f = fx();
+        if !existing.is_empty() {
+            let input: Vec<Value> = existing.iter().map(|id| json!({ "id": id })).collect();
+            ok(
+                &f,
+                "mutation($input: [AddComment1Input!]!) { addComment1(input: $input) { comment1 { id } } }",
+                json!({ "input": input }),
+            );
+        }
+        assert_eq!(ok(&f, q, input.clone()), want, "existing: {existing:?}");
+        let d = ok(
+            &f,
+            "mutation { deletePost1(filter: {}) { numUids } deleteComment1(filter: {}) { numUids } }",
+            Value::Null,
+        );
+        assert_eq!(
+            d,
+            json!({"deletePost1": {"numUids": 2}, "deleteComment1": {"numUids": comments}}),
+            "existing: {existing:?}"
+        );
+    }
+}
+
+/// The newer upstream `addPost` (an Int64 at 2^53 - 1) and `addPostWithNullText` (payload
+/// filters at two levels).
+#[test]
+fn add_post_with_int64_and_null_text() {
+    let f = fx();
+    let country = add_country(&f);
+    let author = add_author(&f, &country);
+    let d = ok(
+        &f,
+        "mutation addPost($post: AddPostInput!) { addPost(input: [$post]) { post { title numViews } } }",
+        json!({"post": {"title": "Test Post", "numViews": 9007199254740991_i64, "author": {"id": author}}}),
+    );
+    assert_eq!(
+        d,
+        json!({"addPost": {"post": [{"title": "Test Post", "numViews": 9007199254740991_i64}]}})
+    );
+    let d = ok(
+        &f,
+        "mutation addPost($post: AddPostInput!) { addPost(input: [$post]) {
+            post(filter: {not: {has: text}}) { title text isPublished tags numLikes
+                author(filter: {has: country}) { id name country { id name } } } } }",
+        json!({"post": {"title": "No text", "isPublished": false, "numLikes": 0,
+            "tags": ["no text", "null"], "author": {"id": author}}}),
+    );
+    let mut p = d["addPost"]["post"][0].clone();
+    let mut tags: Vec<String> = p["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    tags.sort();
+    p["tags"] = json!(tags);
+    assert_eq!(
+        p,
+        json!({"title": "No text", "text": null, "isPublished": false, "tags": ["no text", "null"],
+            "numLikes": 0, "author": {"id": author, "name": "Test Author",
+            "country": {"id": country, "name": "Testland"}}})
+    );
+}

@@ -799,7 +799,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
                     }
                     u
                 }
-                None => self.create(ty, o)?,
+                None => self.create_nested(ty, o)?,
             };
             self.remember(ty, &given, uid, o, false);
             return Ok(uid);
@@ -810,11 +810,18 @@ impl<'a, 'w> Mutator<'a, 'w> {
                 ty.name
             )));
         }
-        // A nested new node of a type with a required key must give that key.
-        for x in &ty.xids {
-            if ty.fields.get(x).is_some_and(|fi| fi.non_null) {
-                return Err(Fail::Payload(format!("field {x} cannot be empty")));
-            }
+        self.create_nested(ty, o)
+    }
+
+    /// Creates a node for a nested object. As in Dgraph, a nested new node must give every
+    /// one of its type's `@id` fields (nullable ones included).
+    fn create_nested(&mut self, ty: &'a TypeInfo, o: &JsonMap) -> R<u64> {
+        if let Some(x) = ty
+            .xids
+            .iter()
+            .find(|x| o.get(x.as_str()).is_none_or(JsonValue::is_null))
+        {
+            return Err(Fail::Payload(format!("field {x} cannot be empty")));
         }
         self.create(ty, o)
     }
