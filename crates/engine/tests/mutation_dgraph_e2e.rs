@@ -2302,3 +2302,40 @@ fn add_post_with_int64_and_null_text() {
             "country": {"id": country, "name": "Testland"}}})
     );
 }
+
+/// `parallelMutations`: 20 threads each add the states NewS0..NewS4; each key ends up on
+/// exactly one node (the others are refused as existing).
+#[test]
+fn parallel_mutations() {
+    let f = fx();
+    std::thread::scope(|s| {
+        for _ in 0..20 {
+            s.spawn(|| {
+                for i in 0..5 {
+                    let r = f.query(&format!(
+                        "mutation {{ addState(input: [{{xcode: \"NewS{i}\", name: \"State{i}\"}}]) {{ state {{ xcode name }} }} }}"
+                    ));
+                    // Either added, or refused because another thread added it first.
+                    if let Some(m) = messages(&r).first() {
+                        assert_eq!(
+                            m,
+                            &payload_err(
+                                "addState",
+                                &format!("id NewS{i} already exists for field xcode inside type State")
+                            ),
+                            "{r}"
+                        );
+                    }
+                }
+            });
+        }
+    });
+    for i in 0..5 {
+        let d = ok(
+            &f,
+            &format!("query {{ queryState(filter: {{ xcode: {{ eq: \"NewS{i}\"}}}}) {{ name }} }}"),
+            Value::Null,
+        );
+        assert_eq!(d, json!({"queryState": [{"name": format!("State{i}")}]}));
+    }
+}
