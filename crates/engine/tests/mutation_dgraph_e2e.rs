@@ -2339,3 +2339,155 @@ fn parallel_mutations() {
         assert_eq!(d, json!({"queryState": [{"name": format!("State{i}")}]}));
     }
 }
+
+// ---- query.go cases that first add their own data ----------------------------------------
+
+#[test]
+fn query_only_typename() {
+    let f = fx();
+    for _ in 0..3 {
+        add_country(&f);
+    }
+    let d = ok(
+        &f,
+        "query { queryCountry(filter: { name: {eq: \"Testland\"}}) { __typename } }",
+        Value::Null,
+    );
+    assert_eq!(
+        d,
+        json!({"queryCountry": [{"__typename": "Country"}, {"__typename": "Country"}, {"__typename": "Country"}]})
+    );
+}
+
+#[test]
+fn query_nested_only_typename() {
+    let f = fx();
+    let country = add_country(&f);
+    let author = add_author(&f, &country);
+    for _ in 0..3 {
+        add_post(&f, &author, &country);
+    }
+    let d = ok(
+        &f,
+        "query { queryAuthor(filter: { name: { eq: \"Test Author\" } }) { posts { __typename } } }",
+        Value::Null,
+    );
+    assert_eq!(
+        d,
+        json!({"queryAuthor": [{"posts": [{"__typename": "Post"}, {"__typename": "Post"}, {"__typename": "Post"}]}]})
+    );
+}
+
+/// The starship, human and droid of `queryInterfaceAfterAddMutation`.
+fn star_wars(f: &Fixture) {
+    let d = ok(
+        f,
+        "mutation { addStarship(input: [{name: \"Millennium Falcon\", length: 2}]) { starship { id } } }",
+        Value::Null,
+    );
+    let ship = is_uid(&d["addStarship"]["starship"][0]["id"]);
+    ok(
+        f,
+        "mutation addHuman($human: AddHumanInput!) { addHuman(input: [$human]) { human { id } } }",
+        json!({"human": {"name": "Han Solo", "ename": "Han_employee", "totalCredits": 10,
+            "appearsIn": ["EMPIRE"], "starships": [{"id": ship}]}}),
+    );
+    ok(
+        f,
+        "mutation { addDroid(input: [{name: \"R2-D2\", primaryFunction: \"Robot\", appearsIn: [EMPIRE]}]) { droid { id } } }",
+        Value::Null,
+    );
+}
+
+fn sorted_by(v: &Value, key: &str) -> Value {
+    let mut a = v.as_array().unwrap().clone();
+    a.sort_by_key(|x| x[key].to_string());
+    Value::Array(a)
+}
+
+#[test]
+fn typename_for_interface() {
+    let f = fx();
+    star_wars(&f);
+    // The newer upstream form (`in`); the older one gave a list to `eq`.
+    let d = ok(
+        &f,
+        "query { queryCharacter(filter: { appearsIn: { in: [EMPIRE] } }) { name __typename
+            ... on Human { totalCredits } ... on Droid { primaryFunction } } }",
+        Value::Null,
+    );
+    assert_eq!(
+        sorted_by(&d["queryCharacter"], "name"),
+        json!([{"name": "Han Solo", "__typename": "Human", "totalCredits": 10.0},
+            {"name": "R2-D2", "__typename": "Droid", "primaryFunction": "Robot"}])
+    );
+}
+
+#[test]
+fn only_typename_for_interface() {
+    let f = fx();
+    star_wars(&f);
+    let d = ok(
+        &f,
+        "query { queryCharacter(filter: { appearsIn: { in: [EMPIRE] } }) {
+            ... on Human { __typename } ... on Droid { __typename } } }",
+        Value::Null,
+    );
+    assert_eq!(
+        sorted_by(&d["queryCharacter"], "__typename"),
+        json!([{"__typename": "Droid"}, {"__typename": "Human"}])
+    );
+}
+
+#[test]
+fn default_enum_filter() {
+    let f = fx();
+    star_wars(&f);
+    let d = ok(
+        &f,
+        "query { queryCharacter(filter: { appearsIn: { in: [EMPIRE] } }) { name appearsIn } }",
+        Value::Null,
+    );
+    assert_eq!(
+        sorted_by(&d["queryCharacter"], "name"),
+        json!([{"name": "Han Solo", "appearsIn": ["EMPIRE"]}, {"name": "R2-D2", "appearsIn": ["EMPIRE"]}])
+    );
+}
+
+/// `erroredQueriesHaveTouchedUids`, its data and error (the `touched_uids` extension is not
+/// answered).
+#[test]
+fn errored_query_keeps_the_good_items() {
+    let base = conformance_dir().join("graphql/e2e/normal/test_data.json");
+    let mut data: Value = serde_json::from_str(&std::fs::read_to_string(base).unwrap()).unwrap();
+    data.as_array_mut()
+        .unwrap()
+        .push(json!({"uid": "_:nameless", "dgraph.type": "Country"}));
+    let f = Fixture::normal_with(data);
+    let d = ok(
+        &f,
+        "{ queryCountry(filter: {not: {has: name}}) { id } }",
+        Value::Null,
+    );
+    let nameless = is_uid(&d["queryCountry"][0]["id"]);
+    let named = add_country(&f);
+    let r = f.query_vars(
+        "query ($ids: [ID!]) {
+  queryCountry(filter: {id: $ids}) {
+    id
+    name
+  }
+}",
+        json!({"ids": [nameless, named]}),
+    );
+    assert_eq!(
+        r["errors"],
+        json!([{"message": "Non-nullable field 'name' (type String!) was not present in result from Dgraph.  GraphQL error propagation triggered.",
+            "locations": [{"line": 4, "column": 5}], "path": ["queryCountry", 0, "name"]}]),
+        "{r}"
+    );
+    assert_eq!(
+        r["data"],
+        json!({"queryCountry": [null, {"id": named, "name": "Testland"}]})
+    );
+}
