@@ -602,14 +602,14 @@ fn defaults_on_add_and_update() {
         d["updateBooking"],
         json!({"numUids": 1, "booking": [{"name": "b1x", "status": "changed"}]})
     );
-    // An update that sets nothing changes nothing, defaults included.
+    // An update that sets nothing changes nothing, defaults included, and (as in Dgraph)
+    // reports no node.
     let d = fx.ok(
         r#"mutation { updateBooking(input: {filter: {name: {eq: "b2"}}, set: {}}) { numUids booking { name status } } }"#,
     );
-    assert_eq!(
-        d["updateBooking"],
-        json!({"numUids": 1, "booking": [{"name": "b2", "status": "held"}]})
-    );
+    assert_eq!(d["updateBooking"], json!({"numUids": 0, "booking": []}));
+    let d = fx.ok(r#"{ queryBooking(filter: {name: {eq: "b2"}}) { name status } }"#);
+    assert_eq!(d["queryBooking"], json!([{"name": "b2", "status": "held"}]));
 }
 
 #[test]

@@ -349,6 +349,11 @@ fn several_keys_per_type(suite: &str) {
     );
     assert_eq!(
         fx.err(r#"mutation { addEmployer(input: {company: "Other", worker: [{empId: "E9"}]}) { numUids } }"#),
+        payload_err("addEmployer", "field regNo cannot be empty")
+    );
+    // Every key given: the required-field check comes next.
+    assert_eq!(
+        fx.err(r#"mutation { addEmployer(input: {company: "Other", worker: [{regNo: 9, uniqueId: 9, empId: "E9"}]}) { numUids } }"#),
         payload_err("addEmployer", "type Worker requires a value for field name, but no value present")
     );
 }

@@ -255,6 +255,11 @@ pub fn geojson(v: &Json) -> Result<Json, CoerceError> {
 /// base prefix (`0x`/`0X` hex, `0o` octal, `0b` binary, a leading `0` octal), else decimal.
 /// The uid 0 is never a node.
 pub fn parse_uid(s: &str) -> Option<u64> {
+    parse_uid_number(s).filter(|&u| u != 0)
+}
+
+/// The number an id spells, 0 included: `0x0` is a well-formed id that names no node.
+pub fn parse_uid_number(s: &str) -> Option<u64> {
     let s = s.strip_prefix('+').unwrap_or(s);
     let (digits, radix) = if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
         (h, 16)
@@ -271,7 +276,7 @@ pub fn parse_uid(s: &str) -> Option<u64> {
     if digits.is_empty() || digits.starts_with('+') || digits.starts_with('-') {
         return None;
     }
-    u64::from_str_radix(digits, radix).ok().filter(|&u| u != 0)
+    u64::from_str_radix(digits, radix).ok()
 }
 
 /// Renders a uid the way the API prints ids (`0x…`).
@@ -450,6 +455,8 @@ mod tests {
         assert_eq!(parse_uid("017"), Some(15));
         assert_eq!(parse_uid("0b11"), Some(3));
         assert_eq!(parse_uid("0"), None);
+        assert_eq!(parse_uid_number("0x0"), Some(0));
+        assert_eq!(parse_uid_number("0x"), None);
         assert_eq!(parse_uid("0x"), None);
         assert_eq!(parse_uid("abc"), None);
         assert_eq!(parse_uid("-1"), None);

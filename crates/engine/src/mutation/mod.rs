@@ -45,7 +45,7 @@ use crate::catalog::{FieldInfo, FieldKind, ScalarKind, TypeInfo, TypeKind};
 use crate::filter::lower_first;
 use crate::graph::Val;
 use crate::{EngineError, ExecCtx, MutationOutcome};
-use coerce::{CoerceError, ScalarKind as CKind, coerce, parse_uid};
+use coerce::{CoerceError, ScalarKind as CKind, coerce, parse_uid, parse_uid_number};
 use meta::Meta;
 pub use write::{GraphWrite, WriteError};
 
@@ -738,9 +738,13 @@ impl<'a, 'w> Mutator<'a, 'w> {
         {
             let text = xid_text(idv);
             let not_a = || Fail::Payload(format!("ID \"{text}\" isn't a {}", ty.name));
-            let uid = parse_uid(&text).ok_or_else(|| {
+            // `0x0` is a well-formed id of no node.
+            let uid = parse_uid_number(&text).ok_or_else(|| {
                 Fail::Payload(format!("ID argument ({text}) was not able to be parsed"))
             })?;
+            if uid == 0 {
+                return Err(not_a());
+            }
             let types = self.w.node_types(uid)?;
             if !self.meta.node_is(&ty.name, &types) {
                 return Err(not_a());
@@ -795,7 +799,7 @@ impl<'a, 'w> Mutator<'a, 'w> {
                     }
                     u
                 }
-                None => self.create(ty, o)?,
+                None => self.create_nested(ty, o)?,
             };
             self.remember(ty, &given, uid, o, false);
             return Ok(uid);
@@ -805,6 +809,19 @@ impl<'a, 'w> Mutator<'a, 'w> {
                 "a reference to {} needs the id of an existing node",
                 ty.name
             )));
+        }
+        self.create_nested(ty, o)
+    }
+
+    /// Creates a node for a nested object. As in Dgraph, a nested new node must give every
+    /// one of its type's `@id` fields (nullable ones included).
+    fn create_nested(&mut self, ty: &'a TypeInfo, o: &JsonMap) -> R<u64> {
+        if let Some(x) = ty
+            .xids
+            .iter()
+            .find(|x| o.get(x.as_str()).is_none_or(JsonValue::is_null))
+        {
+            return Err(Fail::Payload(format!("field {x} cannot be empty")));
         }
         self.create(ty, o)
     }
@@ -887,6 +904,19 @@ impl<'a, 'w> Mutator<'a, 'w> {
         uids: Vec<u64>,
         input: &JsonValue,
     ) -> Result<MutationOutcome, EngineError> {
+        // Without a non-empty `set` or `remove` there is nothing to write: Dgraph answers
+        // such an update with `numUids: 0` and an empty payload list, whatever matched.
+        let patch = |k: &str| {
+            input
+                .get(k)
+                .and_then(JsonValue::as_object)
+                .is_some_and(|p| !p.is_empty())
+        };
+        let uids = if patch("set") || patch("remove") {
+            uids
+        } else {
+            Vec::new()
+        };
         let run = |m: &mut Self| -> R<()> {
             let ty = m.ty(type_name)?;
             let o = input.as_object();
