@@ -15,6 +15,7 @@ pub mod control;
 mod frontdoor;
 pub mod http_util;
 mod listen;
+pub mod persisted;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -74,6 +74,16 @@ pub struct GraphQLResponse {
     pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
 }
 
+impl GraphQLResponse {
+    /// A request refused before execution: `{"errors":[{"message":…}]}` (no `data`).
+    pub fn error(message: &str) -> GraphQLResponse {
+        GraphQLResponse {
+            body: serde_json::json!({ "errors": [{ "message": message }] }),
+            headers: Vec::new(),
+        }
+    }
+}
+
 /// Why the backend side could not be opened (e.g. the graph database file).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -84,6 +94,7 @@ pub struct BackendInitError(pub String);
 #[derive(Clone)]
 pub struct BackendState {
     engine: Engine,
+    persisted: Arc<crate::persisted::PersistedQueries>,
 }
 
 fn caller(ctx: &BackendContext) -> Caller {
@@ -119,6 +130,7 @@ impl BackendState {
             .map_err(|e| BackendInitError(format!("cannot open the graph store: {e}")))?;
         Ok(BackendState {
             engine: Engine::new(store),
+            persisted: Arc::default(),
         })
     }
 
@@ -127,8 +139,16 @@ impl BackendState {
         let engine = &self.engine;
         let who = caller(&ctx);
         let id = backend_id(&ctx.deployment);
+        let query = match crate::http_util::persisted_query_hash(&req.extensions) {
+            Ok(Some(hash)) => match self.persisted.resolve(id, hash, req.query) {
+                Ok(q) => q,
+                Err(e) => return GraphQLResponse::error(e.0),
+            },
+            Ok(None) => req.query,
+            Err(e) => return GraphQLResponse::error(&e.1),
+        };
         let request = graphcloud_engine::Request {
-            query: req.query,
+            query,
             operation_name: req.operation_name,
             variables: req.variables,
         };
@@ -187,6 +207,7 @@ impl BackendState {
     /// Called after a deployment was deleted, with its numeric id: drops its graph data and
     /// schema.
     pub async fn deployment_deleted(&self, deployment_id: i64) {
+        self.persisted.forget_backend(deployment_id as u64);
         if let Err(err) = self.engine.drop_backend(deployment_id as u64).await {
             tracing::error!(deployment_id, error = %err, "dropping the backend's graph failed");
         }
