@@ -63,6 +63,26 @@ pub struct ServeConfig {
     pub jwt_secret: Option<String>,
 }
 
+/// Settings with defaults, kept apart from [`ServeConfig`] so that adding one does not
+/// change every configuration literal.
+#[derive(Debug, Clone)]
+pub struct Tuning {
+    /// Page cache of the graph store in bytes, shared by every backend (the largest part of
+    /// the server's resident memory under load).
+    pub graph_cache_bytes: usize,
+}
+
+/// Default page cache of the graph store: 256 MiB.
+pub const DEFAULT_GRAPH_CACHE_MB: usize = 256;
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            graph_cache_bytes: DEFAULT_GRAPH_CACHE_MB * 1024 * 1024,
+        }
+    }
+}
+
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -154,6 +174,11 @@ impl Server {
     /// Opens the control plane and binds both listeners (so ephemeral ports are known before
     /// serving).
     pub async fn bind(cfg: ServeConfig) -> Result<Server, ServeError> {
+        Self::bind_tuned(cfg, Tuning::default()).await
+    }
+
+    /// [`Server::bind`] with explicit [`Tuning`].
+    pub async fn bind_tuned(cfg: ServeConfig, tuning: Tuning) -> Result<Server, ServeError> {
         let control_tls = match &cfg.control_tls {
             Some(t) => Some(listen::tls_acceptor(&t.cert, &t.key)?),
             None => None,
@@ -189,7 +214,7 @@ impl Server {
             jwt_secret: cfg.jwt_secret.clone(),
         })
         .await?;
-        let backends = BackendState::open(&cfg.data_dir).await?;
+        let backends = BackendState::open_with(&cfg.data_dir, tuning.graph_cache_bytes).await?;
         Ok(Server {
             control_listener,
             backend_listener,

@@ -123,11 +123,29 @@ fn backend_id(d: &BackendInfo) -> u64 {
 impl BackendState {
     /// Opens (or creates) the graph store `<data_dir>/graph.redb` and the engine over it.
     pub async fn open(data_dir: &std::path::Path) -> Result<Self, BackendInitError> {
+        Self::open_with(
+            data_dir,
+            graphcloud_store::RedbOptions::default().cache_bytes,
+        )
+        .await
+    }
+
+    /// [`BackendState::open`] with a page cache of `cache_bytes` for the graph store.
+    pub async fn open_with(
+        data_dir: &std::path::Path,
+        cache_bytes: usize,
+    ) -> Result<Self, BackendInitError> {
         let dir = data_dir.to_path_buf();
-        let store = tokio::task::spawn_blocking(move || graphcloud_store::Store::open(&dir))
-            .await
-            .map_err(|e| BackendInitError(e.to_string()))?
-            .map_err(|e| BackendInitError(format!("cannot open the graph store: {e}")))?;
+        let redb = graphcloud_store::RedbOptions {
+            cache_bytes,
+            ..Default::default()
+        };
+        let store = tokio::task::spawn_blocking(move || {
+            graphcloud_store::Store::open_with(&dir, &redb, Default::default())
+        })
+        .await
+        .map_err(|e| BackendInitError(e.to_string()))?
+        .map_err(|e| BackendInitError(format!("cannot open the graph store: {e}")))?;
         Ok(BackendState {
             engine: Engine::new(store),
             persisted: Arc::default(),
