@@ -133,7 +133,7 @@ async fn metrics_handler(State(st): State<Arc<ControlState>>) -> Response {
         Some(h) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-            h.render(),
+            h.render() + &crate::render_latency(),
         )
             .into_response(),
         None => rest_error(
