@@ -1,7 +1,8 @@
 //! GraphQL-over-HTTP details of the backend listener, on a real server: automatic persisted
 //! queries (`extensions.persistedQuery.sha256Hash`, POST and GET, `/graphql` and `/admin`,
 //! per backend) and gzip request bodies (corrupt, truncated, empty, oversized after
-//! decompression, on the GraphQL endpoints and on `POST /admin/schema`).
+//! decompression, on the GraphQL endpoints and on `POST /admin/schema`), and content codings
+//! on the control listener.
 
 mod common;
 
@@ -396,5 +397,57 @@ async fn gzip_bodies_on_admin_schema() {
     );
     let (_, r) = post_json(&s, &b, "/admin", json!({ "query": ADMIN_Q })).await;
     assert_eq!(r, json!({"data": {"getGQLSchema": {"schema": sdl2}}}));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn control_listener_content_codings_answer_json() {
+    let s = TestServer::start().await;
+    let post = |path: &str, enc: &str, body: Vec<u8>| {
+        s.client
+            .post(s.cp(path))
+            .header("content-type", "application/json")
+            .header("content-encoding", enc)
+            .body(body)
+            .send()
+    };
+    let login = serde_json::to_vec(&json!({
+        "query": "mutation { login(email: \"x@example.com\", password: \"y\") { token } }"
+    }))
+    .unwrap();
+    // An unsupported coding: the body is read as it is, and is not JSON.
+    for enc in ["br", "deflate"] {
+        let r = post("/graphql", enc, gzip(&login)).await.unwrap();
+        assert_eq!(r.status().as_u16(), 400, "{enc}");
+        let v: Value = r.json().await.unwrap();
+        assert!(
+            v["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Not a valid GraphQL request body"),
+            "{enc}: {v}"
+        );
+        let r = post("/command-line/device-code", enc, b"\x00\x01".to_vec())
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400, "{enc}");
+        assert!(r.json::<Value>().await.unwrap()["error"].is_string());
+    }
+    // A gzip bomb stops at the 16 MiB limit.
+    let mut bomb = b"{\"query\": \"".to_vec();
+    bomb.resize(17 * 1024 * 1024, b' ');
+    let r = post("/graphql", "gzip", gzip(&bomb)).await.unwrap();
+    assert_eq!(r.status().as_u16(), 413);
+    let v: Value = r.json().await.unwrap();
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("16 MiB"),
+        "{v}"
+    );
+    // Gzip that is fine still works.
+    let r = post("/graphql", "gzip", gzip(&login)).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
     s.stop().await;
 }
