@@ -66,11 +66,18 @@ fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response
     json_response(status, graphql_error_body(code, message))
 }
 
+/// Whether `s` can be a subdomain at all (a DNS label: 1 to 63 letters, digits or '-', the
+/// rule deployments are created with). Anything else is refused before the lookup, so the
+/// short-lived lookup cache only ever holds short keys.
+fn plausible_subdomain(s: &str) -> bool {
+    (1..=63).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+}
+
 /// Splits a request into (subdomain, path inside the backend).
 pub(crate) fn route(host: Option<&str>, path: &str, base_domain: &str) -> Option<(String, String)> {
     if let Some(rest) = path.strip_prefix("/backends/") {
         let (sub, tail) = rest.split_once('/').unwrap_or((rest, ""));
-        if sub.is_empty() {
+        if !plausible_subdomain(sub) {
             return None;
         }
         return Some((sub.to_ascii_lowercase(), format!("/{tail}")));
@@ -85,7 +92,7 @@ pub(crate) fn route(host: Option<&str>, path: &str, base_domain: &str) -> Option
     };
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let sub = host.strip_suffix(base_domain)?.strip_suffix('.')?;
-    if sub.is_empty() || sub.contains('.') {
+    if !plausible_subdomain(sub) {
         return None;
     }
     Some((sub.to_string(), path.to_string()))
@@ -397,6 +404,22 @@ mod tests {
             None
         );
         assert_eq!(route(None, "/backends//graphql", "localhost"), None);
+        let long = "a".repeat(64);
+        assert_eq!(
+            route(None, &format!("/backends/{long}/health"), "localhost"),
+            None
+        );
+        assert_eq!(
+            route(Some(&format!("{long}.localhost")), "/health", "localhost"),
+            None
+        );
+        assert_eq!(route(None, "/backends/a_b/health", "localhost"), None);
+        assert_eq!(route(None, "/backends/a%20b/health", "localhost"), None);
+        let max = "a".repeat(63);
+        assert_eq!(
+            route(None, &format!("/backends/{max}/health"), "localhost"),
+            Some((max, "/health".into()))
+        );
     }
 
     #[test]
