@@ -14,6 +14,9 @@
 //!   10-node add mutation at a fixed concurrency.
 //! - `people`: 2 000 people with 5 friends each and the list query
 //!   `queryPerson(first: 100) { id name age email friends { id name age } }`.
+//! - `soak`: many connections (default 256, one client each) of mixed load (list, get-by-id,
+//!   term filter, add mutation, `/health`, persisted query) or `/health` only, for a fixed
+//!   time, sampling the server's resident memory to show whether it levels off.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -76,6 +79,29 @@ enum Workload {
         #[arg(long)]
         keep: bool,
     },
+    /// Sustained load over many connections; prints the server's RSS over time.
+    Soak {
+        /// Concurrent connections (one HTTP client and one worker each).
+        #[arg(long, default_value_t = 256)]
+        connections: usize,
+        /// Length of the run.
+        #[arg(long, default_value_t = 300)]
+        seconds: u64,
+        /// Seconds between RSS samples.
+        #[arg(long, default_value_t = 10)]
+        sample_seconds: u64,
+        /// `--cache-size-mb` of the server (page cache of the graph store).
+        #[arg(long, default_value_t = 64)]
+        cache_size_mb: u32,
+        /// `mixed` (queries, mutations, /health, persisted queries) or `health` only.
+        #[arg(long, default_value = "mixed")]
+        mix: String,
+        /// People loaded before the run (the mix adds more).
+        #[arg(long, default_value_t = 2000)]
+        people: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
 }
 
 #[tokio::main]
@@ -111,6 +137,31 @@ async fn main() -> Result<()> {
             seed,
             keep,
         } => people_bench(&bin, people, friends, concurrency, seconds, seed, keep).await,
+        Workload::Soak {
+            connections,
+            seconds,
+            sample_seconds,
+            cache_size_mb,
+            mix,
+            people,
+            seed,
+        } => {
+            let health_only = match mix.as_str() {
+                "mixed" => false,
+                "health" => true,
+                other => bail!("--mix is `mixed` or `health`, not {other:?}"),
+            };
+            let opts = SoakOptions {
+                connections: connections.max(1),
+                seconds,
+                sample_seconds: sample_seconds.max(1),
+                cache_size_mb,
+                health_only,
+                people,
+                seed,
+            };
+            soak(&bin, opts).await
+        }
     }
 }
 
@@ -137,6 +188,11 @@ fn free_port() -> Result<u16> {
 
 impl Server {
     async fn start(bin: &Path) -> Result<Server> {
+        Self::start_with(bin, &[]).await
+    }
+
+    /// Starts `serve` with extra flags.
+    async fn start_with(bin: &Path, extra: &[String]) -> Result<Server> {
         let data = tempfile::tempdir()?;
         let dir = data.path().to_str().context("utf-8 temp path")?.to_string();
         let status = Command::new(bin)
@@ -154,6 +210,7 @@ impl Server {
             .args(["serve", "--data-dir", &dir, "--base-domain", "localhost"])
             .args(["--control-addr", &format!("127.0.0.1:{cp}")])
             .args(["--backend-addr", &format!("127.0.0.1:{bp}")])
+            .args(extra)
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()?;
@@ -738,4 +795,210 @@ async fn people_bench(
         tokio::signal::ctrl_c().await?;
     }
     Ok(())
+}
+
+struct SoakOptions {
+    connections: usize,
+    seconds: u64,
+    sample_seconds: u64,
+    cache_size_mb: u32,
+    health_only: bool,
+    people: usize,
+    seed: u64,
+}
+
+/// The persisted query of the soak mix and its SHA-256 (`printf '%s' … | sha256sum`).
+const SOAK_APQ: &str = "{ queryPerson(first: 5) { name age } }";
+
+/// One request of the soak mix; `i` picks the kind and the arguments.
+fn soak_request(
+    http: &reqwest::Client,
+    backend: &Backend,
+    health: &str,
+    ids: &[String],
+    apq_hash: &str,
+    i: u64,
+) -> reqwest::RequestBuilder {
+    let gql = |body: Value| {
+        http.post(format!("{}/graphql", backend.base))
+            .header("X-Auth-Token", &backend.token)
+            .json(&body)
+    };
+    let mut rng = Rng(i);
+    let id = &ids[rng.below(ids.len())];
+    match i % 10 {
+        0..=2 => gql(json!({
+            "query": "query($o: Int) { queryPerson(first: 10, offset: $o, order: {asc: age}) { id name age } }",
+            "variables": {"o": rng.below(1000)}
+        })),
+        3 | 4 => gql(json!({
+            "query": "query($id: ID!) { getPerson(id: $id) { name email friends(first: 5) { name } } }",
+            "variables": {"id": id}
+        })),
+        5 => gql(json!({
+            "query": "query($w: String!) { queryPerson(filter: {name: {anyofterms: $w}}, first: 5) { name } }",
+            "variables": {"w": WORDS[rng.below(WORDS.len())]}
+        })),
+        6 => gql(json!({
+            "query": "mutation($n: String!, $a: Int) { addPerson(input: [{name: $n, age: $a}]) { numUids } }",
+            "variables": {"n": name_for(&mut rng), "a": rng.below(90)}
+        })),
+        7 => gql(json!({
+            "query": "query($id: ID!) { getPerson(id: $id) { id } aggregatePerson { count } }",
+            "variables": {"id": id}
+        })),
+        8 => http.get(health),
+        _ => gql(json!({
+            "extensions": {"persistedQuery": {"version": 1, "sha256Hash": apq_hash}}
+        })),
+    }
+}
+
+async fn soak(bin: &Path, o: SoakOptions) -> Result<()> {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let server = Server::start_with(
+        bin,
+        &["--cache-size-mb".to_string(), o.cache_size_mb.to_string()],
+    )
+    .await?;
+    let token = server.login().await?;
+    let backend = server.create_deployment(&token, "soak").await?;
+    backend.set_schema(&server.http, GRAPH_SCHEMA).await?;
+    let ids = Arc::new(if o.health_only {
+        vec![String::new()]
+    } else {
+        load_people(&server, &backend, o.people.max(1), 3, o.seed).await?
+    });
+    // Register the persisted query (query + hash) once.
+    let apq_hash = Arc::new(sha256_hex(SOAK_APQ));
+    backend
+        .post(
+            &server.http,
+            "/graphql",
+            &json!({"query": SOAK_APQ, "extensions": {"persistedQuery": {"version": 1, "sha256Hash": *apq_hash}}}),
+        )
+        .await?;
+    let health = Arc::new(format!("{}/health", backend.base));
+    println!(
+        "soak: {} connections, {} s, mix {}, --cache-size-mb {}, {} people loaded",
+        o.connections,
+        o.seconds,
+        if o.health_only { "health" } else { "mixed" },
+        o.cache_size_mb,
+        if o.health_only { 0 } else { ids.len() }
+    );
+    print_memory(&server, "before load");
+
+    let done = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for w in 0..o.connections {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(1)
+            .build()?;
+        let (backend, health, ids, apq_hash) = (
+            backend.clone(),
+            health.clone(),
+            ids.clone(),
+            apq_hash.clone(),
+        );
+        let (done, failed, stop) = (done.clone(), failed.clone(), stop.clone());
+        let health_only = o.health_only;
+        let stride = o.connections as u64;
+        workers.push(tokio::spawn(async move {
+            let mut i = w as u64;
+            while !stop.load(Ordering::Relaxed) {
+                let req = if health_only {
+                    http.get(health.as_str())
+                } else {
+                    soak_request(&http, &backend, &health, &ids, &apq_hash, i)
+                };
+                i += stride;
+                let ok = match req.send().await {
+                    Ok(r) if r.status().is_success() => match r.bytes().await {
+                        Ok(b) => !contains(&b, b"\"errors\""),
+                        Err(_) => false,
+                    },
+                    _ => false,
+                };
+                if ok {
+                    done.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+
+    let started = Instant::now();
+    let mut samples: Vec<(f64, f64)> = Vec::new();
+    let mut last = (0u64, Instant::now());
+    println!(
+        "{:>7}  {:>9}  {:>11}  {:>9}  {:>7}",
+        "t (s)", "RSS (MiB)", "requests", "req/s", "errors"
+    );
+    while started.elapsed() < Duration::from_secs(o.seconds) {
+        let left = Duration::from_secs(o.seconds).saturating_sub(started.elapsed());
+        tokio::time::sleep(Duration::from_secs(o.sample_seconds).min(left)).await;
+        let n = done.load(Ordering::Relaxed);
+        let rate = (n - last.0) as f64 / last.1.elapsed().as_secs_f64();
+        last = (n, Instant::now());
+        let rss = server.memory_kib().0 as f64 / 1024.0;
+        let t = started.elapsed().as_secs_f64();
+        samples.push((t, rss));
+        println!(
+            "{t:>7.0}  {rss:>9.1}  {n:>11}  {rate:>9.0}  {:>7}",
+            failed.load(Ordering::Relaxed)
+        );
+        if let Some(code) = server_exit(&server) {
+            bail!("the server exited during the run: {code}");
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        let _ = w.await;
+    }
+    let total = done.load(Ordering::Relaxed);
+    let errors = failed.load(Ordering::Relaxed);
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "{total} requests in {elapsed:.0} s ({:.0} req/s), {errors} errors",
+        total as f64 / elapsed
+    );
+    // Levelling off: compare the second half of the run with its first half.
+    if samples.len() >= 4 {
+        let half = samples.len() / 2;
+        let max_first = samples[..half].iter().map(|s| s.1).fold(0.0, f64::max);
+        let max_second = samples[half..].iter().map(|s| s.1).fold(0.0, f64::max);
+        let (t0, r0) = samples[half];
+        let (t1, r1) = samples[samples.len() - 1];
+        println!(
+            "RSS max first half {max_first:.1} MiB, second half {max_second:.1} MiB; \
+             slope over the second half {:+.2} MiB/min; last {r1:.1} MiB \
+             (page cache {} MiB)",
+            (r1 - r0) / ((t1 - t0) / 60.0).max(1e-9),
+            o.cache_size_mb
+        );
+    }
+    print_memory(&server, "after load");
+    Ok(())
+}
+
+fn server_exit(server: &Server) -> Option<String> {
+    // `try_wait` needs `&mut`; /proc tells whether the process is gone or a zombie.
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", server.pid())).ok();
+    match stat {
+        None => Some("gone".into()),
+        Some(s) if s.split_whitespace().nth(2) == Some("Z") => Some("exited".into()),
+        _ => None,
+    }
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

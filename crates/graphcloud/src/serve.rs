@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use graphcloud_server::{ServeConfig, TlsFiles};
+use graphcloud_server::{ServeConfig, TlsFiles, Tuning};
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -70,6 +70,15 @@ pub struct ServeArgs {
         requires = "control_tls_cert"
     )]
     control_tls_key: Option<PathBuf>,
+    /// Page cache of the graph store in MiB, shared by every backend. Resident memory under
+    /// sustained load levels off at about this plus a constant.
+    #[arg(
+        long,
+        env = "GRAPHCLOUD_CACHE_SIZE_MB",
+        default_value_t = graphcloud_server::DEFAULT_GRAPH_CACHE_MB as u32,
+        value_parser = clap::value_parser!(u32).range(1..=1_048_576)
+    )]
+    cache_size_mb: u32,
     /// Log format.
     #[arg(long, env = "GRAPHCLOUD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -99,13 +108,25 @@ fn parse_timeout(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Whether text logs get terminal colour codes: only when they go to a terminal and
+/// `NO_COLOR` is unset or empty (<https://no-color.org>).
+pub(crate) fn use_colour(is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
 fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("GRAPHCLOUD_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn"));
+    let ansi = use_colour(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR"),
+    );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
@@ -153,11 +174,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         request_timeout: std::time::Duration::from_secs_f64(args.request_timeout),
     };
     let started = std::time::Instant::now();
-    let server = graphcloud_server::Server::bind(cfg)
+    let tuning = Tuning {
+        graph_cache_bytes: args.cache_size_mb as usize * 1024 * 1024,
+    };
+    let server = graphcloud_server::Server::bind_tuned(cfg, tuning)
         .await
         .context("cannot start the server")?;
     tracing::info!(
         startup_ms = started.elapsed().as_millis() as u64,
+        graph_cache_mb = args.cache_size_mb,
         "listening: control on {}, backends on {}",
         server.control_addr(),
         server.backend_addr()
@@ -168,7 +193,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_timeout;
+    use super::{parse_timeout, use_colour};
 
     #[test]
     fn request_timeout_is_a_positive_number_of_seconds() {
@@ -177,5 +202,14 @@ mod tests {
         for bad in ["0", "-1", "abc", "inf", "NaN", "100000"] {
             assert!(parse_timeout(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(use_colour(true, None));
+        assert!(use_colour(true, Some("".into())));
+        assert!(!use_colour(true, Some("1".into())));
+        assert!(!use_colour(false, None));
+        assert!(!use_colour(false, Some("".into())));
     }
 }

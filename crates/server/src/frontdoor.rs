@@ -15,7 +15,10 @@ use graphcloud_control::{AnonymousAccess, BackendInfo, ControlPlane, CredentialE
 use serde_json::json;
 
 use crate::backend::{Access, BackendContext, BackendState, Endpoint};
-use crate::http_util::{graphql_error_body, json_response, parse_graphql_request, read_body};
+use crate::http_util::{
+    BodyError, graphql_error_body, is_gzip, json_response, media_type, parse_graphql_request,
+    read_body_decoded,
+};
 
 /// State of the backend listener.
 pub(crate) struct FrontDoor {
@@ -33,7 +36,6 @@ pub(crate) fn router(state: Arc<FrontDoor>) -> Router {
         .fallback(handle)
         .with_state(state)
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
-        .layer(tower_http::decompression::RequestDecompressionLayer::new().gzip(true))
         .layer(axum::middleware::from_fn(|req, next| {
             crate::http_util::reject_oversized(true, req, next)
         }))
@@ -64,11 +66,18 @@ fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response
     json_response(status, graphql_error_body(code, message))
 }
 
+/// Whether `s` can be a subdomain at all (a DNS label: 1 to 63 letters, digits or '-', the
+/// rule deployments are created with). Anything else is refused before the lookup, so the
+/// short-lived lookup cache only ever holds short keys.
+fn plausible_subdomain(s: &str) -> bool {
+    (1..=63).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+}
+
 /// Splits a request into (subdomain, path inside the backend).
 pub(crate) fn route(host: Option<&str>, path: &str, base_domain: &str) -> Option<(String, String)> {
     if let Some(rest) = path.strip_prefix("/backends/") {
         let (sub, tail) = rest.split_once('/').unwrap_or((rest, ""));
-        if sub.is_empty() {
+        if !plausible_subdomain(sub) {
             return None;
         }
         return Some((sub.to_ascii_lowercase(), format!("/{tail}")));
@@ -83,7 +92,7 @@ pub(crate) fn route(host: Option<&str>, path: &str, base_domain: &str) -> Option
     };
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let sub = host.strip_suffix(base_domain)?.strip_suffix('.')?;
-    if sub.is_empty() || sub.contains('.') {
+    if !plausible_subdomain(sub) {
         return None;
     }
     Some((sub.to_string(), path.to_string()))
@@ -162,19 +171,12 @@ async fn handle(State(fd): State<Arc<FrontDoor>>, req: Request) -> Response {
         "/admin/schema" if parts.method == Method::POST => {
             match authorize(&fd, &deployment, &parts.headers, Role::Admin, false).await {
                 Err(resp) => resp,
-                Ok(_) => match read_body(&parts.headers, body).await {
-                    Err(e) => error(e.status(), e.code(), e.message()),
-                    Ok(bytes) => match String::from_utf8(bytes.to_vec()) {
-                        Ok(sdl) => {
-                            let (status, out) = fd.backends.admin_schema(&deployment, sdl).await;
-                            json_response(status, out)
-                        }
-                        Err(_) => error(
-                            StatusCode::BAD_REQUEST,
-                            "bad_request",
-                            "the schema must be UTF-8 text",
-                        ),
-                    },
+                Ok(_) => match read_schema_body(&parts.headers, body).await {
+                    Err(resp) => resp,
+                    Ok(sdl) => {
+                        let (status, out) = fd.backends.admin_schema(&deployment, sdl).await;
+                        json_response(status, out)
+                    }
                 },
             }
         }
@@ -205,6 +207,44 @@ async fn handle(State(fd): State<Arc<FrontDoor>>, req: Request) -> Response {
         ),
     };
     with_cors(resp)
+}
+
+/// An error before execution in the shape of Dgraph's GraphQL handler: HTTP 200,
+/// `{"errors":[{"message":…}]}`.
+fn dgraph_error(message: String) -> Response {
+    json_response(
+        StatusCode::OK,
+        json!({ "errors": [{ "message": message }] }),
+    )
+}
+
+/// The raw SDL body of `POST /admin/schema`, decompressed when it is gzip. Errors are the
+/// ones of Dgraph's `/admin/schema` (HTTP 200, `extensions.code`): `Unable to create
+/// decompressor` (code `Error`) for a body that is not gzip, `Unsupported content encoding`
+/// for codings other than gzip and identity, the decoder's error for a corrupt stream.
+async fn read_schema_body(headers: &HeaderMap, body: Body) -> Result<String, Response> {
+    let coded = |code: &str, m: &str| json_response(StatusCode::OK, graphql_error_body(code, m));
+    if let Some(enc) = headers.get(header::CONTENT_ENCODING) {
+        let enc = enc.to_str().unwrap_or("?").trim();
+        if !enc.is_empty() && !enc.eq_ignore_ascii_case("identity") && !is_gzip(headers) {
+            return Err(coded("ErrorInvalidRequest", "Unsupported content encoding"));
+        }
+    }
+    let bytes = match read_body_decoded(headers, body).await {
+        Ok(b) => b,
+        Err(BodyError::GzipHeader(_)) => {
+            return Err(coded("Error", "Unable to create decompressor"));
+        }
+        Err(BodyError::GzipStream(e)) => return Err(coded("ErrorInvalidRequest", &e)),
+        Err(e) => return Err(error(e.status(), e.code(), e.message())),
+    };
+    String::from_utf8(bytes.to_vec()).map_err(|_| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "the schema must be UTF-8 text",
+        )
+    })
 }
 
 fn health(fd: &FrontDoor, d: &BackendInfo) -> Response {
@@ -291,8 +331,26 @@ async fn graphql(
         Ok(a) => a,
         Err(resp) => return resp,
     };
-    let bytes = match read_body(&parts.headers, body).await {
+    // Body problems are answered as Dgraph's GraphQL handler does: HTTP 200 with one error.
+    let bytes = match read_body_decoded(&parts.headers, body).await {
         Ok(b) => b,
+        Err(BodyError::GzipHeader(e)) => {
+            return dgraph_error(format!("Unable to parse gzip: {e}"));
+        }
+        Err(BodyError::GzipStream(e)) if parts.method == Method::POST => {
+            match media_type(&parts.headers).as_str() {
+                "application/json" => {
+                    return dgraph_error(format!("Not a valid GraphQL request body: {e}"));
+                }
+                "application/graphql" => {
+                    return dgraph_error(format!("Could not read GraphQL request body: {e}"));
+                }
+                // The body is not read for other content types: the parser names the problem.
+                _ => Default::default(),
+            }
+        }
+        // A GET request's body is not read.
+        Err(BodyError::GzipStream(_)) => Default::default(),
         Err(e) => return error(e.status(), e.code(), e.message()),
     };
     let req = match parse_graphql_request(&parts.method, &parts.uri, &parts.headers, &bytes) {
@@ -346,6 +404,22 @@ mod tests {
             None
         );
         assert_eq!(route(None, "/backends//graphql", "localhost"), None);
+        let long = "a".repeat(64);
+        assert_eq!(
+            route(None, &format!("/backends/{long}/health"), "localhost"),
+            None
+        );
+        assert_eq!(
+            route(Some(&format!("{long}.localhost")), "/health", "localhost"),
+            None
+        );
+        assert_eq!(route(None, "/backends/a_b/health", "localhost"), None);
+        assert_eq!(route(None, "/backends/a%20b/health", "localhost"), None);
+        let max = "a".repeat(63);
+        assert_eq!(
+            route(None, &format!("/backends/{max}/health"), "localhost"),
+            Some((max, "/health".into()))
+        );
     }
 
     #[test]

@@ -36,20 +36,25 @@ pub fn graphql_error_body(code: &str, message: impl Into<String>) -> Value {
 pub enum BodyError {
     TooLarge,
     Unreadable(String),
+    /// `Content-Encoding: gzip` but the body does not start with a gzip header (the text is
+    /// the decoder's error, e.g. `gzip: invalid header`).
+    GzipHeader(String),
+    /// The gzip header was fine but the compressed stream is corrupt or truncated.
+    GzipStream(String),
 }
 
 impl BodyError {
     pub fn status(&self) -> StatusCode {
         match self {
             BodyError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            BodyError::Unreadable(_) => StatusCode::BAD_REQUEST,
+            _ => StatusCode::BAD_REQUEST,
         }
     }
 
     pub fn code(&self) -> &'static str {
         match self {
             BodyError::TooLarge => "payload_too_large",
-            BodyError::Unreadable(_) => "bad_request",
+            _ => "bad_request",
         }
     }
 
@@ -60,6 +65,8 @@ impl BodyError {
                 BODY_LIMIT / (1024 * 1024)
             ),
             BodyError::Unreadable(e) => format!("could not read the request body: {e}"),
+            BodyError::GzipHeader(e) => format!("Unable to parse gzip: {e}"),
+            BodyError::GzipStream(e) => format!("could not read the request body: {e}"),
         }
     }
 }
@@ -92,6 +99,71 @@ pub async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, BodyErr
             BodyError::Unreadable(text)
         }
     })
+}
+
+/// Whether the request declares `Content-Encoding: gzip` (the first value, as Dgraph reads
+/// it; `x-gzip` is the same coding).
+pub fn is_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip") || v.eq_ignore_ascii_case("x-gzip"))
+}
+
+/// Reads a whole body like [`read_body`] and, when it is `Content-Encoding: gzip`,
+/// decompresses it. [`BODY_LIMIT`] bounds the compressed and the decompressed size alike, so
+/// a small body that inflates without end (a "gzip bomb") stops at the limit with
+/// [`BodyError::TooLarge`]. Other content codings are passed through untouched (the caller's
+/// parser then reports what it cannot read).
+pub async fn read_body_decoded(headers: &HeaderMap, body: Body) -> Result<Bytes, BodyError> {
+    let raw = read_body(headers, body).await?;
+    if !is_gzip(headers) {
+        return Ok(raw);
+    }
+    gunzip(&raw, BODY_LIMIT).map(Bytes::from)
+}
+
+/// Decompresses a (possibly multi-member) gzip body into at most `limit` bytes.
+///
+/// Header problems are reported with the texts of Go's `compress/gzip` (what Dgraph answers):
+/// `EOF` for an empty body, `unexpected EOF` for a body shorter than a gzip header, and
+/// `gzip: invalid header` for anything that is not gzip.
+pub fn gunzip(raw: &[u8], limit: usize) -> Result<Vec<u8>, BodyError> {
+    use std::io::Read;
+    if raw.is_empty() {
+        return Err(BodyError::GzipHeader("EOF".into()));
+    }
+    if raw.len() < 10 {
+        return Err(BodyError::GzipHeader("unexpected EOF".into()));
+    }
+    if raw[0] != 0x1f || raw[1] != 0x8b || raw[2] != 8 {
+        return Err(BodyError::GzipHeader("gzip: invalid header".into()));
+    }
+    let mut out = Vec::with_capacity((raw.len() * 4).min(limit));
+    let mut decoder = flate2::read::MultiGzDecoder::new(raw).take(limit as u64 + 1);
+    match decoder.read_to_end(&mut out) {
+        Ok(_) if out.len() > limit => Err(BodyError::TooLarge),
+        Ok(_) => Ok(out),
+        Err(e) => Err(match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => BodyError::GzipStream("unexpected EOF".into()),
+            _ => {
+                let text = e.to_string();
+                if text.contains("header") && out.is_empty() {
+                    BodyError::GzipHeader("gzip: invalid header".into())
+                } else if text.contains("header") {
+                    // Bytes after a complete member that do not start another member.
+                    BodyError::GzipStream("gzip: invalid header".into())
+                } else if text.contains("checksum") || text.contains("crc") {
+                    BodyError::GzipStream("gzip: invalid checksum".into())
+                } else if text.contains("deflate") {
+                    BodyError::GzipStream("flate: corrupt input".into())
+                } else {
+                    BodyError::GzipStream(text)
+                }
+            }
+        }),
+    }
 }
 
 /// The media type of a request (lowercase, without parameters).
@@ -165,6 +237,28 @@ fn from_json_object(v: Value) -> Result<GraphQLRequest, ParseError> {
     })
 }
 
+/// The `extensions.persistedQuery.sha256Hash` of a request, if it names one (an empty hash
+/// means none, as in Dgraph). A `persistedQuery` that is not an object, or a hash that is not
+/// a string, makes the request unreadable.
+pub fn persisted_query_hash(extensions: &Map<String, Value>) -> Result<Option<&str>, ParseError> {
+    let bad = |m: &str| {
+        ParseError(
+            StatusCode::BAD_REQUEST,
+            format!("Not a valid GraphQL request body: {m}"),
+        )
+    };
+    match extensions.get("persistedQuery") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(pq)) => match pq.get("sha256Hash") {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(h)) if h.is_empty() => Ok(None),
+            Some(Value::String(h)) => Ok(Some(h.as_str())),
+            Some(_) => Err(bad("extensions.persistedQuery.sha256Hash must be a string")),
+        },
+        Some(_) => Err(bad("extensions.persistedQuery must be an object")),
+    }
+}
+
 /// Parses a GraphQL-over-HTTP request: GET with URL parameters, POST with
 /// `application/json` or `application/graphql`.
 pub fn parse_graphql_request(
@@ -222,7 +316,8 @@ pub fn parse_graphql_request(
             "Unrecognised request method.  Please use GET or POST for GraphQL requests".into(),
         ));
     };
-    if req.query.trim().is_empty() {
+    let persisted = persisted_query_hash(&req.extensions)?;
+    if req.query.trim().is_empty() && persisted.is_none() {
         return Err(ParseError(
             StatusCode::BAD_REQUEST,
             "no query string supplied in request".into(),
@@ -257,4 +352,80 @@ pub async fn reject_oversized(
         };
     }
     next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn err_text(r: Result<Vec<u8>, BodyError>) -> String {
+        match r {
+            Err(BodyError::GzipHeader(t)) => format!("header: {t}"),
+            Err(BodyError::GzipStream(t)) => format!("stream: {t}"),
+            Err(BodyError::TooLarge) => "too large".into(),
+            Err(BodyError::Unreadable(t)) => format!("unreadable: {t}"),
+            Ok(v) => format!("ok: {} bytes", v.len()),
+        }
+    }
+
+    #[test]
+    fn gunzip_members_and_limits() {
+        let mut two = gz(b"hello ");
+        two.extend(gz(b"world"));
+        assert_eq!(gunzip(&two, 100).unwrap(), b"hello world");
+        assert_eq!(gunzip(&gz(&[7; 100]), 100).unwrap().len(), 100);
+        assert_eq!(err_text(gunzip(&gz(&[7; 101]), 100)), "too large");
+    }
+
+    #[test]
+    fn gunzip_errors_use_go_texts() {
+        assert_eq!(err_text(gunzip(b"", 100)), "header: EOF");
+        assert_eq!(err_text(gunzip(b"\x1f\x8b", 100)), "header: unexpected EOF");
+        assert_eq!(
+            err_text(gunzip(b"{\"query\": \"{ a }\"}", 100)),
+            "header: gzip: invalid header"
+        );
+        let good = gz(b"some text that compresses");
+        assert_eq!(
+            err_text(gunzip(&good[..good.len() - 6], 100)),
+            "stream: unexpected EOF"
+        );
+        // Flip a bit of the stored CRC-32 (the trailer's first 4 bytes).
+        let mut bad_crc = good.clone();
+        let n = bad_crc.len();
+        bad_crc[n - 8] ^= 1;
+        assert_eq!(
+            err_text(gunzip(&bad_crc, 100)),
+            "stream: gzip: invalid checksum"
+        );
+        let mut trailing = good.clone();
+        trailing.extend_from_slice(b"garbage after the member");
+        assert_eq!(
+            err_text(gunzip(&trailing, 100)),
+            "stream: gzip: invalid header"
+        );
+    }
+
+    #[test]
+    fn persisted_query_hash_shapes() {
+        let ext = |v: Value| v.as_object().unwrap().clone();
+        assert_eq!(persisted_query_hash(&ext(json!({}))).ok(), Some(None));
+        assert_eq!(
+            persisted_query_hash(&ext(json!({"persistedQuery": {"sha256Hash": "ab"}}))).ok(),
+            Some(Some("ab"))
+        );
+        assert_eq!(
+            persisted_query_hash(&ext(json!({"persistedQuery": {"sha256Hash": ""}}))).ok(),
+            Some(None)
+        );
+        assert!(persisted_query_hash(&ext(json!({"persistedQuery": "x"}))).is_err());
+        assert!(persisted_query_hash(&ext(json!({"persistedQuery": {"sha256Hash": 1}}))).is_err());
+    }
 }

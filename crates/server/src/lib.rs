@@ -15,10 +15,12 @@ pub mod control;
 mod frontdoor;
 pub mod http_util;
 mod listen;
+pub mod persisted;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -68,6 +70,26 @@ pub struct ServeConfig {
 /// Default of [`ServeConfig::request_timeout`].
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Settings with defaults, kept apart from [`ServeConfig`] so that adding one does not
+/// change every configuration literal.
+#[derive(Debug, Clone)]
+pub struct Tuning {
+    /// Page cache of the graph store in bytes, shared by every backend (the largest part of
+    /// the server's resident memory under load).
+    pub graph_cache_bytes: usize,
+}
+
+/// Default page cache of the graph store: 256 MiB.
+pub const DEFAULT_GRAPH_CACHE_MB: usize = 256;
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            graph_cache_bytes: DEFAULT_GRAPH_CACHE_MB * 1024 * 1024,
+        }
+    }
+}
+
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -112,14 +134,114 @@ fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
         .clone()
 }
 
+/// How often the exporter folds buffered histogram samples into their summaries. It keeps
+/// every sample recorded through `metrics::histogram!` until then (or until `/metrics` is
+/// scraped), so a server nobody scrapes would otherwise keep them all.
+pub const METRICS_UPKEEP: Duration = Duration::from_secs(5);
+
+/// Upper bounds (seconds) of the request-latency histogram buckets.
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Request latency of one listener as a Prometheus histogram with fixed buckets: a few
+/// atomic counters, so recording a request allocates and keeps nothing. (The exporter's own
+/// histograms buffer every sample and free them only later, which shows up as memory that
+/// grows with the request count.)
+struct LatencyHistogram {
+    listener: &'static str,
+    /// Per bucket (not cumulative); the last one is `+Inf`.
+    counts: [AtomicU64; LATENCY_BUCKETS.len() + 1],
+    sum_nanos: AtomicU64,
+}
+
+impl LatencyHistogram {
+    const fn new(listener: &'static str) -> Self {
+        LatencyHistogram {
+            listener,
+            counts: [const { AtomicU64::new(0) }; LATENCY_BUCKETS.len() + 1],
+            sum_nanos: AtomicU64::new(0),
+        }
+    }
+
+    fn record(&self, elapsed: Duration) {
+        let secs = elapsed.as_secs_f64();
+        let i = LATENCY_BUCKETS
+            .iter()
+            .position(|b| secs <= *b)
+            .unwrap_or(LATENCY_BUCKETS.len());
+        self.counts[i].fetch_add(1, Ordering::Relaxed);
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    fn render(&self, out: &mut String) {
+        use std::fmt::Write;
+        let name = "graphcloud_http_request_duration_seconds";
+        let l = self.listener;
+        let mut cumulative = 0u64;
+        for (i, c) in self.counts.iter().enumerate() {
+            cumulative += c.load(Ordering::Relaxed);
+            match LATENCY_BUCKETS.get(i) {
+                Some(le) => {
+                    let _ = writeln!(
+                        out,
+                        "{name}_bucket{{listener=\"{l}\",le=\"{le}\"}} {cumulative}"
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "{name}_bucket{{listener=\"{l}\",le=\"+Inf\"}} {cumulative}"
+                    );
+                }
+            }
+        }
+        let sum = self.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
+        let _ = writeln!(out, "{name}_sum{{listener=\"{l}\"}} {sum}");
+        let _ = writeln!(out, "{name}_count{{listener=\"{l}\"}} {cumulative}");
+    }
+}
+
+static LATENCY: [LatencyHistogram; 2] = [
+    LatencyHistogram::new("control"),
+    LatencyHistogram::new("backend"),
+];
+
+/// The request-latency histograms in the Prometheus text format (appended to `/metrics`).
+pub(crate) fn render_latency() -> String {
+    let mut out = String::from(
+        "# HELP graphcloud_http_request_duration_seconds Time to answer a request.\n\
+         # TYPE graphcloud_http_request_duration_seconds histogram\n",
+    );
+    for h in &LATENCY {
+        h.render(&mut out);
+    }
+    out
+}
+
+/// Runs the exporter's upkeep every [`METRICS_UPKEEP`] until aborted.
+fn spawn_metrics_upkeep() -> Option<tokio::task::JoinHandle<()>> {
+    let handle = metrics_handle()?;
+    Some(tokio::spawn(async move {
+        let mut every = tokio::time::interval(METRICS_UPKEEP);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            handle.run_upkeep();
+        }
+    }))
+}
+
 async fn track(listener: &'static str, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let resp = next.run(req).await;
     let status = resp.status().as_u16().to_string();
     metrics::counter!("graphcloud_http_requests_total", "listener" => listener, "status" => status)
         .increment(1);
-    metrics::histogram!("graphcloud_http_request_duration_seconds", "listener" => listener)
-        .record(start.elapsed().as_secs_f64());
+    if let Some(h) = LATENCY.iter().find(|h| h.listener == listener) {
+        h.record(start.elapsed());
+    }
     resp
 }
 
@@ -159,6 +281,11 @@ impl Server {
     /// Opens the control plane and binds both listeners (so ephemeral ports are known before
     /// serving).
     pub async fn bind(cfg: ServeConfig) -> Result<Server, ServeError> {
+        Self::bind_tuned(cfg, Tuning::default()).await
+    }
+
+    /// [`Server::bind`] with explicit [`Tuning`].
+    pub async fn bind_tuned(cfg: ServeConfig, tuning: Tuning) -> Result<Server, ServeError> {
         let control_tls = match &cfg.control_tls {
             Some(t) => Some(listen::tls_acceptor(&t.cert, &t.key)?),
             None => None,
@@ -194,7 +321,9 @@ impl Server {
             jwt_secret: cfg.jwt_secret.clone(),
         })
         .await?;
-        let backends = BackendState::open(&cfg.data_dir, cfg.request_timeout).await?;
+        let backends =
+            BackendState::open_with(&cfg.data_dir, cfg.request_timeout, tuning.graph_cache_bytes)
+                .await?;
         Ok(Server {
             control_listener,
             backend_listener,
@@ -244,6 +373,7 @@ impl Server {
         let control_app = instrument(control::router(control_state), "control");
         let backend_app = instrument(frontdoor::router(front), "backend");
         let (tx, rx) = tokio::sync::watch::channel(false);
+        let upkeep = spawn_metrics_upkeep();
         tracing::info!(
             control = %self.control_addr,
             backend = %self.backend_addr,
@@ -271,6 +401,9 @@ impl Server {
         let _ = tx.send(true);
         let _ = c.await;
         let _ = b.await;
+        if let Some(u) = upkeep {
+            u.abort();
+        }
         self.cp.shutdown().await;
         tracing::info!("stopped");
     }
@@ -285,3 +418,38 @@ pub async fn serve(cfg: ServeConfig, shutdown: impl Future<Output = ()>) -> Resu
 
 /// Default bound on the time graceful shutdown waits for in-flight requests.
 pub const SHUTDOWN_DRAIN: Duration = Duration::from_secs(10);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_histogram_is_cumulative_prometheus_text() {
+        let h = LatencyHistogram::new("t");
+        h.record(Duration::from_micros(300));
+        h.record(Duration::from_millis(2));
+        h.record(Duration::from_secs(20));
+        let mut out = String::new();
+        h.render(&mut out);
+        let line = |le: &str| {
+            format!(
+                "graphcloud_http_request_duration_seconds_bucket{{listener=\"t\",le=\"{le}\"}} "
+            )
+        };
+        for (le, n) in [
+            ("0.0005", 1),
+            ("0.001", 1),
+            ("0.0025", 2),
+            ("10", 2),
+            ("+Inf", 3),
+        ] {
+            assert!(out.contains(&format!("{}{n}\n", line(le))), "{le}: {out}");
+        }
+        assert!(out.contains("graphcloud_http_request_duration_seconds_count{listener=\"t\"} 3\n"));
+        assert!(
+            out.contains("graphcloud_http_request_duration_seconds_sum{listener=\"t\"} 20.0023\n"),
+            "{out}"
+        );
+        assert_eq!(out.lines().count(), LATENCY_BUCKETS.len() + 3);
+    }
+}

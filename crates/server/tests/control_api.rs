@@ -473,11 +473,18 @@ async fn introspection_and_request_errors(s: TestServer) {
 
     let r = s.client.get(s.cp("/metrics")).send().await.unwrap();
     assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("graphcloud_http_requests_total"));
+    // The /health requests above were answered (and counted) before this scrape.
     assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("graphcloud_http_requests_total")
+        text.contains("# TYPE graphcloud_http_request_duration_seconds histogram\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "graphcloud_http_request_duration_seconds_bucket{listener=\"control\",le=\"+Inf\"} "
+        ),
+        "{text}"
     );
     s.stop().await;
 }

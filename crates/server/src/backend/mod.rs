@@ -75,6 +75,16 @@ pub struct GraphQLResponse {
     pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
 }
 
+impl GraphQLResponse {
+    /// A request refused before execution: `{"errors":[{"message":…}]}` (no `data`).
+    pub fn error(message: &str) -> GraphQLResponse {
+        GraphQLResponse {
+            body: serde_json::json!({ "errors": [{ "message": message }] }),
+            headers: Vec::new(),
+        }
+    }
+}
+
 /// Why the backend side could not be opened (e.g. the graph database file).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -87,6 +97,7 @@ pub struct BackendState {
     engine: Engine,
     /// Budget of one GraphQL request (the engine stops its work at that deadline).
     request_timeout: Duration,
+    persisted: Arc<crate::persisted::PersistedQueries>,
 }
 
 /// Time past the engine's own deadline after which the server stops waiting and answers.
@@ -121,11 +132,31 @@ impl BackendState {
         data_dir: &std::path::Path,
         request_timeout: Duration,
     ) -> Result<Self, BackendInitError> {
+        Self::open_with(
+            data_dir,
+            request_timeout,
+            graphcloud_store::RedbOptions::default().cache_bytes,
+        )
+        .await
+    }
+
+    /// [`BackendState::open`] with a page cache of `cache_bytes` for the graph store.
+    pub async fn open_with(
+        data_dir: &std::path::Path,
+        request_timeout: Duration,
+        cache_bytes: usize,
+    ) -> Result<Self, BackendInitError> {
         let dir = data_dir.to_path_buf();
-        let store = tokio::task::spawn_blocking(move || graphcloud_store::Store::open(&dir))
-            .await
-            .map_err(|e| BackendInitError(e.to_string()))?
-            .map_err(|e| BackendInitError(format!("cannot open the graph store: {e}")))?;
+        let redb = graphcloud_store::RedbOptions {
+            cache_bytes,
+            ..Default::default()
+        };
+        let store = tokio::task::spawn_blocking(move || {
+            graphcloud_store::Store::open_with(&dir, &redb, Default::default())
+        })
+        .await
+        .map_err(|e| BackendInitError(e.to_string()))?
+        .map_err(|e| BackendInitError(format!("cannot open the graph store: {e}")))?;
         let limits = graphcloud_engine::Limits {
             request_timeout,
             ..Default::default()
@@ -133,6 +164,7 @@ impl BackendState {
         Ok(BackendState {
             engine: Engine::with_limits(store, limits),
             request_timeout,
+            persisted: Arc::default(),
         })
     }
 
@@ -146,8 +178,16 @@ impl BackendState {
         let engine = &self.engine;
         let who = caller(&ctx);
         let id = backend_id(&ctx.deployment);
+        let query = match crate::http_util::persisted_query_hash(&req.extensions) {
+            Ok(Some(hash)) => match self.persisted.resolve(id, hash, req.query) {
+                Ok(q) => q,
+                Err(e) => return GraphQLResponse::error(e.0),
+            },
+            Ok(None) => req.query,
+            Err(e) => return GraphQLResponse::error(&e.1),
+        };
         let request = graphcloud_engine::Request {
-            query: req.query,
+            query,
             operation_name: req.operation_name,
             variables: req.variables,
         };
@@ -218,6 +258,7 @@ impl BackendState {
     /// Called after a deployment was deleted, with its numeric id: drops its graph data and
     /// schema.
     pub async fn deployment_deleted(&self, deployment_id: i64) {
+        self.persisted.forget_backend(deployment_id as u64);
         if let Err(err) = self.engine.drop_backend(deployment_id as u64).await {
             tracing::error!(deployment_id, error = %err, "dropping the backend's graph failed");
         }

@@ -75,7 +75,13 @@ pub(crate) fn router(state: Arc<ControlState>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
-        .layer(tower_http::decompression::RequestDecompressionLayer::new().gzip(true))
+        // Other codings reach the handlers as they are and fail there with a JSON error
+        // (instead of an empty 415).
+        .layer(
+            tower_http::decompression::RequestDecompressionLayer::new()
+                .gzip(true)
+                .pass_through_unaccepted(true),
+        )
         .layer(axum::middleware::from_fn(
             |req: Request, next: axum::middleware::Next| async move {
                 // /graphql answers oversized bodies itself, in the GraphQL shape.
@@ -133,7 +139,7 @@ async fn metrics_handler(State(st): State<Arc<ControlState>>) -> Response {
         Some(h) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-            h.render(),
+            h.render() + &crate::render_latency(),
         )
             .into_response(),
         None => rest_error(
