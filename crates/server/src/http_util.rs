@@ -11,6 +11,11 @@ use crate::backend::GraphQLRequest;
 /// Largest accepted request body (after gzip decompression).
 pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
+/// Longest wait for the next piece of a request body: a client that stops sending mid-body
+/// (a chunked body that never ends, a `Content-Length` larger than what follows) gets a 408
+/// instead of holding the request open forever.
+pub const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A JSON response with the given status.
 pub fn json_response(status: StatusCode, body: Value) -> Response {
     (
@@ -35,6 +40,7 @@ pub fn graphql_error_body(code: &str, message: impl Into<String>) -> Value {
 #[derive(Debug)]
 pub enum BodyError {
     TooLarge,
+    Stalled,
     Unreadable(String),
 }
 
@@ -42,6 +48,7 @@ impl BodyError {
     pub fn status(&self) -> StatusCode {
         match self {
             BodyError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyError::Stalled => StatusCode::REQUEST_TIMEOUT,
             BodyError::Unreadable(_) => StatusCode::BAD_REQUEST,
         }
     }
@@ -49,6 +56,7 @@ impl BodyError {
     pub fn code(&self) -> &'static str {
         match self {
             BodyError::TooLarge => "payload_too_large",
+            BodyError::Stalled => "request_timeout",
             BodyError::Unreadable(_) => "bad_request",
         }
     }
@@ -58,6 +66,10 @@ impl BodyError {
             BodyError::TooLarge => format!(
                 "request body is larger than the limit of {} MiB",
                 BODY_LIMIT / (1024 * 1024)
+            ),
+            BodyError::Stalled => format!(
+                "the request body stalled: no data for {} seconds",
+                BODY_IDLE_TIMEOUT.as_secs()
             ),
             BodyError::Unreadable(e) => format!("could not read the request body: {e}"),
         }
@@ -75,23 +87,33 @@ pub async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, BodyErr
     {
         return Err(BodyError::TooLarge);
     }
-    axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|e| {
-        let mut text = e.to_string();
-        let mut src = std::error::Error::source(&e);
-        while let Some(s) = src {
-            let part = s.to_string();
-            if !text.contains(&part) {
-                text.push_str(": ");
-                text.push_str(&part);
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut buf = bytes::BytesMut::new();
+    loop {
+        let chunk = match tokio::time::timeout(BODY_IDLE_TIMEOUT, stream.next()).await {
+            Err(_) => return Err(BodyError::Stalled),
+            Ok(None) => return Ok(buf.freeze()),
+            Ok(Some(Ok(chunk))) => chunk,
+            Ok(Some(Err(e))) => {
+                let mut text = e.to_string();
+                let mut src = std::error::Error::source(&e);
+                while let Some(s) = src {
+                    let part = s.to_string();
+                    if !text.contains(&part) {
+                        text.push_str(": ");
+                        text.push_str(&part);
+                    }
+                    src = s.source();
+                }
+                return Err(BodyError::Unreadable(text));
             }
-            src = s.source();
+        };
+        if buf.len() + chunk.len() > BODY_LIMIT {
+            return Err(BodyError::TooLarge);
         }
-        if text.contains("length limit exceeded") {
-            BodyError::TooLarge
-        } else {
-            BodyError::Unreadable(text)
-        }
-    })
+        buf.extend_from_slice(&chunk);
+    }
 }
 
 /// The media type of a request (lowercase, without parameters).
@@ -257,4 +279,59 @@ pub async fn reject_oversized(
         };
     }
     next.run(req).await
+}
+
+/// Middleware, outermost on both listeners: every error answer is JSON. Errors produced below
+/// the handlers (extractor rejections, an unsupported `Content-Encoding`, a method a route does
+/// not take) come as plain text or an empty body; they keep their status and get the body of
+/// the listener's error shape (`graphql_shape`: `{"errors":[…]}`, else `{"error", "code"}`),
+/// with the original text as the message.
+pub async fn json_errors(
+    graphql_shape: bool,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    // JSON already, or the device-login page's own HTML error page.
+    let shaped = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || shaped {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| match status {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                "unsupported Content-Encoding or Content-Type".to_string()
+            }
+            s => s.canonical_reason().unwrap_or("error").to_string(),
+        });
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let mut out = if graphql_shape {
+        json_response(status, graphql_error_body(code, text))
+    } else {
+        rest_error(status, code, text)
+    };
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
 }
