@@ -1005,3 +1005,144 @@ async fn errors_below_the_handlers_are_json() {
     assert_eq!(out["errors"][0]["extensions"]["code"], "method_not_allowed");
     s.stop().await;
 }
+
+/// Hostile GraphQL payloads that are valid JSON: absurd numbers in variables of real fields,
+/// deeply nested documents, huge documents; then 400 bad requests at once on both listeners.
+#[tokio::test]
+async fn absurd_values_deep_documents_and_a_flood() {
+    let (s, session, d) = setup().await;
+    let sub = d["subdomain"].as_str().unwrap();
+    let token = d["jwtToken"].as_str().unwrap();
+    let gql_path = format!("/backends/{sub}/graphql");
+    let be_host = s.backend.to_string();
+    let cp_host = s.control.to_string();
+    let add = "mutation($a: Int, $s: Float) { addPerson(input: [{name: \"X\", age: $a, score: $s}]) { person { name } } }";
+    let mut cases: Vec<(SocketAddr, String, Shape)> = Vec::new();
+    for vars in [
+        r#"{"a": 18446744073709551616}"#,
+        r#"{"a": 9223372036854775808}"#,
+        r#"{"a": -9223372036854775809}"#,
+        r#"{"a": 1.5}"#,
+        r#"{"a": 1e999}"#,
+        r#"{"s": 1e999}"#,
+        r#"{"s": -1e999}"#,
+        r#"{"a": "12"}"#,
+        r#"{"a": [1]}"#,
+        r#"{"a": {"n": 1}}"#,
+        r#"{"s": "NaN"}"#,
+        r#"{"s": "Infinity"}"#,
+    ] {
+        cases.push((
+            s.backend,
+            format!("{{\"query\": {}, \"variables\": {vars}}}", json!(add)),
+            Shape::GraphQL,
+        ));
+    }
+    for doc in [
+        "{".repeat(100_000),
+        format!("{}{}", "{ a ".repeat(20_000), "}".repeat(20_000)),
+        format!(
+            "query {{ queryPerson(filter: {}) {{ name }} }}",
+            "{not: ".repeat(20_000)
+        ),
+        format!("{{ queryPerson {{ {} }} }}", "name ".repeat(200_000)),
+        "query($v: [[[[[[[[Int]]]]]]]]) { __typename }".to_string(),
+        "\u{0}\u{feff}{ __typename }".to_string(),
+    ] {
+        cases.push((
+            s.backend,
+            json!({ "query": doc }).to_string(),
+            Shape::GraphQL,
+        ));
+        cases.push((
+            s.control,
+            json!({ "query": doc }).to_string(),
+            Shape::GraphQL,
+        ));
+    }
+    // Control-plane mutations with mistyped and absurd inputs.
+    for vars in [
+        json!({ "i": { "name": 1e300 } }),
+        json!({ "i": "x" }),
+        json!({ "i": { "name": "n".repeat(100_000), "zone": [], "subdomain": "\u{0}" } }),
+        json!({ "i": { "name": "ok", "deploymentMode": { "a": 1 } } }),
+    ] {
+        cases.push((
+            s.control,
+            json!({
+                "query": "mutation($i: NewDeployment!) { createDeployment(input: $i) { uid } }",
+                "variables": vars,
+            })
+            .to_string(),
+            Shape::GraphQL,
+        ));
+    }
+    let auth = format!("Bearer {session}");
+    let mut all = Vec::new();
+    for (addr, body, shape) in cases {
+        let (path, host, h) = if addr == s.backend {
+            (gql_path.as_str(), be_host.as_str(), ("X-Auth-Token", token))
+        } else {
+            (
+                "/graphql",
+                cp_host.as_str(),
+                ("Authorization", auth.as_str()),
+            )
+        };
+        all.push(Case {
+            label: format!("{addr} {}", &body[..body.len().min(120)]),
+            path: path.to_string(),
+            addr,
+            bytes: request(
+                "POST",
+                path,
+                host,
+                &[("Content-Type", "application/json"), h],
+                body.as_bytes(),
+            ),
+            shape,
+            method: "POST".into(),
+        });
+    }
+    let mut failures = run_cases(all, 4).await;
+
+    // The flood: 400 bad requests at once, half to each listener.
+    let flood: Vec<Case> = (0..400)
+        .map(|i| {
+            let (addr, path, host) = if i % 2 == 0 {
+                (s.backend, gql_path.as_str(), be_host.as_str())
+            } else {
+                (s.control, "/deployments/create", cp_host.as_str())
+            };
+            Case {
+                label: format!("flood #{i}"),
+                path: path.to_string(),
+                addr,
+                bytes: request(
+                    "POST",
+                    path,
+                    host,
+                    &[
+                        ("Content-Type", "application/json"),
+                        ("X-Auth-Token", token),
+                    ],
+                    b"{\"query\": ",
+                ),
+                shape: if i % 2 == 0 {
+                    Shape::GraphQL
+                } else {
+                    Shape::Rest
+                },
+                method: "POST".into(),
+            }
+        })
+        .collect();
+    failures.extend(run_cases(flood, 400).await);
+    for f in &failures {
+        eprintln!("{f}");
+    }
+    // No absurd value was written: Ada is still the only person.
+    still_healthy(&s, &session, &d).await;
+    report(failures);
+    s.stop().await;
+}
