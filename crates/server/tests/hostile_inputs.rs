@@ -276,6 +276,7 @@ fn targets(s: &TestServer, session: &str, sub: &str, deploy_token: &str, uid: &s
         ("POST", "/graphql"),
         ("POST", "/admin"),
         ("POST", "/admin/slash"),
+        ("POST", "/admin/schema"),
         ("POST", "/admin/schema/validate"),
         ("GET", "/probe/graphql"),
         ("GET", "/health"),
@@ -1103,6 +1104,29 @@ async fn absurd_values_deep_documents_and_a_flood() {
             shape,
             method: "POST".into(),
         });
+    }
+    // GET with hostile URL parameters.
+    for params in [
+        "query=%FF%FE",
+        "query=%7B__typename%7D&variables=%5B1%5D",
+        "query=%7B__typename%7D&variables=1e999",
+        "query=%7B__typename%7D&variables=%7B%22a%22%3A1e999%7D",
+        "query=%7B__typename%7D&extensions=%22x%22",
+        "query=%7B__typename%7D&operationName=%00%00",
+        "query=&query=%7B__typename%7D",
+        "%ZZ=%ZZ&query",
+    ] {
+        for endpoint in ["graphql", "admin"] {
+            let path = format!("/backends/{sub}/{endpoint}?{params}");
+            all.push(Case {
+                label: format!("GET {path}"),
+                bytes: request("GET", &path, &be_host, &[("X-Auth-Token", token)], b""),
+                path,
+                addr: s.backend,
+                shape: Shape::GraphQL,
+                method: "GET".into(),
+            });
+        }
     }
     let mut failures = run_cases(all, 4).await;
 
