@@ -329,9 +329,87 @@ pub async fn json_errors(
         rest_error(status, code, text)
     };
     for (name, value) in parts.headers.iter() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+        // The new body is plain JSON: drop the old body's framing and encoding.
+        if ![
+            header::CONTENT_TYPE,
+            header::CONTENT_LENGTH,
+            header::CONTENT_ENCODING,
+            header::TRANSFER_ENCODING,
+        ]
+        .contains(name)
+        {
             out.headers_mut().insert(name.clone(), value.clone());
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    async fn through_json_errors(resp: Response, graphql: bool) -> (StatusCode, HeaderMap, Value) {
+        let app = axum::Router::new()
+            .fallback({
+                let resp = std::sync::Arc::new(std::sync::Mutex::new(Some(resp)));
+                move || async move { resp.lock().unwrap().take().unwrap() }
+            })
+            .layer(axum::middleware::from_fn(move |req, next| {
+                json_errors(graphql, req, next)
+            }));
+        let out = app
+            .oneshot(axum::http::Request::new(Body::empty()))
+            .await
+            .unwrap();
+        let (parts, body) = out.into_parts();
+        let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+        (
+            parts.status,
+            parts.headers,
+            serde_json::from_slice(&bytes).unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn json_errors_reshapes_plain_errors_only() {
+        let plain = (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            [
+                (header::CONTENT_TYPE, "text/plain"),
+                (header::CONTENT_ENCODING, "gzip"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            "missing field `email`",
+        )
+            .into_response();
+        let (status, headers, body) = through_json_errors(plain, false).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            body,
+            json!({ "error": "missing field `email`", "code": "bad_request" })
+        );
+        assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+        assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+        assert!(headers.get(header::CONTENT_ENCODING).is_none());
+
+        let empty = StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response();
+        let (status, _, body) = through_json_errors(empty, true).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(
+            body,
+            graphql_error_body(
+                "unsupported_media_type",
+                "unsupported Content-Encoding or Content-Type"
+            )
+        );
+
+        // JSON errors and successes pass untouched.
+        let json_err = rest_error(StatusCode::NOT_FOUND, "not_found", "no such path: /x");
+        let (_, _, body) = through_json_errors(json_err, true).await;
+        assert_eq!(
+            body,
+            json!({ "error": "no such path: /x", "code": "not_found" })
+        );
+    }
 }
