@@ -39,6 +39,9 @@ pub(crate) fn router(state: Arc<FrontDoor>) -> Router {
         .layer(axum::middleware::from_fn(|req, next| {
             crate::http_util::reject_oversized(true, req, next)
         }))
+        .layer(axum::middleware::from_fn(|req, next| {
+            crate::http_util::json_errors(true, req, next)
+        }))
 }
 
 fn with_cors(mut resp: Response) -> Response {

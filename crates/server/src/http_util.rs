@@ -11,6 +11,11 @@ use crate::backend::GraphQLRequest;
 /// Largest accepted request body (after gzip decompression).
 pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
+/// Longest wait for the next piece of a request body: a client that stops sending mid-body
+/// (a chunked body that never ends, a `Content-Length` larger than what follows) gets a 408
+/// instead of holding the request open forever.
+pub const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A JSON response with the given status.
 pub fn json_response(status: StatusCode, body: Value) -> Response {
     (
@@ -35,6 +40,7 @@ pub fn graphql_error_body(code: &str, message: impl Into<String>) -> Value {
 #[derive(Debug)]
 pub enum BodyError {
     TooLarge,
+    Stalled,
     Unreadable(String),
     /// `Content-Encoding: gzip` but the body does not start with a gzip header (the text is
     /// the decoder's error, e.g. `gzip: invalid header`).
@@ -47,6 +53,7 @@ impl BodyError {
     pub fn status(&self) -> StatusCode {
         match self {
             BodyError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyError::Stalled => StatusCode::REQUEST_TIMEOUT,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -54,6 +61,7 @@ impl BodyError {
     pub fn code(&self) -> &'static str {
         match self {
             BodyError::TooLarge => "payload_too_large",
+            BodyError::Stalled => "request_timeout",
             _ => "bad_request",
         }
     }
@@ -63,6 +71,10 @@ impl BodyError {
             BodyError::TooLarge => format!(
                 "request body is larger than the limit of {} MiB",
                 BODY_LIMIT / (1024 * 1024)
+            ),
+            BodyError::Stalled => format!(
+                "the request body stalled: no data for {} seconds",
+                BODY_IDLE_TIMEOUT.as_secs()
             ),
             BodyError::Unreadable(e) => format!("could not read the request body: {e}"),
             BodyError::GzipHeader(e) => format!("Unable to parse gzip: {e}"),
@@ -82,23 +94,33 @@ pub async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, BodyErr
     {
         return Err(BodyError::TooLarge);
     }
-    axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|e| {
-        let mut text = e.to_string();
-        let mut src = std::error::Error::source(&e);
-        while let Some(s) = src {
-            let part = s.to_string();
-            if !text.contains(&part) {
-                text.push_str(": ");
-                text.push_str(&part);
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut buf = bytes::BytesMut::new();
+    loop {
+        let chunk = match tokio::time::timeout(BODY_IDLE_TIMEOUT, stream.next()).await {
+            Err(_) => return Err(BodyError::Stalled),
+            Ok(None) => return Ok(buf.freeze()),
+            Ok(Some(Ok(chunk))) => chunk,
+            Ok(Some(Err(e))) => {
+                let mut text = e.to_string();
+                let mut src = std::error::Error::source(&e);
+                while let Some(s) = src {
+                    let part = s.to_string();
+                    if !text.contains(&part) {
+                        text.push_str(": ");
+                        text.push_str(&part);
+                    }
+                    src = s.source();
+                }
+                return Err(BodyError::Unreadable(text));
             }
-            src = s.source();
+        };
+        if buf.len() + chunk.len() > BODY_LIMIT {
+            return Err(BodyError::TooLarge);
         }
-        if text.contains("length limit exceeded") {
-            BodyError::TooLarge
-        } else {
-            BodyError::Unreadable(text)
-        }
-    })
+        buf.extend_from_slice(&chunk);
+    }
 }
 
 /// Whether the request declares `Content-Encoding: gzip` (the first value, as Dgraph reads
@@ -354,10 +376,74 @@ pub async fn reject_oversized(
     next.run(req).await
 }
 
+/// Middleware, outermost on both listeners: every error answer is JSON. Errors produced below
+/// the handlers (extractor rejections, an unsupported `Content-Encoding`, a method a route does
+/// not take) come as plain text or an empty body; they keep their status and get the body of
+/// the listener's error shape (`graphql_shape`: `{"errors":[…]}`, else `{"error", "code"}`),
+/// with the original text as the message.
+pub async fn json_errors(
+    graphql_shape: bool,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    // JSON already, or the device-login page's own HTML error page.
+    let shaped = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || shaped {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| match status {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                "unsupported Content-Encoding or Content-Type".to_string()
+            }
+            s => s.canonical_reason().unwrap_or("error").to_string(),
+        });
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let mut out = if graphql_shape {
+        json_response(status, graphql_error_body(code, text))
+    } else {
+        rest_error(status, code, text)
+    };
+    for (name, value) in parts.headers.iter() {
+        // The new body is plain JSON: drop the old body's framing and encoding.
+        if ![
+            header::CONTENT_TYPE,
+            header::CONTENT_LENGTH,
+            header::CONTENT_ENCODING,
+            header::TRANSFER_ENCODING,
+        ]
+        .contains(name)
+        {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write;
+    use tower::ServiceExt;
 
     fn gz(data: &[u8]) -> Vec<u8> {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -371,6 +457,7 @@ mod tests {
             Err(BodyError::GzipStream(t)) => format!("stream: {t}"),
             Err(BodyError::TooLarge) => "too large".into(),
             Err(BodyError::Unreadable(t)) => format!("unreadable: {t}"),
+            Err(BodyError::Stalled) => "stalled".into(),
             Ok(v) => format!("ok: {} bytes", v.len()),
         }
     }
@@ -427,5 +514,69 @@ mod tests {
         );
         assert!(persisted_query_hash(&ext(json!({"persistedQuery": "x"}))).is_err());
         assert!(persisted_query_hash(&ext(json!({"persistedQuery": {"sha256Hash": 1}}))).is_err());
+    }
+
+    async fn through_json_errors(resp: Response, graphql: bool) -> (StatusCode, HeaderMap, Value) {
+        let app = axum::Router::new()
+            .fallback({
+                let resp = std::sync::Arc::new(std::sync::Mutex::new(Some(resp)));
+                move || async move { resp.lock().unwrap().take().unwrap() }
+            })
+            .layer(axum::middleware::from_fn(move |req, next| {
+                json_errors(graphql, req, next)
+            }));
+        let out = app
+            .oneshot(axum::http::Request::new(Body::empty()))
+            .await
+            .unwrap();
+        let (parts, body) = out.into_parts();
+        let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+        (
+            parts.status,
+            parts.headers,
+            serde_json::from_slice(&bytes).unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn json_errors_reshapes_plain_errors_only() {
+        let plain = (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            [
+                (header::CONTENT_TYPE, "text/plain"),
+                (header::CONTENT_ENCODING, "gzip"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            "missing field `email`",
+        )
+            .into_response();
+        let (status, headers, body) = through_json_errors(plain, false).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            body,
+            json!({ "error": "missing field `email`", "code": "bad_request" })
+        );
+        assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+        assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+        assert!(headers.get(header::CONTENT_ENCODING).is_none());
+
+        let empty = StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response();
+        let (status, _, body) = through_json_errors(empty, true).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(
+            body,
+            graphql_error_body(
+                "unsupported_media_type",
+                "unsupported Content-Encoding or Content-Type"
+            )
+        );
+
+        // JSON errors and successes pass untouched.
+        let json_err = rest_error(StatusCode::NOT_FOUND, "not_found", "no such path: /x");
+        let (_, _, body) = through_json_errors(json_err, true).await;
+        assert_eq!(
+            body,
+            json!({ "error": "no such path: /x", "code": "not_found" })
+        );
     }
 }

@@ -48,6 +48,7 @@ fn crash_child_server() {
             tls: None,
             control_tls: None,
             jwt_secret: None,
+            request_timeout: graphcloud_server::DEFAULT_REQUEST_TIMEOUT,
         };
         graphcloud_server::serve(cfg, std::future::pending())
             .await

@@ -44,7 +44,10 @@ pub(crate) struct ControlState {
 
 pub(crate) fn router(state: Arc<ControlState>) -> Router {
     Router::new()
-        .route("/graphql", post(graphql_handler))
+        .route(
+            "/graphql",
+            post(graphql_handler).fallback(graphql_wrong_method),
+        )
         .route(
             "/health",
             get(|| async { json_response(StatusCode::OK, json!({ "status": "ok" })) }),
@@ -92,6 +95,23 @@ pub(crate) fn router(state: Arc<ControlState>) -> Router {
                 }
             },
         ))
+        .layer(axum::middleware::from_fn(
+            |req: Request, next: axum::middleware::Next| async move {
+                let graphql = req.uri().path() == "/graphql";
+                crate::http_util::json_errors(graphql, req, next).await
+            },
+        ))
+}
+
+/// `/graphql` called with another method than POST: a GraphQL-shaped 405.
+async fn graphql_wrong_method(method: Method) -> Response {
+    json_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        json!({ "data": {}, "errors": [{
+            "message": format!("{method} is not allowed on /graphql: use POST"),
+            "extensions": { "code": "method_not_allowed" },
+        }] }),
+    )
 }
 
 async fn not_found(req: Request) -> Response {
