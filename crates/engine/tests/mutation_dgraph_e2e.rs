@@ -1910,7 +1910,6 @@ fn mutation_polygon_type() {
 }
 
 #[test]
-#[ignore = "differs: the store rejects latitude 91.11 (out of [-90, 90]); Dgraph stores it"]
 fn mutation_multi_polygon_type() {
     let f = fx();
     let d = ok(
