@@ -36,7 +36,8 @@ pub enum ScalarKind {
 /// What a field of a stored type resolves to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FieldKind {
-    /// The `ID` field: the node's uid.
+    /// The `ID` field: the node's uid. (The `ID` key of an `@extends` type is not a uid but a
+    /// stored string, see [`TypeInfo::stored_id`].)
     Id,
     /// A stored scalar (or list of scalars).
     Scalar(ScalarKind),
@@ -122,6 +123,17 @@ fn scalar_kind(schema: &Schema, name: &str) -> Option<ScalarKind> {
     })
 }
 
+impl TypeInfo {
+    /// The `ID` field when it is stored (the `@key` id of an `@extends` type) rather than
+    /// being the node's uid.
+    pub fn stored_id(&self) -> Option<&FieldInfo> {
+        self.id_field
+            .as_ref()
+            .and_then(|f| self.fields.get(f))
+            .filter(|f| f.kind != FieldKind::Id)
+    }
+}
+
 impl Catalog {
     /// Builds the catalog from the generated API schema and the model's storage names.
     pub fn build(api: &Schema, names: &dyn StorageNames) -> Catalog {
@@ -172,10 +184,16 @@ impl Catalog {
                     let target = fdef.ty.inner_named_type().to_string();
                     let list = fdef.ty.is_list();
                     let non_null = fdef.ty.is_non_null();
+                    let stored = names.predicate(tname, fname);
                     let (kind, pred, reverse) = if target == "ID" {
                         info.id_field = Some(fname.to_string());
-                        (FieldKind::Id, String::new(), false)
-                    } else if let Some(p) = names.predicate(tname, fname) {
+                        match stored {
+                            // The `@key` id of an `@extends` type: another service's id,
+                            // stored as a string predicate.
+                            Some(p) => (FieldKind::Scalar(ScalarKind::String), p, false),
+                            None => (FieldKind::Id, String::new(), false),
+                        }
+                    } else if let Some(p) = stored {
                         let (p, rev) = match p.strip_prefix('~') {
                             Some(r) => (r.to_string(), true),
                             None => (p, false),

@@ -1058,14 +1058,15 @@ fn rewrite_err(field: &str, e: EngineError) -> FieldError {
 /// The uid `get<T>` arguments name, if that node exists and is visible as `ty`.
 fn find_get_uid(ex: &Exec<'_>, ty: &TypeInfo, args: &JsonMap) -> Result<Option<u64>, EngineError> {
     let mut cands: Vec<u64> = Vec::new();
-    if let Some(idf) = &ty.id_field
+    if ty.stored_id().is_none()
+        && let Some(idf) = &ty.id_field
         && let Some(v) = args.get(idf.as_str()).and_then(JsonValue::as_str)
         && let Some(uid) = parse_uid(v)
     {
         cands.push(uid);
     }
     let mut xid_filters: Vec<(&FieldInfo, Val)> = Vec::new();
-    for x in &ty.xids {
+    for x in ty.stored_id().map(|f| &f.name).into_iter().chain(&ty.xids) {
         if let Some(v) = args.get(x.as_str())
             && !v.is_null()
             && let Some(fi) = ty.fields.get(x)
@@ -1109,7 +1110,8 @@ fn resolve_get<'a>(
     selections: &[&Field],
 ) -> Result<ResolvedValue<'a>, FieldError> {
     let mut candidates: Option<Vec<u64>> = None;
-    if let Some(idf) = &ty.id_field
+    if ty.stored_id().is_none()
+        && let Some(idf) = &ty.id_field
         && let Some(v) = args.get(idf.as_str())
         && !v.is_null()
     {
@@ -1125,7 +1127,7 @@ fn resolve_get<'a>(
         candidates = Some(vec![uid]);
     }
     let mut xid_filters: Vec<(&FieldInfo, Val)> = Vec::new();
-    for x in &ty.xids {
+    for x in ty.stored_id().map(|f| &f.name).into_iter().chain(&ty.xids) {
         if let Some(v) = args.get(x.as_str())
             && !v.is_null()
             && let Some(fi) = ty.fields.get(x)

@@ -10,6 +10,20 @@ use crate::graph::{GraphRead, IndexQuery, Val};
 use crate::{EngineError, text};
 
 /// Parses a GraphQL `ID` (`0x1f` or decimal) into a uid.
+/// `id: [ID!]` on a type whose `ID` field is stored (the `@key` id of an `@extends` type):
+/// the nodes whose stored id is one of the given values.
+fn stored_id_ops(ty: &TypeInfo, fi: &FieldInfo, v: &JsonValue) -> Option<JsonMap> {
+    if ty.stored_id().is_none_or(|s| s.name != fi.name) {
+        return None;
+    }
+    let mut ops = JsonMap::new();
+    ops.insert(
+        "in",
+        JsonValue::Array(as_list(v).into_iter().cloned().collect()),
+    );
+    Some(ops)
+}
+
 pub fn parse_uid(s: &str) -> Option<u64> {
     let s = s.trim();
     let n = if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
@@ -131,7 +145,9 @@ impl<'a> FilterEval<'a> {
                     let Some(fi) = ty.fields.get(key) else {
                         continue;
                     };
-                    let ok = if fi.kind == FieldKind::Id {
+                    let ok = if let Some(ops) = stored_id_ops(ty, fi, v) {
+                        self.scalar_ops(uid, fi, &ops)?
+                    } else if fi.kind == FieldKind::Id {
                         as_list(v)
                             .iter()
                             .filter_map(|x| x.as_str().and_then(parse_uid))
@@ -243,7 +259,10 @@ impl<'a> FilterEval<'a> {
                         ids.dedup();
                         Some(ids)
                     }
-                    Some(fi) => self.field_candidates(fi, v)?,
+                    Some(fi) => match stored_id_ops(ty, fi, v) {
+                        Some(ops) => self.field_candidates(fi, &JsonValue::Object(ops))?,
+                        None => self.field_candidates(fi, v)?,
+                    },
                     None => None,
                 },
             };

@@ -1910,7 +1910,6 @@ fn mutation_polygon_type() {
 }
 
 #[test]
-#[ignore = "differs: the store rejects latitude 91.11 (out of [-90, 90]); Dgraph stores it"]
 fn mutation_multi_polygon_type() {
     let f = fx();
     let d = ok(
@@ -2056,7 +2055,6 @@ fn id_directive_with_int_mutation() {
 }
 
 #[test]
-#[ignore = "differs: the `id` key of an @extends type is answered as the uid, not the stored key"]
 fn add_mutation_with_deep_extended_type_objects() {
     let f = fx();
     let q = "mutation addMission($missionId: String!, $astronautId: ID!, $name: String!, $des: String!) {
@@ -2085,7 +2083,6 @@ fn add_mutation_with_deep_extended_type_objects() {
 }
 
 #[test]
-#[ignore = "differs: ordering by the `id` key of an @extends type fails (no stored predicate)"]
 fn add_mutation_on_extended_type_with_id_as_key_field() {
     let f = fx();
     let d = ok(
@@ -2102,6 +2099,70 @@ fn add_mutation_on_extended_type_with_id_as_key_field() {
         json!({"addAstronaut": {"astronaut": [
             {"id": "Astronaut1", "name": "Gus Grissom", "missions": [{"id": "Mission1", "designation": "Apollo1"}]},
             {"id": "Astronaut2", "name": "Neil Armstrong", "missions": [{"id": "Mission2", "designation": "Apollo11"}]}]}})
+    );
+}
+
+/// The `ID` key of an `@extends` type (`Astronaut.id`) is another service's id, stored under
+/// `Astronaut.id`: `get`, the `id` filter, `_entities`, updates and deletes all use the stored
+/// value, never a uid.
+#[test]
+fn extended_type_id_key_is_looked_up_by_stored_value() {
+    let f = fx();
+    ok(
+        &f,
+        "mutation { addAstronaut(input: [{id: \"A-2\", name: \"Neil\"}, {id: \"A-1\", name: \"Gus\"},
+            {id: \"A-3\", name: \"Buzz\"}]) { numUids } }",
+        Value::Null,
+    );
+    let d = ok(
+        &f,
+        "{ getAstronaut(id: \"A-1\") { id name }
+           queryAstronaut(filter: {id: [\"A-3\", \"A-2\", \"0x1\"]}, order: {desc: id}) { id name } }",
+        Value::Null,
+    );
+    assert_eq!(
+        d,
+        json!({"getAstronaut": {"id": "A-1", "name": "Gus"},
+            "queryAstronaut": [{"id": "A-3", "name": "Buzz"}, {"id": "A-2", "name": "Neil"}]})
+    );
+    let d = ok(
+        &f,
+        "{ _entities(representations: [{__typename: \"Astronaut\", id: \"A-3\"},
+            {__typename: \"Astronaut\", id: \"A-1\"}]) { ... on Astronaut { id name } } }",
+        Value::Null,
+    );
+    assert_eq!(
+        d,
+        json!({"_entities": [{"id": "A-3", "name": "Buzz"}, {"id": "A-1", "name": "Gus"}]})
+    );
+    // Adding an existing key again is refused, as for an `@id` field.
+    let r =
+        f.query("mutation { addAstronaut(input: [{id: \"A-1\", name: \"Other\"}]) { numUids } }");
+    let msgs = messages(&r);
+    assert!(
+        !msgs.is_empty() && msgs[0].contains("id A-1 already exists for type Astronaut"),
+        "{r}"
+    );
+    let d = ok(
+        &f,
+        "mutation { updateAstronaut(input: {filter: {id: [\"A-2\"]}, set: {name: \"Neil A.\"}}) {
+            astronaut { id name } } }",
+        Value::Null,
+    );
+    assert_eq!(
+        d,
+        json!({"updateAstronaut": {"astronaut": [{"id": "A-2", "name": "Neil A."}]}})
+    );
+    let d = ok(
+        &f,
+        "mutation { deleteAstronaut(filter: {id: [\"A-1\", \"A-3\"]}) { numUids } }",
+        Value::Null,
+    );
+    assert_eq!(d, json!({"deleteAstronaut": {"numUids": 2}}));
+    let d = ok(&f, "{ queryAstronaut { id name } }", Value::Null);
+    assert_eq!(
+        d,
+        json!({"queryAstronaut": [{"id": "A-2", "name": "Neil A."}]})
     );
 }
 

@@ -98,6 +98,27 @@ pub fn cover_bbox(b: BBox) -> Vec<Cell> {
     }
 }
 
+/// The level-0 cell: the whole world.
+const ROOT: Cell = Cell {
+    level: 0,
+    x: 0,
+    y: 0,
+};
+
+fn point_in_range(p: &GeoPoint) -> bool {
+    (-180.0..=180.0).contains(&p.longitude) && (-90.0..=90.0).contains(&p.latitude)
+}
+
+/// Whether every coordinate of `g` is within longitude ±180 and latitude ±90.
+fn in_range(g: &Geo) -> bool {
+    let poly = |p: &GeoPolygon| p.iter().flatten().all(point_in_range);
+    match g {
+        Geo::Point(p) => point_in_range(p),
+        Geo::Polygon(p) => poly(p),
+        Geo::MultiPolygon(ps) => ps.iter().all(poly),
+    }
+}
+
 /// Index tokens of a geometry: `(is_cover, cell)` pairs, deduplicated.
 pub fn index_cells(g: &Geo) -> Vec<(bool, Cell)> {
     let cover = match g {
@@ -109,6 +130,12 @@ pub fn index_cells(g: &Geo) -> Vec<(bool, Cell)> {
         _ => bbox_of(g).map(cover_bbox).unwrap_or_default(),
     };
     let mut out = std::collections::BTreeSet::new();
+    // A geometry with coordinates outside the usual ranges (accepted, as by the reference)
+    // has no faithful place in the grid: it is also covered by the root cell, which every
+    // query looks up, so the exact predicates always get to decide on it.
+    if !in_range(g) {
+        out.insert((true, ROOT));
+    }
     for c in cover {
         out.insert((true, c));
         let mut a = Some(c);
@@ -153,6 +180,16 @@ pub fn bbox(g: &Geo) -> Option<BBox> {
 
 /// Boxes covering every point within `metres` of `p` (split at the antimeridian).
 pub fn near_boxes(p: GeoPoint, metres: f64) -> Vec<BBox> {
+    if !point_in_range(&p) {
+        // The distance is measured on the sphere, where such a point lies elsewhere in the
+        // grid: look everywhere.
+        return vec![BBox {
+            min_lon: -180.0,
+            min_lat: -90.0,
+            max_lon: 180.0,
+            max_lat: 90.0,
+        }];
+    }
     let dlat = (metres / EARTH_RADIUS_M).to_degrees();
     let min_lat = (p.latitude - dlat).max(-90.0);
     let max_lat = (p.latitude + dlat).min(90.0);
@@ -223,10 +260,48 @@ pub fn to_geometry(g: &Geo) -> Geometry<f64> {
     }
 }
 
+/// The same place on the sphere with latitude in ±90 and longitude in ±180 (a latitude
+/// past a pole continues on the other side of it).
+fn on_sphere(p: GeoPoint) -> GeoPoint {
+    if point_in_range(&p) {
+        return p;
+    }
+    let mut lat = (p.latitude + 180.0).rem_euclid(360.0) - 180.0;
+    let mut lon = p.longitude;
+    if lat > 90.0 {
+        lat = 180.0 - lat;
+        lon += 180.0;
+    } else if lat < -90.0 {
+        lat = -180.0 - lat;
+        lon += 180.0;
+    }
+    GeoPoint {
+        longitude: (lon + 180.0).rem_euclid(360.0) - 180.0,
+        latitude: lat,
+    }
+}
+
+fn map_points(g: &Geo, f: impl Fn(GeoPoint) -> GeoPoint) -> Geo {
+    let poly = |p: &GeoPolygon| -> GeoPolygon {
+        p.iter()
+            .map(|r| r.iter().map(|x| f(*x)).collect())
+            .collect()
+    };
+    match g {
+        Geo::Point(p) => Geo::Point(f(*p)),
+        Geo::Polygon(p) => Geo::Polygon(poly(p)),
+        Geo::MultiPolygon(ps) => Geo::MultiPolygon(ps.iter().map(poly).collect()),
+    }
+}
+
 /// Great-circle distance in metres from `p` to the nearest point of `g` (0 inside polygons).
 pub fn distance_m(g: &Geo, p: GeoPoint) -> f64 {
-    let from = Point(coord(&p));
-    let geom = to_geometry(g);
+    let from = Point(coord(&on_sphere(p)));
+    let geom = if in_range(g) {
+        to_geometry(g)
+    } else {
+        to_geometry(&map_points(g, on_sphere))
+    };
     match geom.haversine_closest_point(&from) {
         Closest::Intersection(_) => 0.0,
         Closest::SinglePoint(q) => Haversine.distance(from, q),

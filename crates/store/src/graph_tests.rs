@@ -448,6 +448,83 @@ fn fulltext_regexp_and_geo_lookups() {
     );
 }
 
+/// Coordinates are not range-checked (a latitude of 91 is stored as given), and such values
+/// stay findable: `near` measures on the sphere, where (0, 91) is the point (180, 89); the
+/// planar predicates (`within`, `intersects`) use the coordinates as given.
+#[test]
+fn geo_values_outside_the_usual_ranges_are_stored_and_found() {
+    let store = mem_store();
+    store
+        .write_blocking(1, |t| t.apply_schema(&schema()))
+        .unwrap();
+    let pt = |lon, lat| GeoPoint {
+        longitude: lon,
+        latitude: lat,
+    };
+    let poly = Geo::Polygon(vec![vec![
+        pt(10.0, 89.5),
+        pt(11.0, 89.5),
+        pt(11.0, 91.11),
+        pt(10.0, 91.11),
+    ]]);
+    let stored = poly.clone();
+    store
+        .write_blocking(1, move |t| -> Result<()> {
+            t.set_value(1, "loc", Value::Geo(Geo::Point(pt(0.0, 91.0))))?;
+            t.set_value(2, "loc", Value::Geo(stored))?;
+            t.set_value(3, "loc", Value::Geo(Geo::Point(pt(180.0, 89.0))))?;
+            t.set_value(4, "loc", Value::Geo(Geo::Point(pt(0.0, 0.0))))?;
+            Ok(())
+        })
+        .unwrap();
+    let snap = store.read(1).unwrap();
+    assert_eq!(
+        snap.values(1, "loc").unwrap(),
+        vec![Value::Geo(Geo::Point(pt(0.0, 91.0)))]
+    );
+    let near = |p, m| GeoQuery::Near {
+        point: p,
+        metres: m,
+    };
+    // (0, 91) and (180, 89) are the same place; the polygon is about 100 km away.
+    assert_eq!(
+        snap.index_geo("loc", &near(pt(180.0, 89.0), 1000.0))
+            .unwrap(),
+        set(&[1, 3])
+    );
+    assert_eq!(
+        snap.index_geo("loc", &near(pt(0.0, 91.0), 1000.0)).unwrap(),
+        set(&[1, 3])
+    );
+    let area = |x0, x1| {
+        Geo::Polygon(vec![vec![
+            pt(x0, 90.0),
+            pt(x1, 90.0),
+            pt(x1, 92.0),
+            pt(x0, 92.0),
+        ]])
+    };
+    assert_eq!(
+        snap.index_geo("loc", &GeoQuery::Within(area(-1.0, 1.0)))
+            .unwrap(),
+        set(&[1])
+    );
+    assert_eq!(
+        snap.index_geo("loc", &GeoQuery::Intersects(area(10.5, 12.0)))
+            .unwrap(),
+        set(&[2])
+    );
+    // Only non-numbers are refused.
+    assert!(matches!(
+        Geo::Point(pt(f64::NAN, 0.0)).validate(),
+        Err(StoreError::InvalidGeometry(_))
+    ));
+    assert!(matches!(
+        Geo::Point(pt(0.0, f64::INFINITY)).validate(),
+        Err(StoreError::InvalidGeometry(_))
+    ));
+}
+
 #[test]
 fn apply_schema_builds_and_drops_indexes() {
     let store = mem_store();

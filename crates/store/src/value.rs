@@ -94,9 +94,9 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// A point on the earth, in degrees.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GeoPoint {
-    /// Longitude, -180..=180.
+    /// Longitude, normally -180..=180 (not enforced).
     pub longitude: f64,
-    /// Latitude, -90..=90.
+    /// Latitude, normally -90..=90 (not enforced).
     pub latitude: f64,
 }
 
@@ -116,16 +116,15 @@ pub enum Geo {
 }
 
 impl Geo {
-    /// Checks coordinates and ring sizes, and closes rings that are not closed.
+    /// Checks that coordinates are finite and rings large enough, and closes rings that are
+    /// not closed.
     pub fn validate(self) -> Result<Geo> {
         fn point(p: &GeoPoint) -> Result<()> {
-            if !(p.longitude.is_finite()
-                && p.latitude.is_finite()
-                && (-180.0..=180.0).contains(&p.longitude)
-                && (-90.0..=90.0).contains(&p.latitude))
-            {
+            // Like the reference, coordinates are not range-checked (a latitude of 91 is
+            // stored as given); they only have to be numbers.
+            if !(p.longitude.is_finite() && p.latitude.is_finite()) {
                 return Err(StoreError::InvalidGeometry(format!(
-                    "coordinate ({}, {}) is out of range",
+                    "coordinate ({}, {}) is not a finite number",
                     p.longitude, p.latitude
                 )));
             }

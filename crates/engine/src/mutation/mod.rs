@@ -1050,6 +1050,9 @@ impl<'a, 'w> Mutator<'a, 'w> {
         } else {
             (target, o)
         };
+        if ty.stored_id().is_some() {
+            return self.find_by_stored_id(ty, o);
+        }
         if let Some(idf) = &ty.id_field
             && let Some(idv) = o.get(idf.as_str())
             && !idv.is_null()
