@@ -48,6 +48,7 @@ pub mod exec;
 pub mod filter;
 pub mod geo;
 pub mod graph;
+pub mod lambda;
 pub mod load;
 pub mod mutation;
 pub mod request;
@@ -59,7 +60,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use apollo_compiler::response::{JsonMap, JsonValue};
-pub use engine::{Caller, Engine, RawSchemaResult};
+pub use engine::{Caller, Engine, RawSchemaResult, WeakEngine};
 pub use request::{Request, Response};
 
 use crate::api::CompiledApi;

@@ -78,6 +78,26 @@ pub struct ServeArgs {
     /// PostgreSQL database.
     #[arg(long, env = "GRAPHCLOUD_JWT_SECRET", hide_env_values = true)]
     jwt_secret: Option<String>,
+    /// Let lambda `fetch` (and `@custom` HTTP fields) reach private, loopback and link-local
+    /// addresses. For local development only.
+    #[arg(long, env = "GRAPHCLOUD_ALLOW_PRIVATE_NETWORK")]
+    allow_private_network: bool,
+    /// Hosts lambda `fetch` may reach, comma-separated (`api.example.com,*.example.org`).
+    /// Default: any public host.
+    #[arg(long, env = "GRAPHCLOUD_LAMBDA_FETCH_ALLOW", value_delimiter = ',')]
+    lambda_fetch_allow: Vec<String>,
+    /// Wall-time limit of one lambda call, in milliseconds.
+    #[arg(long, env = "GRAPHCLOUD_LAMBDA_TIMEOUT_MS", default_value_t = 1000)]
+    lambda_timeout_ms: u64,
+    /// Heap limit of one lambda sandbox, in MiB.
+    #[arg(long, env = "GRAPHCLOUD_LAMBDA_MEMORY_MB", default_value_t = 64)]
+    lambda_memory_mb: usize,
+    /// Stack limit of one lambda sandbox, in KiB.
+    #[arg(long, env = "GRAPHCLOUD_LAMBDA_STACK_KB", default_value_t = 512)]
+    lambda_stack_kb: usize,
+    /// Lambda calls of one deployment running at once.
+    #[arg(long, env = "GRAPHCLOUD_LAMBDA_CONCURRENCY", default_value_t = 2)]
+    lambda_concurrency: usize,
 }
 
 fn init_logging(format: LogFormat) {
@@ -132,8 +152,23 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         control_tls: pair(args.control_tls_cert, args.control_tls_key)?,
         jwt_secret: args.jwt_secret.filter(|s| !s.is_empty()),
     };
+    let lambda = graphcloud_server::LambdaConfig {
+        timeout: std::time::Duration::from_millis(args.lambda_timeout_ms.max(1)),
+        memory_limit: args.lambda_memory_mb.max(1) * 1024 * 1024,
+        // The sandbox runs on 2 MiB blocking threads; keep headroom for the host's frames.
+        max_stack: (args.lambda_stack_kb.max(64) * 1024).min(1536 * 1024),
+        max_concurrency: args.lambda_concurrency.max(1),
+        fetch_allow: args
+            .lambda_fetch_allow
+            .into_iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        allow_private_network: args.allow_private_network,
+        ..Default::default()
+    };
     let started = std::time::Instant::now();
-    let server = graphcloud_server::Server::bind(cfg)
+    let server = graphcloud_server::Server::bind_with(cfg, lambda)
         .await
         .context("cannot start the server")?;
     tracing::info!(

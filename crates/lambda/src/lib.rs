@@ -77,20 +77,25 @@ impl Default for Config {
     }
 }
 
+/// A script's `graphql(query, variables, authHeader)` call.
+#[derive(Debug, Clone)]
+pub struct GraphqlCall {
+    pub backend: u64,
+    pub query: String,
+    pub variables: serde_json::Value,
+    /// `(key, value)` of the `Dgraph.Authorization` header to run with.
+    pub auth: Option<(String, String)>,
+    /// Nesting depth of the request this call makes (1 from a client request's resolver).
+    pub depth: usize,
+    pub read_only: bool,
+    /// Time left of the calling resolver.
+    pub budget: Duration,
+}
+
 /// What scripts may call back into: the GraphQL API of their own backend.
 pub trait Host: Send + Sync {
-    /// Runs `query` against `backend`'s `/graphql` with the given auth header (`(key,
-    /// value)` of `Dgraph.Authorization`) at nesting `depth`; returns `{data, errors}`.
-    /// Blocking.
-    fn graphql(
-        &self,
-        backend: u64,
-        query: &str,
-        variables: serde_json::Value,
-        auth: Option<(String, String)>,
-        depth: usize,
-        budget: Duration,
-    ) -> Result<serde_json::Value, String>;
+    /// Runs the call against the backend's `/graphql`; returns `{data, errors}`. Blocking.
+    fn graphql(&self, call: GraphqlCall) -> Result<serde_json::Value, String>;
 }
 
 /// Why a script or a call failed. `Display` is the client-visible text.
@@ -152,6 +157,8 @@ pub struct Call<'a> {
     pub auth: Option<(String, String)>,
     /// 0 for a call made by a client request; n + 1 for one made by a script's `graphql()`.
     pub depth: usize,
+    /// The deployment is read-only (`graphql()` may not mutate).
+    pub read_only: bool,
 }
 
 struct Pool {
@@ -398,6 +405,7 @@ impl Lambdas {
         let state = CallState {
             backend: call.backend,
             depth: call.depth,
+            read_only: call.read_only,
             auth: call.auth.clone(),
             host: self.inner.host.lock().clone(),
         };
@@ -432,6 +440,7 @@ impl Lambdas {
             request: &serde_json::Value::Null,
             auth: None,
             depth: 0,
+            read_only: false,
         };
         let sb = self.acquire(&dep, &call)?;
         let r = sb.has_resolver(name);

@@ -11,7 +11,7 @@ use rquickjs::promise::PromiseState;
 use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Function, Promise, Runtime, Value};
 
 use crate::logs::{Level, LogRing};
-use crate::{Config, Host, LambdaError, fetch};
+use crate::{Config, GraphqlCall, Host, LambdaError, fetch};
 
 const PRELUDE: &str = include_str!("prelude.js");
 /// File name reported in script errors.
@@ -32,6 +32,7 @@ fn now_ns() -> u64 {
 pub(crate) struct CallState {
     pub backend: u64,
     pub depth: usize,
+    pub read_only: bool,
     pub auth: Option<(String, String)>,
     pub host: Option<Arc<dyn Host>>,
 }
@@ -246,14 +247,15 @@ impl Sandbox {
                             None => call.auth.clone(),
                         };
                         let budget = sh.deadline.load(Ordering::Relaxed).saturating_sub(now_ns());
-                        match host.graphql(
-                            call.backend,
-                            &query,
-                            vars,
+                        match host.graphql(GraphqlCall {
+                            backend: call.backend,
+                            query,
+                            variables: vars,
                             auth,
-                            call.depth + 1,
-                            Duration::from_nanos(budget),
-                        ) {
+                            depth: call.depth + 1,
+                            read_only: call.read_only,
+                            budget: Duration::from_nanos(budget),
+                        }) {
                             Ok(v) => Ok(v.to_string()),
                             Err(m) => Err(rquickjs::Exception::throw_message(&ctx, &m)),
                         }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use graphcloud_lambda::{Call, Config, Host, LambdaError, Lambdas};
+use graphcloud_lambda::{Call, Config, GraphqlCall, Host, LambdaError, Lambdas};
 use serde_json::{Value, json};
 
 fn cfg() -> Config {
@@ -30,6 +30,7 @@ fn run(
         request: &req,
         auth: None,
         depth: 0,
+        read_only: false,
     })
 }
 
@@ -240,18 +241,11 @@ fn webhooks_dispatch_by_type_and_operation() {
 
 struct Echo;
 impl Host for Echo {
-    fn graphql(
-        &self,
-        backend: u64,
-        query: &str,
-        variables: Value,
-        auth: Option<(String, String)>,
-        depth: usize,
-        _b: Duration,
-    ) -> Result<Value, String> {
-        Ok(
-            json!({"data": {"backend": backend, "query": query, "vars": variables, "auth": auth.map(|a| a.1), "depth": depth}}),
-        )
+    fn graphql(&self, c: GraphqlCall) -> Result<Value, String> {
+        Ok(json!({"data": {
+            "backend": c.backend, "query": c.query, "vars": c.variables,
+            "auth": c.auth.map(|a| a.1), "depth": c.depth
+        }}))
     }
 }
 
@@ -275,6 +269,7 @@ fn graphql_helper_calls_the_host_with_the_callers_auth() {
             request: &req,
             auth: Some(("X-Auth".into(), "tok".into())),
             depth: 0,
+            read_only: false,
         })
         .unwrap();
     assert_eq!(

@@ -33,6 +33,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 pub use backend::BackendState;
+pub use graphcloud_lambda::Config as LambdaConfig;
 
 /// A certificate chain and private key in PEM files.
 #[derive(Debug, Clone)]
@@ -153,6 +154,11 @@ impl Server {
     /// Opens the control plane and binds both listeners (so ephemeral ports are known before
     /// serving).
     pub async fn bind(cfg: ServeConfig) -> Result<Server, ServeError> {
+        Self::bind_with(cfg, LambdaConfig::default()).await
+    }
+
+    /// [`Server::bind`] with the lambda runtime's limits and network policy.
+    pub async fn bind_with(cfg: ServeConfig, lambda: LambdaConfig) -> Result<Server, ServeError> {
         let control_tls = match &cfg.control_tls {
             Some(t) => Some(listen::tls_acceptor(&t.cert, &t.key)?),
             None => None,
@@ -188,7 +194,7 @@ impl Server {
             jwt_secret: cfg.jwt_secret.clone(),
         })
         .await?;
-        let backends = BackendState::open(&cfg.data_dir).await?;
+        let backends = BackendState::open_with(&cfg.data_dir, lambda).await?;
         Ok(Server {
             control_listener,
             backend_listener,
