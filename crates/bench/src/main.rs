@@ -14,6 +14,10 @@
 //!   10-node add mutation at a fixed concurrency.
 //! - `people`: 2 000 people with 5 friends each and the list query
 //!   `queryPerson(first: 100) { id name age email friends { id name age } }`.
+//! - `lambda`: the cost of `@lambda` resolvers: the same query with and without a trivial
+//!   lambda field (one parent, and one batched call over 100 parents, single- and
+//!   multi-parent forms), a root `@lambda` query, and memory of deployments whose scripts
+//!   were never called versus called once.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -76,6 +80,15 @@ enum Workload {
         #[arg(long)]
         keep: bool,
     },
+    /// Overhead of @lambda fields and queries; memory of idle versus used scripts.
+    Lambda {
+        /// Seconds per request kind.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Deployments with a script for the memory measurement.
+        #[arg(long, default_value_t = 200)]
+        deployments: usize,
+    },
 }
 
 #[tokio::main]
@@ -111,6 +124,10 @@ async fn main() -> Result<()> {
             seed,
             keep,
         } => people_bench(&bin, people, friends, concurrency, seconds, seed, keep).await,
+        Workload::Lambda {
+            seconds,
+            deployments,
+        } => lambda_bench(&bin, seconds, deployments).await,
     }
 }
 
@@ -259,6 +276,7 @@ impl Server {
         Ok(Backend {
             base: format!("{}/backends/{subdomain}", self.backend),
             token: d["jwtToken"].as_str().context("no jwtToken")?.to_string(),
+            uid: d["uid"].as_str().context("no uid")?.to_string(),
         })
     }
 }
@@ -268,6 +286,7 @@ impl Server {
 struct Backend {
     base: String,
     token: String,
+    uid: String,
 }
 
 impl Backend {
@@ -737,5 +756,132 @@ async fn people_bench(
         println!("press Ctrl-C to stop");
         tokio::signal::ctrl_c().await?;
     }
+    Ok(())
+}
+
+const LAMBDA_SCHEMA: &str = "type Item { id: ID! n: Int! label: String @lambda tag: String @lambda }\n\
+    type Query { ping: String @lambda }";
+const LAMBDA_SCRIPT: &str = r#"
+self.addGraphQLResolvers({
+  "Item.label": ({parent}) => "item " + parent.n,
+  "Query.ping": () => "pong",
+})
+self.addMultiParentGraphQLResolvers({
+  "Item.tag": ({parents}) => parents.map(p => "tag " + p.n),
+})
+"#;
+
+async fn lambda_bench(bin: &Path, seconds: u64, deployments: usize) -> Result<()> {
+    use base64::Engine as _;
+    let server = Server::start(bin).await?;
+    let token = server.login().await?;
+    let script = base64::engine::general_purpose::STANDARD.encode(LAMBDA_SCRIPT);
+    let backend = server.create_deployment(&token, "lambda bench").await?;
+    backend.set_schema(&server.http, LAMBDA_SCHEMA).await?;
+    server
+        .control_gql(
+            Some(&token),
+            "mutation($i: UpdateLambdaInput!) { updateLambda(input: $i) }",
+            json!({"i": {"deploymentID": backend.uid, "lambdaScript": script}}),
+        )
+        .await?;
+    let items: Vec<Value> = (0..100).map(|n| json!({"n": n})).collect();
+    backend
+        .graphql(
+            &server.http,
+            "mutation($i: [AddItemInput!]!) { addItem(input: $i) { numUids } }",
+            json!({"i": items}),
+        )
+        .await?;
+    let check = backend
+        .graphql(
+            &server.http,
+            "{ queryItem(first: 100) { n label tag } }",
+            json!({}),
+        )
+        .await?;
+    let first = &check["queryItem"][0];
+    if first["label"] != json!(format!("item {}", first["n"])) || first["tag"].is_null() {
+        bail!("unexpected lambda result: {check}");
+    }
+    println!("lambda: one request at a time, {seconds} s per kind");
+    let kinds: [(&str, &str); 8] = [
+        ("1 item, no lambda", "{ queryItem(first: 1) { id n } }"),
+        (
+            "1 item + @lambda field",
+            "{ queryItem(first: 1) { id n label } }",
+        ),
+        (
+            "1 item + multi-parent",
+            "{ queryItem(first: 1) { id n tag } }",
+        ),
+        ("100 items, no lambda", "{ queryItem(first: 100) { id n } }"),
+        (
+            "100 items + @lambda field",
+            "{ queryItem(first: 100) { id n label } }",
+        ),
+        (
+            "100 items + multi-parent",
+            "{ queryItem(first: 100) { id n tag } }",
+        ),
+        ("root: __typename", "{ __typename }"),
+        ("root: @lambda query", "{ ping }"),
+    ];
+    let mut p50 = Vec::new();
+    for (name, q) in kinds {
+        let q = q.to_string();
+        let s = drive(
+            name,
+            &backend,
+            &server.http,
+            1,
+            seconds,
+            move |_| json!({ "query": q }),
+        )
+        .await;
+        s.print();
+        if s.errors > 0 {
+            bail!("{name}: {} requests failed", s.errors);
+        }
+        p50.push(s.p50);
+    }
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "added p50: per call with 1 parent {:.3} ms (multi-parent {:.3} ms); one batched call over 100 parents {:.3} ms (multi-parent {:.3} ms); root query {:.3} ms",
+        ms(p50[1].saturating_sub(p50[0])),
+        ms(p50[2].saturating_sub(p50[0])),
+        ms(p50[4].saturating_sub(p50[3])),
+        ms(p50[5].saturating_sub(p50[3])),
+        ms(p50[7].saturating_sub(p50[6])),
+    );
+
+    // Density: deployments with a script cost nothing until their first lambda call.
+    print_memory(&server, "before the script deployments");
+    let mut others = Vec::new();
+    for i in 0..deployments {
+        let b = server
+            .create_deployment(&token, &format!("lambda density {i}"))
+            .await?;
+        b.set_schema(&server.http, LAMBDA_SCHEMA).await?;
+        server
+            .control_gql(
+                Some(&token),
+                "mutation($i: UpdateLambdaInput!) { updateLambda(input: $i) }",
+                json!({"i": {"deploymentID": b.uid, "lambdaScript": script}}),
+            )
+            .await?;
+        others.push(b);
+    }
+    print_memory(
+        &server,
+        &format!("{deployments} deployments with a script, never called"),
+    );
+    for b in &others {
+        b.graphql(&server.http, "{ ping }", json!({})).await?;
+    }
+    print_memory(
+        &server,
+        &format!("{deployments} deployments after one lambda call each"),
+    );
     Ok(())
 }

@@ -232,6 +232,9 @@ type Query {
   wrongList: [String] @lambda
   later: String @lambda
   outbound(url: String!): String @lambda
+  nested: String @lambda
+  recur: String @lambda
+  dqlQuery: String @lambda
 }
 
 type Mutation {
@@ -270,12 +273,22 @@ self.addGraphQLResolvers({
   "Mutation.newAuthor": newAuthor,
   "Query.hello": ({args}) => `Hello ${args.name ?? "world"}`,
   "Query.spin": () => { for (;;) {} },
-  "Query.hog": () => { const a = []; for (;;) a.push("x".repeat(1 << 16) + a.length) },
+  "Query.hog": () => { const a = []; for (;;) a.push(new Array(1 << 20).fill(a.length)) },
   "Query.deep": () => { const f = n => f(n + 1) + 1; return f(0) },
   "Query.boom": () => { throw new Error("boom: it broke") },
   "Query.wrongType": () => "not a number",
   "Query.wrongList": () => "not a list",
   "Query.later": () => new Promise(resolve => setTimeout(() => resolve("waited"), 30)),
+  "Query.nested": async ({graphql}) => {
+    const r = await graphql(`{ hello(name: "inner") queryAuthor(order: {asc: name}, first: 1) { name rank } }`)
+    return `${r.data.hello} / ${r.data.queryAuthor[0].name} ${r.data.queryAuthor[0].rank}`
+  },
+  "Query.recur": async ({graphql}) => {
+    const r = await graphql(`{ recur }`)
+    if (r.errors) throw new Error(r.errors[0].message)
+    return r.data.recur
+  },
+  "Query.dqlQuery": async ({dql}) => { const r = await dql.query(`{ q(func: has(Author.name)) { uid } }`); return "ran" },
   "Query.outbound": async ({args}) => { const r = await fetch(args.url); return `${r.status} ${await r.text()}` },
 })
 
@@ -400,6 +413,18 @@ async fn lambda_end_to_end() {
         b,
         json!({"data": {"authorsByName": [{"name": "Bob", "reputation": 7.5, "bio": "My name is Bob and I was born on undefined."}]}})
     );
+
+    // graphql() re-enters the same backend, including its own lambdas (another sandbox).
+    assert_eq!(
+        s.gql(&d, "{ nested }", json!({})).await,
+        json!({"data": {"nested": "Hello inner / Alice 1"}})
+    );
+    // Unbounded re-entrancy is cut at the depth limit, with a clear error.
+    let b = s.gql(&d, "{ recur }", json!({})).await;
+    assert!(err_msgs(&b)[0].contains("nest too deeply"), "{b}");
+    // dql helpers: a clear error while the backend serves no DQL.
+    let b = s.gql(&d, "{ dqlQuery }", json!({})).await;
+    assert!(err_msgs(&b)[0].contains("does not serve DQL"), "{b}");
 
     // Promises and timers.
     assert_eq!(
