@@ -199,8 +199,19 @@
       return null;
     }
     const r = resolvers[req.resolver];
-    if (!r) throw new Error("no resolver is registered for " + req.resolver);
     const parents = req.parents === undefined ? null : req.parents;
+    if (!r) {
+      // Low-level form: addEventListener("graphql", e => e.respondWith(value)).
+      const ls = listeners["graphql"] || [];
+      let responded = false, out;
+      const ev = Object.assign({}, base, {
+        parents: parents,
+        respondWith: function (v) { responded = true; out = v; },
+      });
+      for (let i = 0; i < ls.length && !responded; i++) ls[i](ev);
+      if (responded) return await out;
+      throw new Error("no resolver is registered for " + req.resolver);
+    }
     if (r.multi) {
       base.parents = parents === null ? [null] : parents;
       const out = await r.fn(base);

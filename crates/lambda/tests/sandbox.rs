@@ -322,3 +322,34 @@ fn idle_sandboxes_are_dropped() {
     l.evict_idle();
     assert_eq!(l.resident(), (0, 0));
 }
+
+#[test]
+fn event_listener_form_and_bare_globals() {
+    let l = Lambdas::new(cfg());
+    let s = r#"
+addGraphQLResolvers({"Query.bare": () => "bare"});
+addEventListener("graphql", e => {
+  if (e.type === "Query.low") e.respondWith(Promise.resolve({ n: e.args.n }));
+});
+"#;
+    assert_eq!(
+        run(&l, 1, 1, s, json!({"resolver": "Query.bare"})).unwrap(),
+        json!("bare")
+    );
+    assert_eq!(
+        run(
+            &l,
+            1,
+            1,
+            s,
+            json!({"resolver": "Query.low", "args": {"n": 3}})
+        )
+        .unwrap(),
+        json!({"n": 3})
+    );
+    let e = run(&l, 1, 1, s, json!({"resolver": "Query.none"})).unwrap_err();
+    assert_eq!(
+        e,
+        LambdaError::Thrown("no resolver is registered for Query.none".into())
+    );
+}

@@ -651,6 +651,47 @@ async fn who_may_manage_a_lambda() {
     let private = s.create(&owner, json!({"name": "private"})).await;
     let script = r#"self.addGraphQLResolvers({"Query.hello": () => { console.log("called"); return "hi" }})"#;
 
+    // createDeployment may carry a script; a broken one creates nothing.
+    let good = r#"self.addGraphQLResolvers({"Query.hello": () => "from create"})"#;
+    let b = s
+        .cp(
+            Some(&owner),
+            "mutation($i: NewDeployment!) { createDeployment(input: $i) { uid lambdaScript } }",
+            json!({"i": {"name": "with-script", "lambdaScript": b64(good)}}),
+        )
+        .await;
+    assert_eq!(
+        b["data"]["createDeployment"]["lambdaScript"],
+        b64(good),
+        "{b}"
+    );
+    let created = b["data"]["createDeployment"]["uid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(s.script_of(&owner, &created).await, b64(good));
+    let before = s
+        .cp(Some(&owner), "{ deployments { uid } }", json!({}))
+        .await["data"]["deployments"]
+        .as_array()
+        .unwrap()
+        .len();
+    let b = s
+        .cp(
+            Some(&owner),
+            "mutation($i: NewDeployment!) { createDeployment(input: $i) { uid } }",
+            json!({"i": {"name": "broken", "lambdaScript": b64("let x = ;")}}),
+        )
+        .await;
+    assert!(err_msgs(&b)[0].contains("SyntaxError"), "{b}");
+    let after = s
+        .cp(Some(&owner), "{ deployments { uid } }", json!({}))
+        .await["data"]["deployments"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(before, after);
+
     // Owner: allowed everywhere.
     assert_eq!(
         s.update_lambda(&owner, &private.uid, script).await["data"]["updateLambda"],
