@@ -409,7 +409,11 @@ impl Lambdas {
             auth: call.auth.clone(),
             host: self.inner.host.lock().clone(),
         };
-        let out = sb.call(call.request, state);
+        // The script's stack limit is relative to where the call starts: make sure the
+        // thread has that much (plus room for the host's frames) left, else run the call on
+        // a fresh stack segment. A hostile script can then never overflow the thread.
+        let red = self.inner.cfg.max_stack + 256 * 1024;
+        let out = stacker::maybe_grow(red, red + 1024 * 1024, || sb.call(call.request, state));
         match &out {
             Err(e) if e.poisons() => {
                 tracing::warn!(backend = call.backend, error = %e, "lambda sandbox discarded");

@@ -16,6 +16,10 @@ use crate::{Config, GraphqlCall, Host, LambdaError, fetch};
 const PRELUDE: &str = include_str!("prelude.js");
 /// File name reported in script errors.
 pub const SCRIPT_NAME: &str = "lambda.js";
+/// Stack a nested `graphql()` call needs before it runs on a fresh segment.
+const HOST_RED_ZONE: usize = 512 * 1024;
+/// Size of that segment.
+const HOST_STACK: usize = 4 * 1024 * 1024;
 
 /// Process-wide time base for deadlines kept in atomics.
 fn epoch() -> Instant {
@@ -247,7 +251,7 @@ impl Sandbox {
                             None => call.auth.clone(),
                         };
                         let budget = sh.deadline.load(Ordering::Relaxed).saturating_sub(now_ns());
-                        match host.graphql(GraphqlCall {
+                        let nested = GraphqlCall {
                             backend: call.backend,
                             query,
                             variables: vars,
@@ -255,6 +259,12 @@ impl Sandbox {
                             depth: call.depth + 1,
                             read_only: call.read_only,
                             budget: Duration::from_nanos(budget),
+                        };
+                        // The nested request (engine frames, maybe another sandbox) may
+                        // start deep in this script's stack: give it a fresh segment when
+                        // the thread's stack runs low.
+                        match stacker::maybe_grow(HOST_RED_ZONE, HOST_STACK, || {
+                            host.graphql(nested)
                         }) {
                             Ok(v) => Ok(v.to_string()),
                             Err(m) => Err(rquickjs::Exception::throw_message(&ctx, &m)),

@@ -235,6 +235,7 @@ type Query {
   nested: String @lambda
   recur: String @lambda
   dqlQuery: String @lambda
+  deepNest: String @lambda
 }
 
 type Mutation {
@@ -287,6 +288,11 @@ self.addGraphQLResolvers({
     const r = await graphql(`{ recur }`)
     if (r.errors) throw new Error(r.errors[0].message)
     return r.data.recur
+  },
+  "Query.deepNest": ({graphql}) => {
+    // At the deepest frame the stack allows, call back into the backend (which does the same).
+    function f(n) { try { return f(n + 1) } catch (e) { if (n % 20 !== 0) throw e; return graphql(`{ deepNest }`) } }
+    return f(0).then(r => r.errors ? "bottom: " + r.errors[0].message : r.data.deepNest)
   },
   "Query.dqlQuery": async ({dql}) => { const r = await dql.query(`{ q(func: has(Author.name)) { uid } }`); return "ran" },
   "Query.outbound": async ({args}) => { const r = await fetch(args.url); return `${r.status} ${await r.text()}` },
@@ -422,6 +428,16 @@ async fn lambda_end_to_end() {
     // Unbounded re-entrancy is cut at the depth limit, with a clear error.
     let b = s.gql(&d, "{ recur }", json!({})).await;
     assert!(err_msgs(&b)[0].contains("nest too deeply"), "{b}");
+    // Deep recursion at every nesting level neither overflows the thread nor hangs.
+    let b = s.gql(&d, "{ deepNest }", json!({})).await;
+    assert_eq!(
+        b,
+        json!({"data": {"deepNest": "bottom: lambda calls nest too deeply (graphql() from a resolver, more than 3 levels)"}})
+    );
+    assert_eq!(
+        s.gql(&d, "{ hello }", json!({})).await["data"]["hello"],
+        "Hello world"
+    );
     // dql helpers: a clear error while the backend serves no DQL.
     let b = s.gql(&d, "{ dqlQuery }", json!({})).await;
     assert!(err_msgs(&b)[0].contains("does not serve DQL"), "{b}");
