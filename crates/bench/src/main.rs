@@ -17,6 +17,10 @@
 //! - `soak`: many connections (default 256, one client each) of mixed load (list, get-by-id,
 //!   term filter, add mutation, `/health`, persisted query) or `/health` only, for a fixed
 //!   time, sampling the server's resident memory to show whether it levels off.
+//! - `lambda`: the cost of `@lambda` resolvers: the same query with and without a trivial
+//!   lambda field (one parent, and one batched call over 100 parents, single- and
+//!   multi-parent forms), a root `@lambda` query, and memory of deployments whose scripts
+//!   were never called versus called once.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -102,6 +106,15 @@ enum Workload {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Overhead of @lambda fields and queries; memory of idle versus used scripts.
+    Lambda {
+        /// Seconds per request kind.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Deployments with a script for the memory measurement.
+        #[arg(long, default_value_t = 200)]
+        deployments: usize,
+    },
 }
 
 #[tokio::main]
@@ -162,6 +175,10 @@ async fn main() -> Result<()> {
             };
             soak(&bin, opts).await
         }
+        Workload::Lambda {
+            seconds,
+            deployments,
+        } => lambda_bench(&bin, seconds, deployments).await,
     }
 }
 
@@ -316,6 +333,7 @@ impl Server {
         Ok(Backend {
             base: format!("{}/backends/{subdomain}", self.backend),
             token: d["jwtToken"].as_str().context("no jwtToken")?.to_string(),
+            uid: d["uid"].as_str().context("no uid")?.to_string(),
         })
     }
 }
@@ -325,6 +343,7 @@ impl Server {
 struct Backend {
     base: String,
     token: String,
+    uid: String,
 }
 
 impl Backend {
@@ -1001,4 +1020,131 @@ fn sha256_hex(text: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+const LAMBDA_SCHEMA: &str = "type Item { id: ID! n: Int! label: String @lambda tag: String @lambda }\n\
+    type Query { ping: String @lambda }";
+const LAMBDA_SCRIPT: &str = r#"
+self.addGraphQLResolvers({
+  "Item.label": ({parent}) => "item " + parent.n,
+  "Query.ping": () => "pong",
+})
+self.addMultiParentGraphQLResolvers({
+  "Item.tag": ({parents}) => parents.map(p => "tag " + p.n),
+})
+"#;
+
+async fn lambda_bench(bin: &Path, seconds: u64, deployments: usize) -> Result<()> {
+    use base64::Engine as _;
+    let server = Server::start(bin).await?;
+    let token = server.login().await?;
+    let script = base64::engine::general_purpose::STANDARD.encode(LAMBDA_SCRIPT);
+    let backend = server.create_deployment(&token, "lambda bench").await?;
+    backend.set_schema(&server.http, LAMBDA_SCHEMA).await?;
+    server
+        .control_gql(
+            Some(&token),
+            "mutation($i: UpdateLambdaInput!) { updateLambda(input: $i) }",
+            json!({"i": {"deploymentID": backend.uid, "lambdaScript": script}}),
+        )
+        .await?;
+    let items: Vec<Value> = (0..100).map(|n| json!({"n": n})).collect();
+    backend
+        .graphql(
+            &server.http,
+            "mutation($i: [AddItemInput!]!) { addItem(input: $i) { numUids } }",
+            json!({"i": items}),
+        )
+        .await?;
+    let check = backend
+        .graphql(
+            &server.http,
+            "{ queryItem(first: 100) { n label tag } }",
+            json!({}),
+        )
+        .await?;
+    let first = &check["queryItem"][0];
+    if first["label"] != json!(format!("item {}", first["n"])) || first["tag"].is_null() {
+        bail!("unexpected lambda result: {check}");
+    }
+    println!("lambda: one request at a time, {seconds} s per kind");
+    let kinds: [(&str, &str); 8] = [
+        ("1 item, no lambda", "{ queryItem(first: 1) { id n } }"),
+        (
+            "1 item + @lambda field",
+            "{ queryItem(first: 1) { id n label } }",
+        ),
+        (
+            "1 item + multi-parent",
+            "{ queryItem(first: 1) { id n tag } }",
+        ),
+        ("100 items, no lambda", "{ queryItem(first: 100) { id n } }"),
+        (
+            "100 items + @lambda field",
+            "{ queryItem(first: 100) { id n label } }",
+        ),
+        (
+            "100 items + multi-parent",
+            "{ queryItem(first: 100) { id n tag } }",
+        ),
+        ("root: __typename", "{ __typename }"),
+        ("root: @lambda query", "{ ping }"),
+    ];
+    let mut p50 = Vec::new();
+    for (name, q) in kinds {
+        let q = q.to_string();
+        let s = drive(
+            name,
+            &backend,
+            &server.http,
+            1,
+            seconds,
+            move |_| json!({ "query": q }),
+        )
+        .await;
+        s.print();
+        if s.errors > 0 {
+            bail!("{name}: {} requests failed", s.errors);
+        }
+        p50.push(s.p50);
+    }
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "added p50: per call with 1 parent {:.3} ms (multi-parent {:.3} ms); one batched call over 100 parents {:.3} ms (multi-parent {:.3} ms); root query {:.3} ms",
+        ms(p50[1].saturating_sub(p50[0])),
+        ms(p50[2].saturating_sub(p50[0])),
+        ms(p50[4].saturating_sub(p50[3])),
+        ms(p50[5].saturating_sub(p50[3])),
+        ms(p50[7].saturating_sub(p50[6])),
+    );
+
+    // Density: deployments with a script cost nothing until their first lambda call.
+    print_memory(&server, "before the script deployments");
+    let mut others = Vec::new();
+    for i in 0..deployments {
+        let b = server
+            .create_deployment(&token, &format!("lambda density {i}"))
+            .await?;
+        b.set_schema(&server.http, LAMBDA_SCHEMA).await?;
+        server
+            .control_gql(
+                Some(&token),
+                "mutation($i: UpdateLambdaInput!) { updateLambda(input: $i) }",
+                json!({"i": {"deploymentID": b.uid, "lambdaScript": script}}),
+            )
+            .await?;
+        others.push(b);
+    }
+    print_memory(
+        &server,
+        &format!("{deployments} deployments with a script, never called"),
+    );
+    for b in &others {
+        b.graphql(&server.http, "{ ping }", json!({})).await?;
+    }
+    print_memory(
+        &server,
+        &format!("{deployments} deployments after one lambda call each"),
+    );
+    Ok(())
 }

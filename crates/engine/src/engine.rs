@@ -6,8 +6,8 @@
 //! `dgraph.graphql` carrying the SDL (`dgraph.graphql.schema`) and the schema update counter
 //! (`dgraph.graphql.counter`). So data and schema are one unit for backups and deletion.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use apollo_compiler::response::{JsonMap, JsonValue};
@@ -16,6 +16,7 @@ use graphcloud_store::{self as store, PredicateSchema, Store, Value};
 use crate::admin::{self, AdminBackend};
 use crate::api::{ApiCache, CompiledApi, compile};
 use crate::graph::GraphRead;
+use crate::lambda::{self, LambdaExecutor, StoredScript};
 use crate::request::{self, BackendGraph, Options, Request, Response, WriteFn};
 use crate::store_adapter::StoreRead;
 use crate::{Access, Cancel, EngineError, Limits, MutationOutcome};
@@ -52,6 +53,16 @@ pub struct Engine {
     inner: Arc<Inner>,
 }
 
+/// A handle that does not keep the engine alive (for callbacks the engine itself holds).
+#[derive(Clone)]
+pub struct WeakEngine(std::sync::Weak<Inner>);
+
+impl WeakEngine {
+    pub fn upgrade(&self) -> Option<Engine> {
+        self.0.upgrade().map(|inner| Engine { inner })
+    }
+}
+
 struct Inner {
     store: Store,
     cache: ApiCache,
@@ -59,6 +70,7 @@ struct Inner {
     started: Instant,
     /// `/graphql` requests executing right now.
     in_flight: AtomicUsize,
+    lambda: OnceLock<Arc<dyn LambdaExecutor>>,
 }
 
 /// The stored schema of a backend.
@@ -119,6 +131,8 @@ fn predicate_schemas(model: &graphcloud_schema::Schema) -> Vec<PredicateSchema> 
     let mut out = vec![
         PredicateSchema::new(SCHEMA_PRED, store::ValueKind::String, false),
         PredicateSchema::new(COUNTER_PRED, store::ValueKind::Int, false),
+        PredicateSchema::new(lambda::LAMBDA_SCRIPT_PRED, store::ValueKind::String, false),
+        PredicateSchema::new(lambda::LAMBDA_VERSION_PRED, store::ValueKind::Int, false),
     ];
     for p in &model.storage_schema().predicates {
         let kind = match p.kind {
@@ -162,8 +176,13 @@ impl Engine {
                 limits,
                 started: Instant::now(),
                 in_flight: AtomicUsize::new(0),
+                lambda: OnceLock::new(),
             }),
         }
+    }
+
+    pub fn downgrade(&self) -> WeakEngine {
+        WeakEngine(Arc::downgrade(&self.inner))
     }
 
     /// The store this engine executes against.
@@ -194,17 +213,13 @@ impl Engine {
     /// Answers a `/graphql` request of `backend`. Dropping the returned future (the client
     /// went away, a timeout, shutdown) cancels the work: the executor stops at its next check.
     pub async fn graphql(&self, backend: u64, caller: Caller, req: Request) -> Response {
-        let this = self.clone();
-        let cancel = Cancel::new();
-        let _stop_when_dropped = cancel.on_drop();
-        tokio::task::spawn_blocking(move || this.graphql_cancellable(backend, caller, &req, cancel))
+        self.graphql_with_headers(backend, caller, req, Vec::new())
             .await
-            .unwrap_or_else(|e| Response::error(format!("internal error: {e}")))
     }
 
     /// [`Engine::graphql`] for callers already on a blocking thread.
     pub fn graphql_blocking(&self, backend: u64, caller: Caller, req: &Request) -> Response {
-        self.graphql_cancellable(backend, caller, req, Cancel::new())
+        self.graphql_at(backend, caller, req, &[], None, 0, Cancel::new())
     }
 
     /// `/graphql` requests executing right now (on blocking threads).
@@ -220,6 +235,58 @@ impl Engine {
         req: &Request,
         cancel: Cancel,
     ) -> Response {
+        self.graphql_at(backend, caller, req, &[], None, 0, cancel)
+    }
+
+    /// Answers a `/graphql` request with the request's headers (lowercase names): the
+    /// schema's `Dgraph.Authorization` header is handed to lambda resolvers. Dropping the
+    /// returned future cancels the request's work.
+    pub async fn graphql_with_headers(
+        &self,
+        backend: u64,
+        caller: Caller,
+        req: Request,
+        headers: Vec<(String, String)>,
+    ) -> Response {
+        let this = self.clone();
+        let cancel = Cancel::new();
+        let _stop_when_dropped = cancel.on_drop();
+        tokio::task::spawn_blocking(move || {
+            this.graphql_at(backend, caller, &req, &headers, None, 0, cancel)
+        })
+        .await
+        .unwrap_or_else(|e| Response::error(format!("internal error: {e}")))
+    }
+
+    /// A lambda script's `graphql()` call: runs on the calling (blocking) thread at nesting
+    /// `depth` with `auth` as the lambda `authHeader`; answers `{data, errors}`.
+    pub fn lambda_graphql(
+        &self,
+        backend: u64,
+        caller: Caller,
+        req: &Request,
+        auth: Option<(String, String)>,
+        depth: usize,
+    ) -> Response {
+        self.graphql_at(backend, caller, req, &[], auth, depth, Cancel::new())
+    }
+
+    /// Plugs in what runs `@lambda` resolvers and webhooks (once).
+    pub fn set_lambda_executor(&self, exec: Arc<dyn LambdaExecutor>) {
+        let _ = self.inner.lambda.set(exec);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn graphql_at(
+        &self,
+        backend: u64,
+        caller: Caller,
+        req: &Request,
+        headers: &[(String, String)],
+        auth: Option<(String, String)>,
+        depth: usize,
+        cancel: Cancel,
+    ) -> Response {
         self.inner.in_flight.fetch_add(1, Ordering::Relaxed);
         struct Done<'a>(&'a AtomicUsize);
         impl Drop for Done<'_> {
@@ -233,6 +300,29 @@ impl Engine {
             Ok(None) => return no_schema(req),
             Err(e) => return Response::error(e.to_string()),
         };
+        let model = api.model.as_ref();
+        let auth = auth.or_else(|| {
+            let name = model?
+                .meta()
+                .authorization
+                .as_ref()?
+                .header
+                .to_ascii_lowercase();
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(&name))
+                .map(|(_, v)| (name.clone(), v.clone()))
+                .or(Some((name, String::new())))
+        });
+        let _scope = lambda::enter(
+            backend,
+            depth,
+            caller.read_only,
+            auth,
+            self.inner.lambda.get().cloned(),
+            self.inner.store.clone(),
+            api.clone(),
+        );
         let opts = Options {
             access: caller.access,
             read_only: caller.read_only,
@@ -293,6 +383,42 @@ impl Engine {
         .flatten()
         .unwrap_or(0);
         serde_json::json!({"status": "up", "schemaUpdateCounter": counter})
+    }
+
+    /// The backend's lambda script (source text and version), `None` when none was ever
+    /// stored; an empty source means the script was deleted. Blocking.
+    pub fn lambda_script(&self, backend: u64) -> Result<Option<StoredScript>, EngineError> {
+        let snap = self.inner.store.read(backend)?;
+        lambda::read_script(&snap)
+    }
+
+    /// Stores `source` as the backend's lambda script (`""` deletes it) and bumps its
+    /// version, in one write: requests that start afterwards use the new script. The caller
+    /// checks the script first. Blocking.
+    pub fn set_lambda_script(&self, backend: u64, source: &str) -> Result<u64, EngineError> {
+        let text = source.to_string();
+        self.inner
+            .store
+            .write_blocking(backend, move |txn| -> Result<u64, store::StoreError> {
+                let existing = lambda::read_script(&*txn)
+                    .map_err(|e| store::StoreError::Aborted(e.to_string()))?;
+                let (uid, version) = match existing {
+                    Some(s) => (s.uid, s.version),
+                    None => {
+                        let uid = txn.alloc_uid()?;
+                        txn.add_type(uid, lambda::LAMBDA_TYPE)?;
+                        (uid, 0)
+                    }
+                };
+                txn.set_value(uid, lambda::LAMBDA_SCRIPT_PRED, Value::String(text))?;
+                txn.set_value(
+                    uid,
+                    lambda::LAMBDA_VERSION_PRED,
+                    Value::Int((version + 1) as i64),
+                )?;
+                Ok(version + 1)
+            })
+            .map_err(EngineError::from)
     }
 
     /// Deletes a backend's whole graph (data and schema) and forgets its compiled API.

@@ -632,13 +632,21 @@ pub(crate) fn node_list<'a>(
     uids: Vec<u64>,
 ) -> Result<ResolvedValue<'a>, FieldError> {
     ex.tick(uids.len())?;
-    let mut items = Vec::with_capacity(uids.len());
+    let mut objs = Vec::with_capacity(uids.len());
     for u in uids {
         if let Some(o) = NodeObj::new(ex, declared, u).map_err(ferr)? {
-            items.push(ResolvedValue::object(o));
+            objs.push(o);
         }
     }
-    Ok(ResolvedValue::list(items))
+    if crate::lambda::batching() {
+        let seen: Vec<(u64, &str)> = objs.iter().map(|o| (o.uid, o.ty.name.as_str())).collect();
+        crate::lambda::note_list(&seen);
+    }
+    Ok(ResolvedValue::list(
+        objs.into_iter()
+            .map(ResolvedValue::object)
+            .collect::<Vec<_>>(),
+    ))
 }
 
 impl ObjectValue for NodeObj<'_> {
@@ -662,7 +670,12 @@ impl ObjectValue for NodeObj<'_> {
         };
         match &fi.kind {
             FieldKind::Id => Ok(ResolvedValue::leaf(format_uid(self.uid))),
-            FieldKind::Unstored => Ok(ResolvedValue::null()),
+            FieldKind::Unstored => {
+                if crate::lambda::is_lambda_field(ex.model, &self.ty.name, info.field_name()) {
+                    return crate::lambda::resolve_field(ex, self.ty, self.uid, info);
+                }
+                Ok(ResolvedValue::null())
+            }
             FieldKind::Scalar(kind) => {
                 let vals = if fi.langs.is_empty() {
                     ex.rd.scalars(self.uid, &fi.pred).map_err(ferr)?
@@ -867,6 +880,9 @@ impl ObjectValue for QueryRoot<'_> {
         ex.check()?;
         let name = info.field_name();
         let args = info.arguments();
+        if crate::lambda::is_lambda_root(ex.model, false, name) {
+            return crate::lambda::resolve_root("Query", info);
+        }
         if let Some(t) = name.strip_prefix("get")
             && let Some(ty) = ex.cat.get(t)
         {

@@ -49,6 +49,7 @@ pub mod filter;
 pub mod geo;
 pub mod graph;
 pub mod id_input;
+pub mod lambda;
 pub mod limits;
 pub mod load;
 pub mod mutation;
@@ -60,7 +61,7 @@ pub mod text;
 use std::sync::Arc;
 
 pub use apollo_compiler::response::{JsonMap, JsonValue};
-pub use engine::{Caller, Engine, RawSchemaResult};
+pub use engine::{Caller, Engine, RawSchemaResult, WeakEngine};
 pub use limits::{Cancel, Limits};
 pub use request::{Request, Response};
 

@@ -479,6 +479,10 @@ impl<'a> MutationRoot<'a> {
     fn mutate<'b>(&'b self, info: &'b ResolveInfo<'b>) -> Result<ResolvedValue<'b>, FieldError> {
         let name = info.field_name();
         let args = info.arguments();
+        let model = self.ctx.api.model.as_ref();
+        if crate::lambda::is_lambda_root(model, true, name) {
+            return crate::lambda::resolve_root("Mutation", info);
+        }
         let cat = &self.ctx.api.catalog;
         let (kind, tname) = ["add", "update", "delete"]
             .iter()
@@ -509,6 +513,7 @@ impl<'a> MutationRoot<'a> {
                         crate::mutation::add(&ctx, w, &t, &input, upsert)
                     }))
                     .map_err(ferr)?;
+                crate::lambda::after_mutation(model, kind, tname, args, &out.root_uids);
                 let snap = self.graph.snapshot().map_err(ferr)?;
                 Ok(ResolvedValue::object(PayloadObj {
                     ex: self.exec(snap),
@@ -527,6 +532,7 @@ impl<'a> MutationRoot<'a> {
                         crate::mutation::update(&ctx, w, &t, &input)
                     }))
                     .map_err(ferr)?;
+                crate::lambda::after_mutation(model, kind, tname, args, &out.root_uids);
                 let snap = self.graph.snapshot().map_err(ferr)?;
                 Ok(ResolvedValue::object(PayloadObj {
                     ex: self.exec(snap),
@@ -546,6 +552,7 @@ impl<'a> MutationRoot<'a> {
                         crate::mutation::delete(&ctx, w, &t, &filter)
                     }))
                     .map_err(ferr)?;
+                crate::lambda::after_mutation(model, kind, tname, args, &out.root_uids);
                 let msg = crate::mutation::delete_msg(&out).to_string();
                 Ok(ResolvedValue::object(PayloadObj {
                     ex: self.exec(before),

@@ -97,6 +97,26 @@ pub struct ServeArgs {
         value_parser = parse_timeout
     )]
     request_timeout: f64,
+    /// Let lambda `fetch` (and `@custom` HTTP fields) reach private, loopback and link-local
+    /// addresses. For local development only.
+    #[arg(long, env = "GRAPHCLOUD_ALLOW_PRIVATE_NETWORK")]
+    allow_private_network: bool,
+    /// Hosts lambda `fetch` may reach, comma-separated (`api.example.com,*.example.org`).
+    /// Default: any public host.
+    #[arg(long, env = "GRAPHCLOUD_LAMBDA_FETCH_ALLOW", value_delimiter = ',')]
+    lambda_fetch_allow: Vec<String>,
+    /// Wall-time limit of one lambda call, in milliseconds.
+    #[arg(long, env = "GRAPHCLOUD_LAMBDA_TIMEOUT_MS", default_value_t = 1000)]
+    lambda_timeout_ms: u64,
+    /// Heap limit of one lambda sandbox, in MiB.
+    #[arg(long, env = "GRAPHCLOUD_LAMBDA_MEMORY_MB", default_value_t = 64)]
+    lambda_memory_mb: usize,
+    /// Stack limit of one lambda sandbox, in KiB.
+    #[arg(long, env = "GRAPHCLOUD_LAMBDA_STACK_KB", default_value_t = 512)]
+    lambda_stack_kb: usize,
+    /// Lambda calls of one deployment running at once.
+    #[arg(long, env = "GRAPHCLOUD_LAMBDA_CONCURRENCY", default_value_t = 2)]
+    lambda_concurrency: usize,
 }
 
 fn parse_timeout(s: &str) -> Result<f64, String> {
@@ -173,9 +193,25 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         jwt_secret: args.jwt_secret.filter(|s| !s.is_empty()),
         request_timeout: std::time::Duration::from_secs_f64(args.request_timeout),
     };
+    let lambda = graphcloud_server::LambdaConfig {
+        timeout: std::time::Duration::from_millis(args.lambda_timeout_ms.max(1)),
+        memory_limit: args.lambda_memory_mb.max(1) * 1024 * 1024,
+        // The sandbox runs on 2 MiB blocking threads; keep headroom for the host's frames.
+        max_stack: (args.lambda_stack_kb.max(64) * 1024).min(1536 * 1024),
+        max_concurrency: args.lambda_concurrency.max(1),
+        fetch_allow: args
+            .lambda_fetch_allow
+            .into_iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        allow_private_network: args.allow_private_network,
+        ..Default::default()
+    };
     let started = std::time::Instant::now();
     let tuning = Tuning {
         graph_cache_bytes: args.cache_size_mb as usize * 1024 * 1024,
+        lambda,
     };
     let server = graphcloud_server::Server::bind_tuned(cfg, tuning)
         .await

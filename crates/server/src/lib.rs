@@ -35,6 +35,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 pub use backend::BackendState;
+pub use graphcloud_lambda::Config as LambdaConfig;
 
 /// A certificate chain and private key in PEM files.
 #[derive(Debug, Clone)]
@@ -77,6 +78,8 @@ pub struct Tuning {
     /// Page cache of the graph store in bytes, shared by every backend (the largest part of
     /// the server's resident memory under load).
     pub graph_cache_bytes: usize,
+    /// The lambda runtime's limits and network policy.
+    pub lambda: LambdaConfig,
 }
 
 /// Default page cache of the graph store: 256 MiB.
@@ -86,6 +89,7 @@ impl Default for Tuning {
     fn default() -> Self {
         Tuning {
             graph_cache_bytes: DEFAULT_GRAPH_CACHE_MB * 1024 * 1024,
+            lambda: LambdaConfig::default(),
         }
     }
 }
@@ -284,6 +288,18 @@ impl Server {
         Self::bind_tuned(cfg, Tuning::default()).await
     }
 
+    /// [`Server::bind`] with the lambda runtime's limits and network policy.
+    pub async fn bind_with(cfg: ServeConfig, lambda: LambdaConfig) -> Result<Server, ServeError> {
+        Self::bind_tuned(
+            cfg,
+            Tuning {
+                lambda,
+                ..Tuning::default()
+            },
+        )
+        .await
+    }
+
     /// [`Server::bind`] with explicit [`Tuning`].
     pub async fn bind_tuned(cfg: ServeConfig, tuning: Tuning) -> Result<Server, ServeError> {
         let control_tls = match &cfg.control_tls {
@@ -321,9 +337,7 @@ impl Server {
             jwt_secret: cfg.jwt_secret.clone(),
         })
         .await?;
-        let backends =
-            BackendState::open_with(&cfg.data_dir, cfg.request_timeout, tuning.graph_cache_bytes)
-                .await?;
+        let backends = BackendState::open_with(&cfg.data_dir, cfg.request_timeout, &tuning).await?;
         Ok(Server {
             control_listener,
             backend_listener,

@@ -1,5 +1,5 @@
-//! The client commands of the `graphcloud` binary: `login`, `logout`, `backend`, `apikey`
-//! and `org`. They talk to a running server's control-plane GraphQL endpoint over HTTP and
+//! The client commands of the `graphcloud` binary: `login`, `logout`, `backend`, `apikey`,
+//! `org` and `lambda`. They talk to a running server's control-plane GraphQL endpoint over HTTP and
 //! keep the session token in a local credentials file (see [`credentials`]).
 //!
 //! This module only parses flags, calls the server and prints results: tables for people,
@@ -10,6 +10,7 @@ mod api;
 mod apikey;
 mod backend;
 mod credentials;
+mod lambda;
 mod org;
 mod output;
 mod session;
@@ -62,6 +63,8 @@ pub enum ClientCommand {
     Apikey(apikey::ApikeyArgs),
     /// List and create organizations and manage their members.
     Org(org::OrgArgs),
+    /// Push, read and delete a backend's lambda script, and read its logs.
+    Lambda(lambda::LambdaArgs),
 }
 
 /// Runs one client command.
@@ -72,5 +75,6 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Backend(args) => backend::run(args).await,
         ClientCommand::Apikey(args) => apikey::run(args).await,
         ClientCommand::Org(args) => org::run(args).await,
+        ClientCommand::Lambda(args) => lambda::run(args).await,
     }
 }

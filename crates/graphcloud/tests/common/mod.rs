@@ -365,3 +365,31 @@ pub fn make_certificates(dir: &Path, names: &[String]) -> (PathBuf, PathBuf, Pat
     std::fs::write(&key, leaf_key.serialize_pem()).unwrap();
     (ca, cert, key)
 }
+
+impl Server {
+    /// Kills the server with SIGKILL (no graceful shutdown) and starts it again on the same
+    /// data dir and ports.
+    pub fn kill_and_restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let log_file = std::fs::File::create(&self.log).unwrap();
+        let (control, backend) = (self.control_port, self.backend_port);
+        let mut child = command()
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(["--control-addr", &format!("127.0.0.1:{control}")])
+            .args(["--backend-addr", &format!("127.0.0.1:{backend}")])
+            .args(["--base-domain", "localhost"])
+            .stdout(log_file.try_clone().unwrap())
+            .stderr(log_file)
+            .spawn()
+            .expect("spawn graphcloud serve");
+        assert!(
+            wait_ready(&mut child, control, backend, Duration::from_secs(60)),
+            "graphcloud serve did not come back; its log:\n{}",
+            self.log()
+        );
+        self.child = child;
+    }
+}

@@ -12,6 +12,8 @@
 //! raw SDL, and `/probe/graphql` reports the schema update counter. Nothing is kept per
 //! deployment here; the engine caches compiled APIs in one bounded cache.
 
+mod lambda;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -98,6 +100,7 @@ pub struct BackendState {
     /// Budget of one GraphQL request (the engine stops its work at that deadline).
     request_timeout: Duration,
     persisted: Arc<crate::persisted::PersistedQueries>,
+    lambdas: graphcloud_lambda::Lambdas,
 }
 
 /// Time past the engine's own deadline after which the server stops waiting and answers.
@@ -132,23 +135,19 @@ impl BackendState {
         data_dir: &std::path::Path,
         request_timeout: Duration,
     ) -> Result<Self, BackendInitError> {
-        Self::open_with(
-            data_dir,
-            request_timeout,
-            graphcloud_store::RedbOptions::default().cache_bytes,
-        )
-        .await
+        Self::open_with(data_dir, request_timeout, &crate::Tuning::default()).await
     }
 
-    /// [`BackendState::open`] with a page cache of `cache_bytes` for the graph store.
+    /// [`BackendState::open`] with explicit [`crate::Tuning`]: the graph store's page cache,
+    /// the lambda runtime's limits and network policy.
     pub async fn open_with(
         data_dir: &std::path::Path,
         request_timeout: Duration,
-        cache_bytes: usize,
+        tuning: &crate::Tuning,
     ) -> Result<Self, BackendInitError> {
         let dir = data_dir.to_path_buf();
         let redb = graphcloud_store::RedbOptions {
-            cache_bytes,
+            cache_bytes: tuning.graph_cache_bytes,
             ..Default::default()
         };
         let store = tokio::task::spawn_blocking(move || {
@@ -161,10 +160,15 @@ impl BackendState {
             request_timeout,
             ..Default::default()
         };
+        let engine = Engine::with_limits(store, limits);
+        let lambdas = graphcloud_lambda::Lambdas::new(tuning.lambda.clone());
+        lambda::connect(&engine, &lambdas);
+        lambdas.spawn_reaper();
         Ok(BackendState {
-            engine: Engine::with_limits(store, limits),
+            engine,
             request_timeout,
             persisted: Arc::default(),
+            lambdas,
         })
     }
 
@@ -193,7 +197,16 @@ impl BackendState {
         };
         let work = async {
             match ctx.endpoint {
-                Endpoint::GraphQL => engine.graphql(id, who, request).await,
+                Endpoint::GraphQL => {
+                    let headers = ctx
+                        .headers
+                        .iter()
+                        .filter_map(|(k, v)| {
+                            Some((k.as_str().to_string(), v.to_str().ok()?.to_string()))
+                        })
+                        .collect();
+                    engine.graphql_with_headers(id, who, request, headers).await
+                }
                 Endpoint::Admin => engine.admin(id, who, request).await,
                 Endpoint::AdminSlash => graphcloud_engine::Response::error(
                     "the /admin/slash API is not available on this backend yet",
@@ -259,8 +272,84 @@ impl BackendState {
     /// schema.
     pub async fn deployment_deleted(&self, deployment_id: i64) {
         self.persisted.forget_backend(deployment_id as u64);
+        self.lambdas.forget(deployment_id as u64, true);
         if let Err(err) = self.engine.drop_backend(deployment_id as u64).await {
             tracing::error!(deployment_id, error = %err, "dropping the backend's graph failed");
         }
+    }
+}
+
+/// Lambda script management for the control plane (the script lives in the backend's own
+/// key range in the graph store; clients see it base64-encoded).
+impl BackendState {
+    /// The deployment's script, base64 (`""` when none).
+    pub async fn lambda_script(&self, deployment_id: i64) -> Result<String, String> {
+        let engine = self.engine.clone();
+        tokio::task::spawn_blocking(move || engine.lambda_script(deployment_id as u64))
+            .await
+            .map_err(|e| format!("internal error: {e}"))?
+            .map(|s| {
+                s.map(|s| graphcloud_lambda::encode_script(&s.source))
+                    .unwrap_or_default()
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    /// Checks and stores a base64 script (`""` deletes it). On error nothing changed and the
+    /// previous script stays active.
+    pub async fn set_lambda_script(&self, deployment_id: i64, b64: &str) -> Result<(), String> {
+        let source = graphcloud_lambda::decode_script(b64)?;
+        let engine = self.engine.clone();
+        let lambdas = self.lambdas.clone();
+        tokio::task::spawn_blocking(move || -> Result<(), String> {
+            if !source.trim().is_empty() {
+                lambdas.check(&source).map_err(|e| e.to_string())?;
+            }
+            let source = if source.trim().is_empty() {
+                String::new()
+            } else {
+                source
+            };
+            let version = engine
+                .set_lambda_script(deployment_id as u64, &source)
+                .map_err(|e| e.to_string())?;
+            lambdas.forget(deployment_id as u64, false);
+            tracing::info!(
+                deployment_id,
+                version,
+                deleted = source.is_empty(),
+                "lambda script updated"
+            );
+            Ok(())
+        })
+        .await
+        .map_err(|e| format!("internal error: {e}"))?
+    }
+
+    /// Checks a base64 script without storing it (`""` is always fine).
+    pub async fn check_lambda_script(&self, b64: &str) -> Result<(), String> {
+        let source = graphcloud_lambda::decode_script(b64)?;
+        if source.trim().is_empty() {
+            return Ok(());
+        }
+        let lambdas = self.lambdas.clone();
+        tokio::task::spawn_blocking(move || lambdas.check(&source).map_err(|e| e.to_string()))
+            .await
+            .map_err(|e| format!("internal error: {e}"))?
+    }
+
+    /// Rendered log lines of the deployment's lambda within the window, oldest first.
+    pub fn lambda_logs(
+        &self,
+        deployment_id: i64,
+        start: Option<time::OffsetDateTime>,
+        end: Option<time::OffsetDateTime>,
+    ) -> Vec<String> {
+        self.lambdas.log_lines(deployment_id as u64, start, end)
+    }
+
+    /// The lambda runtime (tests and metrics).
+    pub fn lambdas(&self) -> &graphcloud_lambda::Lambdas {
+        &self.lambdas
     }
 }

@@ -191,14 +191,40 @@ impl Root<'_> {
         let actor = self.actor().await?;
         let a = &actor;
         let v = match field {
-            "deployments" => Value::Array(
-                cp.list_deployments(a)
+            "deployments" => {
+                let mut list = cp.list_deployments(a).await.map_err(field_error)?;
+                super::lambda::fill_scripts(self.backends, &mut list)
                     .await
-                    .map_err(field_error)?
-                    .iter()
-                    .map(deployment_json)
-                    .collect(),
-            ),
+                    .map_err(field_error)?;
+                Value::Array(list.iter().map(deployment_json).collect())
+            }
+            "getLambdaLogs" => {
+                let inp: Map<String, Value> = input(&args)?;
+                let lines = super::lambda::logs(
+                    cp,
+                    self.backends,
+                    a,
+                    &arg_str(&inp, "deploymentID"),
+                    inp.get("start").and_then(Value::as_str),
+                    inp.get("end").and_then(Value::as_str),
+                )
+                .await
+                .map_err(field_error)?;
+                json!(lines)
+            }
+            "updateLambda" => {
+                let inp: Map<String, Value> = input(&args)?;
+                super::lambda::update_lambda(
+                    cp,
+                    self.backends,
+                    a,
+                    &arg_str(&inp, "deploymentID"),
+                    &arg_str(&inp, "lambdaScript"),
+                )
+                .await
+                .map_err(field_error)?;
+                json!(super::lambda::LAMBDA_UPDATED_TEXT)
+            }
             "organizations" => Value::Array(
                 cp.list_organizations(a)
                     .await
@@ -223,12 +249,16 @@ impl Root<'_> {
             "createDeployment" => {
                 let inp: NewDeploymentIn = input(&args)?;
                 let new = inp.into_model().map_err(field_error)?;
-                deployment_json(&cp.create_deployment(a, new).await.map_err(field_error)?)
+                deployment_json(
+                    &super::lambda::create(cp, self.backends, a, new)
+                        .await
+                        .map_err(field_error)?,
+                )
             }
             "updateDeployment" => {
                 let inp: UpdateDeploymentIn = input(&args)?;
                 let uid = inp.uid.clone().unwrap_or_default();
-                cp.update_deployment(a, &uid, inp.into_model())
+                super::lambda::update(cp, self.backends, a, &uid, inp.into_model())
                     .await
                     .map_err(field_error)?;
                 json!(UPDATED_TEXT)

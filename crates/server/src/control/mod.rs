@@ -10,6 +10,7 @@
 
 mod device_page;
 pub mod graphql;
+mod lambda;
 mod wire;
 
 use std::net::SocketAddr;
@@ -426,7 +427,13 @@ async fn list_deployments(State(st): State<Arc<ControlState>>, headers: HeaderMa
         Ok(a) => a,
         Err(r) => return r,
     };
-    match st.cp.list_deployments(&actor).await {
+    let listed = match st.cp.list_deployments(&actor).await {
+        Ok(mut list) => lambda::fill_scripts(&st.backends, &mut list)
+            .await
+            .map(|_| list),
+        Err(e) => Err(e),
+    };
+    match listed {
         Ok(list) => json_response(
             StatusCode::OK,
             Value::Array(list.iter().map(deployment_json).collect()),
@@ -452,7 +459,7 @@ async fn create_deployment(
         Ok(n) => n,
         Err(e) => return control_error(e),
     };
-    match st.cp.create_deployment(&actor, new).await {
+    match lambda::create(&st.cp, &st.backends, &actor, new).await {
         Ok(d) => json_response(StatusCode::OK, deployment_json(&d)),
         Err(e) => control_error(e),
     }
@@ -480,11 +487,7 @@ async fn update_deployment(
         Ok(i) => i,
         Err(r) => return r,
     };
-    match st
-        .cp
-        .update_deployment(&actor, &uid, input.into_model())
-        .await
-    {
+    match lambda::update(&st.cp, &st.backends, &actor, &uid, input.into_model()).await {
         Ok(_) => json_response(
             StatusCode::OK,
             json!({ "response": { "message": UPDATED_TEXT } }),
