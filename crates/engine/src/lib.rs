@@ -59,7 +59,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use apollo_compiler::response::{JsonMap, JsonValue};
-pub use engine::{Caller, Engine, RawSchemaResult};
+pub use engine::{Caller, DropData, Engine, RawSchemaResult};
 pub use request::{Request, Response};
 
 use crate::api::CompiledApi;

@@ -78,6 +78,11 @@ pub struct ServeArgs {
     /// PostgreSQL database.
     #[arg(long, env = "GRAPHCLOUD_JWT_SECRET", hide_env_values = true)]
     jwt_secret: Option<String>,
+    /// Where backups live: s3://bucket/prefix (endpoint and credentials from AWS_ENDPOINT_URL,
+    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ALLOW_HTTP), file:///dir or
+    /// a directory. Default: <data-dir>/backups.
+    #[arg(long, env = "GRAPHCLOUD_BACKUP_URL")]
+    backup_url: Option<String>,
 }
 
 fn init_logging(format: LogFormat) {
@@ -131,6 +136,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         tls: pair(args.tls_cert, args.tls_key)?,
         control_tls: pair(args.control_tls_cert, args.control_tls_key)?,
         jwt_secret: args.jwt_secret.filter(|s| !s.is_empty()),
+        backup_url: args.backup_url.filter(|u| !u.trim().is_empty()),
     };
     let started = std::time::Instant::now();
     let server = graphcloud_server::Server::bind(cfg)

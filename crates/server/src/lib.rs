@@ -60,6 +60,9 @@ pub struct ServeConfig {
     pub control_tls: Option<TlsFiles>,
     /// HS256 secret for tokens; `None` to use/generate `<data_dir>/jwt.key`.
     pub jwt_secret: Option<String>,
+    /// Where backups live: `s3://bucket/prefix`, `file:///dir` or a directory; `None` for
+    /// `<data_dir>/backups`.
+    pub backup_url: Option<String>,
 }
 
 /// Why the server could not start.
@@ -188,7 +191,8 @@ impl Server {
             jwt_secret: cfg.jwt_secret.clone(),
         })
         .await?;
-        let backends = BackendState::open(&cfg.data_dir).await?;
+        let backends =
+            BackendState::open(&cfg.data_dir, cfg.backup_url.as_deref(), cp.clone()).await?;
         Ok(Server {
             control_listener,
             backend_listener,

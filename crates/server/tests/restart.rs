@@ -40,6 +40,7 @@ fn child_server() {
             tls: None,
             control_tls: None,
             jwt_secret: None,
+            backup_url: None,
         };
         graphcloud_server::serve(cfg, std::future::pending())
             .await

@@ -29,6 +29,7 @@ async fn control_and_backend_over_tls() {
         tls: Some(files.clone()),
         control_tls: Some(files),
         jwt_secret: None,
+        backup_url: None,
     })
     .await
     .unwrap();
@@ -132,6 +133,7 @@ async fn bad_tls_files_are_reported() {
         tls: Some(missing),
         control_tls: None,
         jwt_secret: None,
+        backup_url: None,
     })
     .await
     .err()

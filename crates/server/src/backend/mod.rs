@@ -12,10 +12,16 @@
 //! raw SDL, and `/probe/graphql` reports the schema update counter. Nothing is kept per
 //! deployment here; the engine caches compiled APIs in one bounded cache.
 
+pub mod slash;
+
 use std::sync::Arc;
 
 use axum::http;
-use graphcloud_control::{AnonymousAccess, BackendInfo};
+use graphcloud_backup::{
+    BackupError, BackupInfo, BackupStorage, Backups, RestoreReport, RestoreState, RestoreTarget,
+    RestoreTracker,
+};
+use graphcloud_control::{AnonymousAccess, BackendInfo, ControlPlane};
 use graphcloud_engine::{Caller, Engine};
 use serde_json::{Map, Value};
 
@@ -84,6 +90,10 @@ pub struct BackendInitError(pub String);
 #[derive(Clone)]
 pub struct BackendState {
     engine: Engine,
+    backups: Backups,
+    restores: RestoreTracker,
+    control: ControlPlane,
+    slash: Arc<slash::SlashApi>,
 }
 
 fn caller(ctx: &BackendContext) -> Caller {
@@ -110,20 +120,98 @@ fn backend_id(d: &BackendInfo) -> u64 {
 }
 
 impl BackendState {
-    /// Opens (or creates) the graph store `<data_dir>/graph.redb` and the engine over it.
-    pub async fn open(data_dir: &std::path::Path) -> Result<Self, BackendInitError> {
+    /// Opens (or creates) the graph store `<data_dir>/graph.redb`, the engine over it, and
+    /// the backup storage (`backup_url`, or `<data_dir>/backups` when `None`).
+    pub async fn open(
+        data_dir: &std::path::Path,
+        backup_url: Option<&str>,
+        control: ControlPlane,
+    ) -> Result<Self, BackendInitError> {
         let dir = data_dir.to_path_buf();
         let store = tokio::task::spawn_blocking(move || graphcloud_store::Store::open(&dir))
             .await
             .map_err(|e| BackendInitError(e.to_string()))?
             .map_err(|e| BackendInitError(format!("cannot open the graph store: {e}")))?;
+        let storage = match backup_url.map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) => BackupStorage::from_url(url),
+            None => BackupStorage::local(&data_dir.join("backups")),
+        }
+        .map_err(|e| BackendInitError(format!("backup storage: {e}")))?;
+        tracing::info!(url = storage.url(), "backup storage");
         Ok(BackendState {
-            engine: Engine::new(store),
+            engine: Engine::new(store.clone()),
+            backups: Backups::new(storage, store),
+            restores: RestoreTracker::default(),
+            control,
+            slash: Arc::new(slash::SlashApi::new()),
         })
+    }
+
+    /// Takes a backup of a deployment (full when `full`, else full or incremental as the
+    /// backup series needs).
+    pub async fn create_backup(
+        &self,
+        deployment_id: i64,
+        uid: &str,
+        full: bool,
+    ) -> Result<BackupInfo, BackupError> {
+        self.backups.create(deployment_id as u64, uid, full).await
+    }
+
+    /// Backups of a deployment, one list per folder.
+    pub async fn list_backups(&self, uid: &str) -> Result<Vec<Vec<BackupInfo>>, BackupError> {
+        self.backups.list(uid).await
+    }
+
+    /// Restores `source`'s backup into deployment `target_id` and waits for the result.
+    /// The caller has checked that `source` may be restored there.
+    pub async fn restore_now(
+        &self,
+        source: &str,
+        target: &RestoreTarget,
+        target_id: i64,
+    ) -> Result<RestoreReport, BackupError> {
+        let res = self.backups.restore(source, target, target_id as u64).await;
+        self.engine.forget(target_id as u64);
+        match &res {
+            Ok(r) => tracing::info!(source, target_id, records = r.records, "restore finished"),
+            Err(e) => tracing::warn!(source, target_id, error = %e, "restore failed"),
+        }
+        res
+    }
+
+    /// Starts a restore in the background; returns its id for `restoreStatus`.
+    fn start_restore(&self, source: String, target: RestoreTarget, target_id: i64) -> i32 {
+        let id = self.restores.start(target_id);
+        let this = self.clone();
+        tokio::spawn(async move {
+            let state = match this.restore_now(&source, &target, target_id).await {
+                Ok(_) => RestoreState::Ok,
+                Err(e) => RestoreState::Err(e.to_string()),
+            };
+            this.restores.finish(id, state);
+        });
+        id
     }
 
     /// Answers one GraphQL request of an authenticated (or permitted anonymous) caller.
     pub async fn handle(&self, ctx: BackendContext, req: GraphQLRequest) -> GraphQLResponse {
+        if ctx.endpoint == Endpoint::AdminSlash {
+            // The GraphQL executor's future is not `Send` (it holds `&dyn` resolver objects),
+            // so it runs on a blocking thread that drives it with the runtime's handle.
+            let handle = tokio::runtime::Handle::current();
+            let this = self.clone();
+            let run =
+                move || handle.block_on(async move { slash::execute(&this, &ctx, req).await });
+            let body = tokio::task::spawn_blocking(run).await.unwrap_or_else(|e| {
+                tracing::error!(error = %e, "/admin/slash execution failed");
+                serde_json::json!({"data": {}, "errors": [{"message": "internal server error"}]})
+            });
+            return GraphQLResponse {
+                body,
+                headers: Vec::new(),
+            };
+        }
         let engine = &self.engine;
         let who = caller(&ctx);
         let id = backend_id(&ctx.deployment);
@@ -135,9 +223,9 @@ impl BackendState {
         let resp = match ctx.endpoint {
             Endpoint::GraphQL => engine.graphql(id, who, request).await,
             Endpoint::Admin => engine.admin(id, who, request).await,
-            Endpoint::AdminSlash => graphcloud_engine::Response::error(
-                "the /admin/slash API is not available on this backend yet",
-            ),
+            Endpoint::AdminSlash => {
+                graphcloud_engine::Response::error("internal error: misrouted request")
+            }
         };
         let mut headers = Vec::new();
         if let Some(age) = resp.cache_max_age
