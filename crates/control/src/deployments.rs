@@ -295,6 +295,37 @@ impl ControlPlane {
             .collect()
     }
 
+    /// Whether backups of deployment `source` (a uid) may be restored into the deployment
+    /// with numeric id `target`: the same deployment, one with the same owner, or one of the
+    /// same organization. Returns the source's uid; any other source is "not found" (its
+    /// existence is not revealed).
+    pub async fn restore_source(&self, target: i64, source: &str) -> Result<String> {
+        let source = source.trim();
+        let not_found = || ControlError::NotFound(format!("deployment {source} not found"));
+        let target = self
+            .inner
+            .store
+            .deployment_by_id(target)
+            .await?
+            .ok_or_else(not_found)?;
+        let src = match parse_uid(source) {
+            Some(id) => self
+                .inner
+                .store
+                .deployment_by_id(id)
+                .await?
+                .ok_or_else(not_found)?,
+            None => return Err(not_found()),
+        };
+        let allowed = src.id == target.id
+            || src.owner_id == target.owner_id
+            || (src.org_id.is_some() && src.org_id == target.org_id);
+        if !allowed {
+            return Err(not_found());
+        }
+        Ok(format_uid(src.id))
+    }
+
     /// One deployment by uid or URL.
     pub async fn get_deployment(&self, actor: &Actor, reference: &str) -> Result<Deployment> {
         let row = self.find_deployment(actor, reference).await?;

@@ -40,6 +40,19 @@ pub struct Caller {
     pub read_only: bool,
 }
 
+/// The four forms of `dropData`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DropData {
+    /// Every node except the stored GraphQL schema.
+    AllData,
+    /// Everything but the uid counter: data, GraphQL schema and predicate schemas.
+    AllDataAndSchema,
+    /// Every node of these (storage) type names, with the edges pointing at them.
+    Types(Vec<String>),
+    /// Every value and edge of these predicates (`Type.field`), on every node.
+    Fields(Vec<String>),
+}
+
 /// Result of `POST /admin/schema`: HTTP status and JSON body.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RawSchemaResult {
@@ -199,7 +212,11 @@ impl Engine {
         let Some(stored) = read_stored(&snap)? else {
             return Ok(None);
         };
-        if let Some(api) = self.inner.cache.get(backend, stored.counter) {
+        // The counter alone is not enough: a restore can bring back another schema with the
+        // same counter, so a cached API is used only for the exact stored text.
+        if let Some(api) = self.inner.cache.get(backend, stored.counter)
+            && api.sdl == stored.sdl
+        {
             return Ok(Some((api, stored)));
         }
         let api = compile(&stored.sdl).map_err(|e| {
@@ -425,6 +442,71 @@ impl Engine {
     pub async fn drop_backend(&self, backend: u64) -> Result<(), EngineError> {
         self.inner.cache.evict(backend);
         self.inner.store.drop_backend(backend).await?;
+        Ok(())
+    }
+
+    /// Forgets what is cached about `backend` after its key range was replaced (a restore).
+    pub fn forget(&self, backend: u64) {
+        self.inner.cache.evict(backend);
+    }
+
+    /// `dropData` of `/admin/slash`: deletes data of `backend` in one of four forms. Every
+    /// form is one atomic write; the uid counter is kept so uids are never reused.
+    pub async fn drop_data(&self, backend: u64, what: DropData) -> Result<(), EngineError> {
+        let store = &self.inner.store;
+        match what {
+            DropData::AllData => {
+                let this = self.clone();
+                let keep = tokio::task::spawn_blocking(move || -> Result<Vec<u64>, EngineError> {
+                    let snap = this.inner.store.read(backend)?;
+                    Ok(read_stored(&snap)?.map(|s| s.uid).into_iter().collect())
+                })
+                .await
+                .map_err(|e| EngineError::Store(e.to_string()))??;
+                store.retain_nodes(backend, keep, true).await?;
+            }
+            DropData::AllDataAndSchema => {
+                store.retain_nodes(backend, Vec::new(), false).await?;
+                self.inner.cache.evict(backend);
+            }
+            DropData::Types(types) => {
+                if let Some(t) = types.iter().find(|t| t.starts_with("dgraph.")) {
+                    return Err(EngineError::Query(format!(
+                        "type {t} is internal and cannot be dropped"
+                    )));
+                }
+                store
+                    .write(backend, move |txn| -> Result<(), store::StoreError> {
+                        for t in &types {
+                            let uids = store::GraphRead::uids_of_type(&*txn, t)?;
+                            for uid in uids.iter() {
+                                txn.delete_node(uid)?;
+                            }
+                        }
+                        Ok(())
+                    })
+                    .await?;
+            }
+            DropData::Fields(fields) => {
+                if let Some(f) = fields.iter().find(|f| f.starts_with("dgraph.")) {
+                    return Err(EngineError::Query(format!(
+                        "predicate {f} is internal and cannot be dropped"
+                    )));
+                }
+                store
+                    .write(backend, move |txn| -> Result<(), store::StoreError> {
+                        for f in &fields {
+                            let uids = store::GraphRead::uids_with(&*txn, f)?;
+                            for uid in uids.iter() {
+                                txn.remove_predicate(uid, f)?;
+                            }
+                        }
+                        Ok(())
+                    })
+                    .await?;
+            }
+        }
+        tracing::info!(backend, "data dropped");
         Ok(())
     }
 

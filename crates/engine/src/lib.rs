@@ -61,7 +61,7 @@ pub mod text;
 use std::sync::Arc;
 
 pub use apollo_compiler::response::{JsonMap, JsonValue};
-pub use engine::{Caller, Engine, RawSchemaResult, WeakEngine};
+pub use engine::{Caller, DropData, Engine, RawSchemaResult, WeakEngine};
 pub use limits::{Cancel, Limits};
 pub use request::{Request, Response};
 

@@ -97,6 +97,11 @@ pub struct ServeArgs {
         value_parser = parse_timeout
     )]
     request_timeout: f64,
+    /// Where backups live: s3://bucket/prefix (endpoint and credentials from AWS_ENDPOINT_URL,
+    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ALLOW_HTTP), file:///dir or
+    /// a directory. Default: <data-dir>/backups.
+    #[arg(long, env = "GRAPHCLOUD_BACKUP_URL")]
+    backup_url: Option<String>,
     /// Let lambda `fetch` (and `@custom` HTTP fields) reach private, loopback and link-local
     /// addresses. For local development only.
     #[arg(long, env = "GRAPHCLOUD_ALLOW_PRIVATE_NETWORK")]
@@ -192,6 +197,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         control_tls: pair(args.control_tls_cert, args.control_tls_key)?,
         jwt_secret: args.jwt_secret.filter(|s| !s.is_empty()),
         request_timeout: std::time::Duration::from_secs_f64(args.request_timeout),
+        backup_url: args.backup_url.filter(|u| !u.trim().is_empty()),
     };
     let lambda = graphcloud_server::LambdaConfig {
         timeout: std::time::Duration::from_millis(args.lambda_timeout_ms.max(1)),

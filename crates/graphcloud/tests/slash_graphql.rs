@@ -459,6 +459,159 @@ async fn slash_graphql_cli_end_to_end() {
     assert_eq!(admin_status(key.clone()).await, 200);
     assert_eq!(admin_status(format!("{key}x")).await, 401);
 
+    // Backups and drops through the CLI's /admin/slash commands (the CLI sends the
+    // deployment's jwtToken as the raw Authorization header).
+    let backend_call = |path: &'static str, query: &'static str| {
+        let https = https.clone();
+        let key = key.clone();
+        let url = format!(
+            "https://{SUBDOMAIN}.localhost:{}{path}",
+            server.backend_port
+        );
+        async move {
+            https
+                .post(url)
+                .header("Authorization", key)
+                .json(&json!({ "query": query }))
+                .send()
+                .await
+                .expect("TLS request to the backend")
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let body = backend_call(
+        "/admin",
+        "mutation { updateGQLSchema(input: {set: {schema: \"type Person { id: ID! name: String! age: Int }\"}}) { gqlSchema { schema } } }",
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let people = || {
+        backend_call(
+            "/graphql",
+            "{ queryPerson(order: {asc: name}) { name age } }",
+        )
+    };
+    let body = backend_call(
+        "/graphql",
+        "mutation { addPerson(input: [{name: \"Ada\", age: 36}, {name: \"Bob\", age: 40}]) { numUids } }",
+    )
+    .await;
+    assert_eq!(body["data"]["addPerson"]["numUids"], 2, "{body}");
+    let backup = control_graphql(
+        &cp,
+        Some(&token),
+        "mutation($d: String!) { createBackup(deploymentID: $d) { backupNum folder type } }",
+        json!({ "d": uid }),
+    )
+    .await;
+    let folder = backup["data"]["createBackup"]["folder"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{backup}"))
+        .to_string();
+
+    let r = cli.run(&["list-backups", "-e", &endpoint], Duration::from_secs(60));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let row = r
+        .stdout
+        .lines()
+        .find(|l| l.contains(&folder))
+        .unwrap_or_else(|| panic!("no backup row: {}", r.stdout));
+    assert!(
+        row.contains("full") && row.trim_end().ends_with('1'),
+        "{row}"
+    );
+
+    let r = cli.run(
+        &["drop", "-e", &endpoint, "-d", "-y"],
+        Duration::from_secs(60),
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("Successfully dropped all data!"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(people().await["data"]["queryPerson"], json!([]));
+
+    let r = cli.run(
+        &[
+            "restore-backend",
+            "-e",
+            &endpoint,
+            "--source",
+            &uid,
+            "-y",
+            "-q",
+        ],
+        Duration::from_secs(60),
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let restore_id = r
+        .stdout
+        .trim()
+        .strip_prefix("Restore key: ")
+        .unwrap_or_else(|| panic!("{}", r.stdout))
+        .to_string();
+    let mut status = String::new();
+    for _ in 0..30 {
+        let r = cli.run(
+            &["restore-backend-status", "-e", &endpoint, &restore_id],
+            Duration::from_secs(60),
+        );
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+        status = r.stdout.trim().to_string();
+        if status != "Restore status: IN_PROGRESS" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(status, "Restore status: OK");
+    assert_eq!(
+        people().await["data"]["queryPerson"],
+        json!([{"name": "Ada", "age": 36}, {"name": "Bob", "age": 40}])
+    );
+
+    let r = cli.run(
+        &["drop", "-e", &endpoint, "-F", "Person.age", "-y"],
+        Duration::from_secs(60),
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("Successfully dropped listed types/fields"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        people().await["data"]["queryPerson"],
+        json!([{"name": "Ada", "age": null}, {"name": "Bob", "age": null}])
+    );
+    let r = cli.run(
+        &["drop", "-e", &endpoint, "-T", "Person", "-y"],
+        Duration::from_secs(60),
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(people().await["data"]["queryPerson"], json!([]));
+    let r = cli.run(
+        &["drop", "-e", &endpoint, "-s", "-y"],
+        Duration::from_secs(60),
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("Successfully dropped all data and schema!"),
+        "{}",
+        r.stdout
+    );
+    let schema = backend_call("/admin", "{ getGQLSchema { schema } }").await;
+    assert!(
+        schema["data"]["getGQLSchema"].is_null()
+            || schema["data"]["getGQLSchema"]["schema"] == json!(""),
+        "{schema}"
+    );
+
     // destroy-backend with its confirm flag.
     let r = cli.run(&["destroy-backend", &uid, "-y"], Duration::from_secs(60));
     assert_eq!(r.code, Some(0), "{}", r.stderr);

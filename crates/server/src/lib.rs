@@ -66,6 +66,9 @@ pub struct ServeConfig {
     /// Wall-clock budget of one backend GraphQL request ([`DEFAULT_REQUEST_TIMEOUT`]); a
     /// request still running then is stopped and answered with a JSON error.
     pub request_timeout: Duration,
+    /// Where backups live: `s3://bucket/prefix`, `file:///dir` or a directory; `None` for
+    /// `<data_dir>/backups`.
+    pub backup_url: Option<String>,
 }
 
 /// Default of [`ServeConfig::request_timeout`].
@@ -337,7 +340,14 @@ impl Server {
             jwt_secret: cfg.jwt_secret.clone(),
         })
         .await?;
-        let backends = BackendState::open_with(&cfg.data_dir, cfg.request_timeout, &tuning).await?;
+        let backends = BackendState::open_with(
+            &cfg.data_dir,
+            cfg.request_timeout,
+            &tuning,
+            cfg.backup_url.as_deref(),
+            cp.clone(),
+        )
+        .await?;
         Ok(Server {
             control_listener,
             backend_listener,

@@ -49,6 +49,7 @@ async fn start(request_timeout: Duration) -> Running {
         control_tls: None,
         jwt_secret: None,
         request_timeout,
+        backup_url: None,
     };
     let server = Server::bind(cfg).await.unwrap();
     let owner = server

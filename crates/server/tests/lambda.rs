@@ -47,6 +47,7 @@ impl Srv {
             control_tls: None,
             jwt_secret: None,
             request_timeout: graphcloud_server::DEFAULT_REQUEST_TIMEOUT,
+            backup_url: None,
         };
         let server = Server::bind_with(cfg, lambda).await.unwrap();
         if users {

@@ -41,6 +41,7 @@ fn child_server() {
             control_tls: None,
             jwt_secret: None,
             request_timeout: graphcloud_server::DEFAULT_REQUEST_TIMEOUT,
+            backup_url: None,
         };
         graphcloud_server::serve(cfg, std::future::pending())
             .await

@@ -30,6 +30,7 @@ async fn control_and_backend_over_tls() {
         control_tls: Some(files),
         jwt_secret: None,
         request_timeout: graphcloud_server::DEFAULT_REQUEST_TIMEOUT,
+        backup_url: None,
     })
     .await
     .unwrap();
@@ -134,6 +135,7 @@ async fn bad_tls_files_are_reported() {
         control_tls: None,
         jwt_secret: None,
         request_timeout: graphcloud_server::DEFAULT_REQUEST_TIMEOUT,
+        backup_url: None,
     })
     .await
     .err()

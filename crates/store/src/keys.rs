@@ -14,9 +14,9 @@ pub(crate) const TYPE: u8 = 0x03;
 pub(crate) const HAS: u8 = 0x04;
 pub(crate) const INDEX: u8 = 0x05;
 
-const META_NEXT_UID: u8 = 0x01;
-const META_SCHEMA: u8 = 0x02;
-const META_TYPE_COUNT: u8 = 0x03;
+pub(crate) const META_NEXT_UID: u8 = 0x01;
+pub(crate) const META_SCHEMA: u8 = 0x02;
+pub(crate) const META_TYPE_COUNT: u8 = 0x03;
 
 /// Predicate holding a node's types.
 pub const TYPE_PREDICATE: &str = "dgraph.type";

@@ -62,6 +62,13 @@ impl WriteBatch {
     }
 }
 
+/// Receives the pairs of a range replacement (any order; a later put of a key wins).
+pub type PairSink<'a> = dyn FnMut(&[u8], &[u8]) -> Result<()> + 'a;
+
+/// Produces the new content of a replaced range by pushing pairs into the sink. An error
+/// aborts the replacement: nothing of it becomes visible.
+pub type RangeFill<'a> = dyn FnMut(&mut PairSink<'_>) -> Result<()> + 'a;
+
 /// An ordered key-value engine: snapshots and atomic, durable batch commits.
 ///
 /// Commits are serialized by the caller (the store has exactly one writer), so an
@@ -71,6 +78,23 @@ pub trait KvEngine: Send + Sync + 'static {
     fn snapshot(&self) -> Result<Box<dyn KvSnapshot>>;
     /// Applies `batch` atomically and durably; on error nothing of it is visible.
     fn commit(&self, batch: WriteBatch) -> Result<()>;
+
+    /// Deletes every key in `[start, end)` and puts the pairs produced by `fill`, as one
+    /// atomic, durable commit. If `fill` fails nothing changes.
+    ///
+    /// The default collects the pairs into one [`WriteBatch`]; engines override it to stream
+    /// the pairs into a single write transaction.
+    fn replace_range(&self, start: &[u8], end: &[u8], fill: &mut RangeFill<'_>) -> Result<()> {
+        let mut batch = WriteBatch {
+            delete_ranges: vec![(start.to_vec(), end.to_vec())],
+            ops: BTreeMap::new(),
+        };
+        fill(&mut |k: &[u8], v: &[u8]| {
+            batch.ops.insert(k.to_vec(), Some(v.to_vec()));
+            Ok(())
+        })?;
+        self.commit(batch)
+    }
 }
 
 /// The smallest key strictly greater than every key starting with `prefix`

@@ -32,7 +32,7 @@ mod value;
 pub use error::{Result, StoreError};
 pub use graph::{GeoQuery, GraphRead, Snapshot, WriteTxn};
 pub use keys::TYPE_PREDICATE;
-pub use kv::{KvEngine, KvRead, KvSnapshot, MemoryEngine, WriteBatch};
+pub use kv::{KvEngine, KvPair, KvRead, KvSnapshot, MemoryEngine, PairSink, RangeFill, WriteBatch};
 pub use redb_engine::{RedbEngine, RedbOptions};
 pub use roaring::RoaringTreemap;
 pub use schema::{IndexKind, PredicateSchema};

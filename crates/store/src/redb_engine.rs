@@ -161,6 +161,42 @@ fn as_slice_bound(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
 impl KvSnapshot for RedbSnapshot {}
 
 impl KvEngine for RedbEngine {
+    fn replace_range(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        fill: &mut crate::kv::RangeFill<'_>,
+    ) -> Result<()> {
+        let mut txn = self.db.begin_write().map_err(StoreError::engine)?;
+        txn.set_durability(Durability::Immediate)
+            .map_err(StoreError::engine)?;
+        txn.set_quick_repair(self.quick_repair);
+        let filled = (|| -> Result<()> {
+            let mut table = txn.open_table(GRAPH).map_err(StoreError::engine)?;
+            if start < end {
+                table
+                    .retain_in::<&[u8], _>(start..end, |_, _| false)
+                    .map_err(StoreError::engine)?;
+            }
+            fill(&mut |k: &[u8], v: &[u8]| {
+                if k < start || k >= end {
+                    return Err(StoreError::Corrupt(
+                        "a replacement key lies outside the replaced range".into(),
+                    ));
+                }
+                table.insert(k, v).map_err(StoreError::engine)?;
+                Ok(())
+            })
+        })();
+        match filled {
+            Ok(()) => txn.commit().map_err(StoreError::engine),
+            Err(e) => {
+                txn.abort().map_err(StoreError::engine)?;
+                Err(e)
+            }
+        }
+    }
+
     fn snapshot(&self) -> Result<Box<dyn KvSnapshot>> {
         let txn = self.db.begin_read().map_err(StoreError::engine)?;
         let table = txn.open_table(GRAPH).map_err(StoreError::engine)?;

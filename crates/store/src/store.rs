@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 use crate::error::{Result, StoreError};
 use crate::graph::{Snapshot, WriteTxn};
 use crate::keys;
-use crate::kv::{KvEngine, KvRead, Layered, Overlay, WriteBatch, prefix_end};
+use crate::kv::{KvEngine, KvPair, KvRead, Layered, Overlay, PairSink, WriteBatch, prefix_end};
 use crate::redb_engine::{RedbEngine, RedbOptions};
 use crate::schema::PredicateSchema;
 
@@ -46,11 +46,17 @@ pub struct StoreStats {
 }
 
 type Done = Box<dyn FnOnce(Result<()>) + Send>;
+
+/// Produces the new content of one backend's key range. It is called on the writer thread
+/// with a snapshot of the whole key space taken right before the replacement (after every
+/// earlier write) and a sink taking keys relative to the backend prefix.
+type ReplaceJob = Box<dyn FnOnce(&dyn KvRead, &mut PairSink<'_>) -> Result<()> + Send>;
 type MutationJob = Box<dyn FnOnce(&dyn KvRead) -> Option<(Overlay, Done)> + Send>;
 
 enum Job {
     Mutation(MutationJob),
     DropBackend(u64, oneshot::Sender<Result<()>>),
+    Replace(u64, ReplaceJob, oneshot::Sender<Result<()>>),
 }
 
 struct Shared {
@@ -221,6 +227,66 @@ impl Store {
             .await
     }
 
+    /// Calls `f` with every pair of `backend`'s key range, in key order, from one consistent
+    /// snapshot (writes committed meanwhile are not seen). Keys are relative to the backend
+    /// prefix, so they can be loaded into another backend with [`Store::replace_backend`].
+    ///
+    /// Blocking: call it from a blocking thread.
+    pub fn scan_backend<R>(
+        &self,
+        backend: u64,
+        f: impl FnOnce(&mut dyn Iterator<Item = Result<KvPair>>) -> R,
+    ) -> Result<R> {
+        let snap = self.inner.shared.engine.snapshot()?;
+        let prefix = keys::backend_prefix(backend);
+        let (s, e) = crate::kv::prefix_bounds(&prefix);
+        let mut iter = snap
+            .scan(s, e, false)?
+            .map(|item| item.map(|(mut k, v)| (k.split_off(8), v)));
+        Ok(f(&mut iter))
+    }
+
+    /// Replaces `backend`'s whole key range with the pairs `fill` pushes (keys relative to
+    /// the backend prefix), as one atomic, durable commit serialized with every other
+    /// write. If `fill` fails, nothing changes and its error is returned.
+    pub async fn replace_backend<F>(&self, backend: u64, fill: F) -> Result<()>
+    where
+        F: FnOnce(&mut PairSink<'_>) -> Result<()> + Send + 'static,
+    {
+        self.replace_with_snapshot(backend, Box::new(move |_, sink| fill(sink)))
+            .await
+    }
+
+    async fn replace_with_snapshot(&self, backend: u64, job: ReplaceJob) -> Result<()> {
+        if prefix_end(&keys::backend_prefix(backend)).is_none() {
+            return Err(StoreError::Engine(format!(
+                "backend {backend} cannot be replaced"
+            )));
+        }
+        let (tx, rx) = oneshot::channel();
+        self.send(Job::Replace(backend, job, tx))?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Deletes every node of `backend` except those in `keep` (with their values, edges
+    /// among themselves, and index entries), in one atomic commit. The uid counter stays, so
+    /// uids are never reused. With `keep_schema` the predicate schemas (and any other meta
+    /// record or unknown key section) stay too; without it only the uid counter does.
+    ///
+    /// Nodes in `keep` must not have edges to dropped nodes (such edges would dangle).
+    pub async fn retain_nodes(
+        &self,
+        backend: u64,
+        keep: Vec<u64>,
+        keep_schema: bool,
+    ) -> Result<()> {
+        self.replace_with_snapshot(
+            backend,
+            Box::new(move |snap, sink| retain_fill(snap, backend, &keep, keep_schema, sink)),
+        )
+        .await
+    }
+
     /// Deletes every key of `backend` (its whole graph, schema and uid counter).
     pub async fn drop_backend(&self, backend: u64) -> Result<()> {
         let (tx, rx) = oneshot::channel();
@@ -340,9 +406,100 @@ fn run_group(shared: &Shared, jobs: Vec<Job>) {
                 shared.commits.fetch_add(1, Ordering::Relaxed);
                 let _ = reply.send(res);
             }
+            Job::Replace(backend, job, reply) => {
+                commit_group(
+                    shared,
+                    std::mem::take(&mut group),
+                    std::mem::take(&mut dones),
+                );
+                snapshot = None;
+                let _ = reply.send(run_replace(shared, backend, job));
+            }
         }
     }
     commit_group(shared, group, dones);
+}
+
+fn run_replace(shared: &Shared, backend: u64, job: ReplaceJob) -> Result<()> {
+    let start = keys::backend_prefix(backend);
+    let end = prefix_end(&start).ok_or_else(|| StoreError::Engine("no range end".into()))?;
+    let before = shared.engine.snapshot()?;
+    let mut job = Some(job);
+    let mut key = start.clone();
+    let started = std::time::Instant::now();
+    let res = shared.engine.replace_range(&start, &end, &mut |sink| {
+        let job = job
+            .take()
+            .ok_or_else(|| StoreError::Engine("replacement filled twice".into()))?;
+        job(&*before, &mut |k: &[u8], v: &[u8]| {
+            key.truncate(8);
+            key.extend_from_slice(k);
+            sink(&key, v)
+        })
+    });
+    shared.commits.fetch_add(1, Ordering::Relaxed);
+    shared
+        .commit_micros
+        .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+    res
+}
+
+fn uid_at(k: &[u8], at: usize) -> Option<u64> {
+    k.get(at..at + 8)
+        .map(|b| u64::from_be_bytes(b.try_into().expect("8 bytes")))
+}
+
+fn trailing(k: &[u8]) -> Option<u64> {
+    k.len().checked_sub(8).and_then(|at| uid_at(k, at))
+}
+
+/// Pushes the part of `backend`'s range that [`Store::retain_nodes`] keeps.
+fn retain_fill(
+    snap: &dyn KvRead,
+    backend: u64,
+    keep: &[u64],
+    keep_schema: bool,
+    sink: &mut PairSink<'_>,
+) -> Result<()> {
+    use std::collections::{BTreeMap, HashSet};
+    let keep: HashSet<u64> = keep.iter().copied().collect();
+    let kept = |u: Option<u64>| u.is_some_and(|u| keep.contains(&u));
+    let prefix = keys::backend_prefix(backend);
+    let (s, e) = crate::kv::prefix_bounds(&prefix);
+    // Type counts are rebuilt from the type index entries that stay.
+    let mut counts: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+    for item in snap.scan(s, e, false)? {
+        let (k, v) = item?;
+        let rel = &k[8..];
+        let keep_it = match rel.first().copied() {
+            Some(keys::META) => match rel.get(1).copied() {
+                Some(keys::META_NEXT_UID) => true,
+                Some(keys::META_TYPE_COUNT) => false,
+                _ => keep_schema,
+            },
+            Some(keys::DATA) => kept(uid_at(rel, 1)),
+            Some(keys::REV) => kept(uid_at(rel, 1)) && kept(trailing(rel)),
+            Some(keys::TYPE) => {
+                let yes = kept(trailing(rel));
+                if yes {
+                    // `03 <type>\0 <uid>` → count key `00 03 <type>\0`.
+                    let mut ck = vec![keys::META, keys::META_TYPE_COUNT];
+                    ck.extend_from_slice(&rel[1..rel.len() - 8]);
+                    *counts.entry(ck).or_default() += 1;
+                }
+                yes
+            }
+            Some(keys::HAS) | Some(keys::INDEX) => kept(trailing(rel)),
+            _ => keep_schema,
+        };
+        if keep_it {
+            sink(rel, &v)?;
+        }
+    }
+    for (k, n) in counts {
+        sink(&k, &n.to_be_bytes())?;
+    }
+    Ok(())
 }
 
 fn scan_all_keys(shared: &Shared, prefix: &[u8]) -> Result<Vec<Vec<u8>>> {

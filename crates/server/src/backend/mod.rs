@@ -13,12 +13,17 @@
 //! deployment here; the engine caches compiled APIs in one bounded cache.
 
 mod lambda;
+pub mod slash;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http;
-use graphcloud_control::{AnonymousAccess, BackendInfo};
+use graphcloud_backup::{
+    BackupError, BackupInfo, BackupStorage, Backups, RestoreReport, RestoreState, RestoreTarget,
+    RestoreTracker,
+};
+use graphcloud_control::{AnonymousAccess, BackendInfo, ControlPlane};
 use graphcloud_engine::{Caller, Engine};
 use serde_json::{Map, Value};
 
@@ -101,6 +106,10 @@ pub struct BackendState {
     request_timeout: Duration,
     persisted: Arc<crate::persisted::PersistedQueries>,
     lambdas: graphcloud_lambda::Lambdas,
+    backups: Backups,
+    restores: RestoreTracker,
+    control: ControlPlane,
+    slash: Arc<slash::SlashApi>,
 }
 
 /// Time past the engine's own deadline after which the server stops waiting and answers.
@@ -130,20 +139,16 @@ fn backend_id(d: &BackendInfo) -> u64 {
 }
 
 impl BackendState {
-    /// Opens (or creates) the graph store `<data_dir>/graph.redb` and the engine over it.
-    pub async fn open(
-        data_dir: &std::path::Path,
-        request_timeout: Duration,
-    ) -> Result<Self, BackendInitError> {
-        Self::open_with(data_dir, request_timeout, &crate::Tuning::default()).await
-    }
-
-    /// [`BackendState::open`] with explicit [`crate::Tuning`]: the graph store's page cache,
-    /// the lambda runtime's limits and network policy.
+    /// Opens (or creates) the graph store `<data_dir>/graph.redb`, the engine over it, the
+    /// lambda sandboxes and the backup storage (`backup_url`, or `<data_dir>/backups` when
+    /// `None`), with explicit [`crate::Tuning`]: the graph store's page cache, the lambda
+    /// runtime's limits and network policy.
     pub async fn open_with(
         data_dir: &std::path::Path,
         request_timeout: Duration,
         tuning: &crate::Tuning,
+        backup_url: Option<&str>,
+        control: ControlPlane,
     ) -> Result<Self, BackendInitError> {
         let dir = data_dir.to_path_buf();
         let redb = graphcloud_store::RedbOptions {
@@ -156,11 +161,17 @@ impl BackendState {
         .await
         .map_err(|e| BackendInitError(e.to_string()))?
         .map_err(|e| BackendInitError(format!("cannot open the graph store: {e}")))?;
+        let storage = match backup_url.map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) => BackupStorage::from_url(url),
+            None => BackupStorage::local(&data_dir.join("backups")),
+        }
+        .map_err(|e| BackendInitError(format!("backup storage: {e}")))?;
+        tracing::info!(url = storage.url(), "backup storage");
         let limits = graphcloud_engine::Limits {
             request_timeout,
             ..Default::default()
         };
-        let engine = Engine::with_limits(store, limits);
+        let engine = Engine::with_limits(store.clone(), limits);
         let lambdas = graphcloud_lambda::Lambdas::new(tuning.lambda.clone());
         lambda::connect(&engine, &lambdas);
         lambdas.spawn_reaper();
@@ -169,6 +180,10 @@ impl BackendState {
             request_timeout,
             persisted: Arc::default(),
             lambdas,
+            backups: Backups::new(storage, store),
+            restores: RestoreTracker::default(),
+            control,
+            slash: Arc::new(slash::SlashApi::new()),
         })
     }
 
@@ -177,8 +192,73 @@ impl BackendState {
         self.engine.in_flight()
     }
 
+    /// Takes a backup of a deployment (full when `full`, else full or incremental as the
+    /// backup series needs).
+    pub async fn create_backup(
+        &self,
+        deployment_id: i64,
+        uid: &str,
+        full: bool,
+    ) -> Result<BackupInfo, BackupError> {
+        self.backups.create(deployment_id as u64, uid, full).await
+    }
+
+    /// Backups of a deployment, one list per folder.
+    pub async fn list_backups(&self, uid: &str) -> Result<Vec<Vec<BackupInfo>>, BackupError> {
+        self.backups.list(uid).await
+    }
+
+    /// Restores `source`'s backup into deployment `target_id` and waits for the result.
+    /// The caller has checked that `source` may be restored there.
+    pub async fn restore_now(
+        &self,
+        source: &str,
+        target: &RestoreTarget,
+        target_id: i64,
+    ) -> Result<RestoreReport, BackupError> {
+        let res = self.backups.restore(source, target, target_id as u64).await;
+        self.engine.forget(target_id as u64);
+        // The restored key range may hold another lambda script: its sandboxes start anew.
+        self.lambdas.forget(target_id as u64, false);
+        match &res {
+            Ok(r) => tracing::info!(source, target_id, records = r.records, "restore finished"),
+            Err(e) => tracing::warn!(source, target_id, error = %e, "restore failed"),
+        }
+        res
+    }
+
+    /// Starts a restore in the background; returns its id for `restoreStatus`.
+    fn start_restore(&self, source: String, target: RestoreTarget, target_id: i64) -> i32 {
+        let id = self.restores.start(target_id);
+        let this = self.clone();
+        tokio::spawn(async move {
+            let state = match this.restore_now(&source, &target, target_id).await {
+                Ok(_) => RestoreState::Ok,
+                Err(e) => RestoreState::Err(e.to_string()),
+            };
+            this.restores.finish(id, state);
+        });
+        id
+    }
+
     /// Answers one GraphQL request of an authenticated (or permitted anonymous) caller.
     pub async fn handle(&self, ctx: BackendContext, req: GraphQLRequest) -> GraphQLResponse {
+        if ctx.endpoint == Endpoint::AdminSlash {
+            // The GraphQL executor's future is not `Send` (it holds `&dyn` resolver objects),
+            // so it runs on a blocking thread that drives it with the runtime's handle.
+            let handle = tokio::runtime::Handle::current();
+            let this = self.clone();
+            let run =
+                move || handle.block_on(async move { slash::execute(&this, &ctx, req).await });
+            let body = tokio::task::spawn_blocking(run).await.unwrap_or_else(|e| {
+                tracing::error!(error = %e, "/admin/slash execution failed");
+                serde_json::json!({"data": {}, "errors": [{"message": "internal server error"}]})
+            });
+            return GraphQLResponse {
+                body,
+                headers: Vec::new(),
+            };
+        }
         let engine = &self.engine;
         let who = caller(&ctx);
         let id = backend_id(&ctx.deployment);
@@ -208,9 +288,9 @@ impl BackendState {
                     engine.graphql_with_headers(id, who, request, headers).await
                 }
                 Endpoint::Admin => engine.admin(id, who, request).await,
-                Endpoint::AdminSlash => graphcloud_engine::Response::error(
-                    "the /admin/slash API is not available on this backend yet",
-                ),
+                Endpoint::AdminSlash => {
+                    graphcloud_engine::Response::error("internal error: misrouted request")
+                }
             }
         };
         // The engine stops at its own deadline; this bounds what it cannot interrupt. A

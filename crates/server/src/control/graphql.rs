@@ -160,7 +160,65 @@ fn input<T: serde::de::DeserializeOwned>(args: &Map<String, Value>) -> Result<T,
         .map_err(|e| format!("invalid input: {e}"))
 }
 
+fn backup_error(uid: &str, e: graphcloud_backup::BackupError) -> String {
+    tracing::warn!(deployment = uid, error = %e, "backup operation failed");
+    e.to_string()
+}
+
 impl Root<'_> {
+    /// `createDeployment(input: {…, cloneFrom})`: the caller must be able to see the source
+    /// deployment; the new deployment is created, then the backup is restored into it. If
+    /// the restore fails the new deployment is deleted again and the error returned.
+    async fn clone_deployment(
+        &self,
+        actor: &Actor,
+        new: graphcloud_control::NewDeployment,
+        from: Value,
+    ) -> Result<Value, String> {
+        let from = from
+            .as_object()
+            .ok_or("invalid input: cloneFrom must be an object")?;
+        let source = self
+            .cp
+            .get_deployment(
+                actor,
+                from.get("deploymentID")
+                    .and_then(Value::as_str)
+                    .unwrap_or(""),
+            )
+            .await
+            .map_err(field_error)?;
+        let target = graphcloud_backup::RestoreTarget {
+            folder: from
+                .get("backupFolder")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            num: from
+                .get("backupNum")
+                .and_then(Value::as_i64)
+                .and_then(|n| u32::try_from(n).ok()),
+        };
+        let created = self
+            .cp
+            .create_deployment(actor, new)
+            .await
+            .map_err(field_error)?;
+        if let Err(e) = self
+            .backends
+            .restore_now(&source.uid, &target, created.id)
+            .await
+        {
+            match self.cp.delete_deployment(actor, &created.uid).await {
+                Ok(id) => self.backends.deployment_deleted(id).await,
+                Err(de) => {
+                    tracing::error!(uid = %created.uid, error = %de, "removing a failed clone failed")
+                }
+            }
+            return Err(format!("cannot clone deployment {}: {e}", source.uid));
+        }
+        Ok(deployment_json(&created))
+    }
+
     async fn actor(&self) -> Result<Actor, String> {
         self.actor
             .get_or_init(|| async {
@@ -247,12 +305,53 @@ impl Root<'_> {
                     .collect(),
             ),
             "createDeployment" => {
+                let mut args = args;
+                let clone_from = args
+                    .get_mut("input")
+                    .and_then(Value::as_object_mut)
+                    .and_then(|i| i.remove("cloneFrom"))
+                    .filter(|c| !c.is_null());
                 let inp: NewDeploymentIn = input(&args)?;
                 let new = inp.into_model().map_err(field_error)?;
-                deployment_json(
-                    &super::lambda::create(cp, self.backends, a, new)
-                        .await
-                        .map_err(field_error)?,
+                match clone_from {
+                    None => {
+                        deployment_json(
+                            &super::lambda::create(cp, self.backends, a, new)
+                                .await
+                                .map_err(field_error)?,
+                        )
+                    }
+                    Some(from) => self.clone_deployment(a, new, from).await?,
+                }
+            }
+            "createBackup" => {
+                let d = cp
+                    .get_deployment(a, &arg_str(&args, "deploymentID"))
+                    .await
+                    .map_err(field_error)?;
+                let full = args.get("full").and_then(Value::as_bool).unwrap_or(false);
+                let b = self
+                    .backends
+                    .create_backup(d.id, &d.uid, full)
+                    .await
+                    .map_err(|e| backup_error(&d.uid, e))?;
+                crate::backend::slash::backup_json(&b)
+            }
+            "listBackups" => {
+                let d = cp
+                    .get_deployment(a, &arg_str(&args, "deploymentID"))
+                    .await
+                    .map_err(field_error)?;
+                let series = self
+                    .backends
+                    .list_backups(&d.uid)
+                    .await
+                    .map_err(|e| backup_error(&d.uid, e))?;
+                Value::Array(
+                    series
+                        .iter()
+                        .map(|s| s.iter().map(crate::backend::slash::backup_json).collect())
+                        .collect(),
                 )
             }
             "updateDeployment" => {
@@ -388,7 +487,7 @@ impl AsyncObjectValue for JsonObject {
     }
 }
 
-fn resolved<'a>(v: Value, info: &ResolveInfo<'_>) -> AsyncResolvedValue<'a> {
+pub(crate) fn resolved<'a>(v: Value, info: &ResolveInfo<'_>) -> AsyncResolvedValue<'a> {
     let ty = info.field_definition().ty.inner_named_type().to_string();
     let is_object = info.schema().get_object(ty.as_str()).is_some();
     to_resolved(v, &ty, is_object)

@@ -59,6 +59,15 @@ impl TestServer {
     }
 
     async fn start_with(database_url: Option<String>) -> TestServer {
+        Self::start_full(database_url, None).await
+    }
+
+    /// A server on SQLite whose backups go to `backup_url`.
+    pub async fn start_with_backup_url(backup_url: String) -> TestServer {
+        Self::start_full(None, Some(backup_url)).await
+    }
+
+    async fn start_full(database_url: Option<String>, backup_url: Option<String>) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let cfg = ServeConfig {
             data_dir: dir.path().to_path_buf(),
@@ -70,6 +79,7 @@ impl TestServer {
             control_tls: None,
             jwt_secret: None,
             request_timeout: graphcloud_server::DEFAULT_REQUEST_TIMEOUT,
+            backup_url,
         };
         let expect_pg = cfg.database_url.is_some();
         let server = Server::bind(cfg).await.unwrap();
