@@ -356,9 +356,11 @@ async fn graphql(
         Err(BodyError::GzipStream(_)) => Default::default(),
         Err(e) => return error(e.status(), e.code(), e.message()),
     };
+    // A request that cannot be read as GraphQL is answered as Dgraph's handler does too:
+    // HTTP 200 with one error (graphql-backend.md §0: responses are always HTTP 200).
     let req = match parse_graphql_request(&parts.method, &parts.uri, &parts.headers, &bytes) {
         Ok(r) => r,
-        Err(e) => return error(e.0, "bad_request", e.1),
+        Err(e) => return dgraph_error(e.1),
     };
     let ctx = BackendContext {
         deployment,
