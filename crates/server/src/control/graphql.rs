@@ -314,13 +314,11 @@ impl Root<'_> {
                 let inp: NewDeploymentIn = input(&args)?;
                 let new = inp.into_model().map_err(field_error)?;
                 match clone_from {
-                    None => {
-                        deployment_json(
-                            &super::lambda::create(cp, self.backends, a, new)
-                                .await
-                                .map_err(field_error)?,
-                        )
-                    }
+                    None => deployment_json(
+                        &super::lambda::create(cp, self.backends, a, new)
+                            .await
+                            .map_err(field_error)?,
+                    ),
                     Some(from) => self.clone_deployment(a, new, from).await?,
                 }
             }
