@@ -139,22 +139,7 @@ pub async fn execute(state: &BackendState, ctx: &BackendContext, req: GraphQLReq
         .raw_variable_values(&vars)
         .enable_schema_introspection(true);
     match exec.execute_async(&root).await {
-        Ok(mut resp) => {
-            for e in &mut resp.errors {
-                if let Some(rest) = e.message.strip_prefix("resolver error: ") {
-                    e.message = rest.to_string();
-                }
-            }
-            let data = resp
-                .data
-                .map(|d| serde_json::to_value(d).unwrap_or(Value::Null))
-                .unwrap_or_else(|| json!({}));
-            let mut body = json!({ "data": data });
-            if !resp.errors.is_empty() {
-                body["errors"] = serde_json::to_value(resp.errors).unwrap_or(Value::Null);
-            }
-            body
-        }
+        Ok(resp) => crate::control::graphql::response_body(resp),
         Err(e) => request_error(e),
     }
 }

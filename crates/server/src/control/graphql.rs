@@ -110,26 +110,29 @@ impl ControlApi {
             .raw_variable_values(&vars)
             .enable_schema_introspection(true);
         match exec.execute_async(&root).await {
-            Ok(mut resp) => {
-                // Field errors carry our message verbatim (clients print it as is).
-                for e in &mut resp.errors {
-                    if let Some(rest) = e.message.strip_prefix("resolver error: ") {
-                        e.message = rest.to_string();
-                    }
-                }
-                let data = resp
-                    .data
-                    .map(|d| serde_json::to_value(d).unwrap_or(Value::Null))
-                    .unwrap_or_else(|| json!({}));
-                let mut body = json!({ "data": data });
-                if !resp.errors.is_empty() {
-                    body["errors"] = serde_json::to_value(resp.errors).unwrap_or(Value::Null);
-                }
-                body
-            }
+            Ok(resp) => response_body(resp),
             Err(e) => request_error(e),
         }
     }
+}
+
+/// The JSON body of an executed operation: `data` (`{}` when absent) and `errors` when there
+/// are any. Field errors carry our message verbatim (clients print it as is).
+pub(crate) fn response_body(mut resp: apollo_compiler::response::ExecutionResponse) -> Value {
+    for e in &mut resp.errors {
+        if let Some(rest) = e.message.strip_prefix("resolver error: ") {
+            e.message = rest.to_string();
+        }
+    }
+    let data = resp
+        .data
+        .map(|d| serde_json::to_value(d).unwrap_or(Value::Null))
+        .unwrap_or_else(|| json!({}));
+    let mut body = json!({ "data": data });
+    if !resp.errors.is_empty() {
+        body["errors"] = serde_json::to_value(resp.errors).unwrap_or(Value::Null);
+    }
+    body
 }
 
 struct Root<'r> {
