@@ -25,6 +25,8 @@ pub struct CompiledApi {
     pub catalog: Catalog,
     /// The schema model (absent only for APIs assembled from parts in tests).
     pub model: Option<graphcloud_schema::Schema>,
+    /// Whether the model has `@lambda` fields on stored types (computed on first need).
+    lambda_fields: std::sync::OnceLock<bool>,
 }
 
 impl CompiledApi {
@@ -38,7 +40,18 @@ impl CompiledApi {
             implementers,
             catalog,
             model: None,
+            lambda_fields: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Whether the model has `@lambda` fields on stored types, so that rendered lists must
+    /// remember their nodes for batched lambda calls. Computed once per compiled API.
+    pub fn has_lambda_fields(&self) -> bool {
+        *self.lambda_fields.get_or_init(|| {
+            self.model
+                .as_ref()
+                .is_some_and(|m| m.types().iter().any(|t| t.fields.iter().any(|f| f.lambda)))
+        })
     }
 }
 

@@ -151,7 +151,7 @@ pub(crate) fn enter(
     store: store::Store,
     api: Arc<crate::api::CompiledApi>,
 ) -> ScopeGuard {
-    let batching = has_lambda_fields(api.model.as_ref());
+    let batching = api.has_lambda_fields();
     let scope = Rc::new(Scope {
         backend,
         depth,
@@ -176,11 +176,6 @@ fn current() -> Option<Rc<Scope>> {
 /// Whether rendered lists should remember their nodes (the API has `@lambda` fields).
 pub(crate) fn batching() -> bool {
     SCOPES.with(|s| s.borrow().last().is_some_and(|x| x.batching))
-}
-
-/// Whether any stored type of `model` has a `@lambda` field.
-pub(crate) fn has_lambda_fields(model: Option<&graphcloud_schema::Schema>) -> bool {
-    model.is_some_and(|m| m.types().iter().any(|t| t.fields.iter().any(|f| f.lambda)))
 }
 
 impl Scope {

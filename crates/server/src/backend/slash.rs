@@ -7,7 +7,6 @@
 //! string from CLI 1.16.7 (numeric strings are accepted for every `Int` variable).
 
 use apollo_compiler::collections::HashMap;
-use apollo_compiler::executable::ExecutableDocument;
 use apollo_compiler::resolvers::{
     AsyncObjectValue, AsyncResolvedValue, Execution, FieldError, ResolveInfo,
 };
@@ -84,32 +83,15 @@ pub fn backup_json(b: &BackupInfo) -> Value {
 /// Executes one `/admin/slash` request; the body always has an object `data`.
 pub async fn execute(state: &BackendState, ctx: &BackendContext, req: GraphQLRequest) -> Value {
     let api = &state.slash;
-    let doc = match ExecutableDocument::parse_and_validate(
+    let (doc, operation) = match crate::control::graphql::bounded_operation(
         &api.schema,
-        req.query.as_str(),
-        "request.graphql",
+        &req.query,
+        req.operation_name.as_deref(),
     ) {
-        Ok(doc) => doc,
-        Err(with_errors) => {
-            let errors: Vec<Value> = with_errors
-                .errors
-                .iter()
-                .map(|d| serde_json::to_value(d.to_json()).unwrap_or(Value::Null))
-                .collect();
-            return json!({ "data": {}, "errors": errors });
-        }
+        Ok(d) => d,
+        Err(body) => return body,
     };
-    let request_error = |e: apollo_compiler::request::RequestError| {
-        let err = serde_json::to_value(e.to_graphql_error(&doc.sources)).unwrap_or(Value::Null);
-        json!({ "data": {}, "errors": [err] })
-    };
-    let operation = match doc.operations.get(req.operation_name.as_deref()) {
-        Ok(op) => op,
-        Err(e) => return request_error(e),
-    };
-    if let Err(e) = apollo_compiler::introspection::check_max_depth(&doc, operation) {
-        return request_error(e);
-    }
+    let operation = &operation;
     let mut variables = req.variables;
     // CLI 1.16.7 sends `restoreId` as a string: accept numeric strings for Int variables.
     for def in &operation.variables {
@@ -140,7 +122,7 @@ pub async fn execute(state: &BackendState, ctx: &BackendContext, req: GraphQLReq
         .enable_schema_introspection(true);
     match exec.execute_async(&root).await {
         Ok(resp) => crate::control::graphql::response_body(resp),
-        Err(e) => request_error(e),
+        Err(e) => crate::control::graphql::request_error_body(&doc, e),
     }
 }
 

@@ -57,36 +57,12 @@ impl ControlApi {
         client: Option<&str>,
         req: GraphQLRequest,
     ) -> Value {
-        let limits = graphcloud_engine::Limits::default();
-        let parsed = apollo_compiler::parser::Parser::new()
-            .recursion_limit(limits.max_parse_nesting)
-            .token_limit(limits.max_query_tokens)
-            .parse_executable(&self.schema, req.query.as_str(), "request.graphql")
-            .and_then(|d| d.validate(&self.schema));
-        let doc = match parsed {
-            Ok(doc) => doc,
-            Err(with_errors) => {
-                let errors: Vec<Value> = with_errors
-                    .errors
-                    .iter()
-                    .map(|d| serde_json::to_value(d.to_json()).unwrap_or(Value::Null))
-                    .collect();
-                return json!({ "data": {}, "errors": errors });
-            }
-        };
-        let request_error = |e: apollo_compiler::request::RequestError| {
-            let err = serde_json::to_value(e.to_graphql_error(&doc.sources)).unwrap_or(Value::Null);
-            json!({ "data": {}, "errors": [err] })
-        };
-        let operation = match doc.operations.get(req.operation_name.as_deref()) {
-            Ok(op) => op,
-            Err(e) => return request_error(e),
-        };
-        // The document bounds of the backends (fields after fragment expansion, depth,
-        // introspection lists and their nesting).
-        if let Err(m) = graphcloud_engine::limits::check_operation(&doc, operation, &limits) {
-            return json!({ "data": {}, "errors": [{ "message": m }] });
-        }
+        let (doc, operation) =
+            match bounded_operation(&self.schema, &req.query, req.operation_name.as_deref()) {
+                Ok(d) => d,
+                Err(body) => return body,
+            };
+        let operation = &operation;
         let vars: apollo_compiler::response::JsonMap = req
             .variables
             .into_iter()
@@ -111,9 +87,56 @@ impl ControlApi {
             .enable_schema_introspection(true);
         match exec.execute_async(&root).await {
             Ok(resp) => response_body(resp),
-            Err(e) => request_error(e),
+            Err(e) => request_error_body(&doc, e),
         }
     }
+}
+
+/// Parses and validates a request against `schema` within the backends' document bounds
+/// (fields after fragment expansion, depth, introspection lists and their nesting) and picks
+/// its operation; otherwise the error body to answer with (`data: {}`).
+pub(crate) fn bounded_operation(
+    schema: &Valid<Schema>,
+    query: &str,
+    operation_name: Option<&str>,
+) -> Result<
+    (
+        Valid<apollo_compiler::ExecutableDocument>,
+        apollo_compiler::Node<apollo_compiler::executable::Operation>,
+    ),
+    Value,
+> {
+    let limits = graphcloud_engine::Limits::default();
+    let doc = apollo_compiler::parser::Parser::new()
+        .recursion_limit(limits.max_parse_nesting)
+        .token_limit(limits.max_query_tokens)
+        .parse_executable(schema, query, "request.graphql")
+        .and_then(|d| d.validate(schema))
+        .map_err(|with_errors| {
+            let errors: Vec<Value> = with_errors
+                .errors
+                .iter()
+                .map(|d| serde_json::to_value(d.to_json()).unwrap_or(Value::Null))
+                .collect();
+            json!({ "data": {}, "errors": errors })
+        })?;
+    let operation = match doc.operations.get(operation_name) {
+        Ok(op) => op.clone(),
+        Err(e) => return Err(request_error_body(&doc, e)),
+    };
+    if let Err(m) = graphcloud_engine::limits::check_operation(&doc, &operation, &limits) {
+        return Err(json!({ "data": {}, "errors": [{ "message": m }] }));
+    }
+    Ok((doc, operation))
+}
+
+/// The error body of a request-level error (`data: {}`, one error with its location).
+pub(crate) fn request_error_body(
+    doc: &Valid<apollo_compiler::ExecutableDocument>,
+    e: apollo_compiler::request::RequestError,
+) -> Value {
+    let err = serde_json::to_value(e.to_graphql_error(&doc.sources)).unwrap_or(Value::Null);
+    json!({ "data": {}, "errors": [err] })
 }
 
 /// The JSON body of an executed operation: `data` (`{}` when absent) and `errors` when there
