@@ -180,6 +180,7 @@ pub fn execute(b: &dyn AdminBackend, req: &Request, limits: &crate::Limits) -> R
         Err(with) => {
             return Response {
                 cache_max_age: None,
+                raw: None,
                 data: Some(serde_json::Value::Null),
                 errors: with
                     .errors
@@ -213,6 +214,7 @@ pub fn execute(b: &dyn AdminBackend, req: &Request, limits: &crate::Limits) -> R
         Ok(r) => Response::from_execution(r),
         Err(e) => Response {
             cache_max_age: None,
+            raw: None,
             data: None,
             errors: vec![
                 serde_json::to_value(e.to_graphql_error(&doc.sources)).unwrap_or_default(),

@@ -27,7 +27,12 @@ pub struct CompiledApi {
     pub model: Option<graphcloud_schema::Schema>,
     /// Whether the model has `@lambda` fields on stored types (computed on first need).
     lambda_fields: std::sync::OnceLock<bool>,
+    /// Unique among every API compiled by this process (keys the prepared-operation cache,
+    /// so an entry can never be taken for another schema).
+    pub id: u64,
 }
+
+static NEXT_API_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl CompiledApi {
     /// Assembles a compiled API from the generated schema and the model's storage names.
@@ -41,6 +46,7 @@ impl CompiledApi {
             catalog,
             model: None,
             lambda_fields: std::sync::OnceLock::new(),
+            id: NEXT_API_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 

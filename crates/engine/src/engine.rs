@@ -84,6 +84,10 @@ struct Inner {
     /// `/graphql` requests executing right now.
     in_flight: AtomicUsize,
     lambda: OnceLock<Arc<dyn LambdaExecutor>>,
+    /// Parsed and validated operations of every backend (bounded).
+    prepared: crate::plan::PreparedCache,
+    /// Whether queries run on the compiled path where a plan covers them.
+    compiled: std::sync::atomic::AtomicBool,
 }
 
 /// The stored schema of a backend.
@@ -190,12 +194,20 @@ impl Engine {
                 started: Instant::now(),
                 in_flight: AtomicUsize::new(0),
                 lambda: OnceLock::new(),
+                prepared: Default::default(),
+                compiled: std::sync::atomic::AtomicBool::new(true),
             }),
         }
     }
 
     pub fn downgrade(&self) -> WeakEngine {
         WeakEngine(Arc::downgrade(&self.inner))
+    }
+
+    /// Turns the compiled query path on (the default) or off; off, the generic executor
+    /// answers every query (for differential tests and benchmarks: both answer identically).
+    pub fn set_compiled(&self, on: bool) {
+        self.inner.compiled.store(on, Ordering::Relaxed);
     }
 
     /// The store this engine executes against.
@@ -345,12 +357,20 @@ impl Engine {
             read_only: caller.read_only,
             limits: self.inner.limits.clone(),
             cancel: cancel.clone(),
+            compiled: self.inner.compiled.load(Ordering::Relaxed),
         };
         let graph = StoreBackend {
             store: &self.inner.store,
             backend,
         };
-        request::execute(&api, backend, &graph, req, &opts)
+        request::execute_cached(
+            &api,
+            Some(&self.inner.prepared),
+            backend,
+            &graph,
+            req,
+            &opts,
+        )
     }
 
     /// Answers an `/admin` GraphQL request of `backend`.
@@ -577,6 +597,7 @@ fn no_schema(req: &Request) -> Response {
         data: None,
         errors,
         cache_max_age: None,
+        raw: None,
     }
 }
 

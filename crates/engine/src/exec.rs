@@ -41,14 +41,14 @@ pub(crate) fn ferr(e: impl std::fmt::Display) -> FieldError {
 }
 
 impl<'a> Exec<'a> {
-    fn filters(&self) -> FilterEval<'_> {
+    pub(crate) fn filters(&self) -> FilterEval<'_> {
         FilterEval {
             cat: self.cat,
             rd: &*self.rd,
         }
     }
 
-    fn tick(&self, n: usize) -> Result<(), FieldError> {
+    pub(crate) fn tick(&self, n: usize) -> Result<(), FieldError> {
         let total = self.emitted.get() + n;
         self.emitted.set(total);
         if total > self.limits.max_result_nodes {
@@ -499,7 +499,7 @@ pub(crate) fn ast_to_json(v: &AstValue, vars: &JsonMap) -> JsonValue {
     }
 }
 
-fn ast_args(f: &Field, vars: &JsonMap) -> JsonMap {
+pub(crate) fn ast_args(f: &Field, vars: &JsonMap) -> JsonMap {
     let mut m = JsonMap::new();
     for a in &f.arguments {
         m.insert(a.name.as_str(), ast_to_json(&a.value, vars));

@@ -139,6 +139,64 @@ fn needs_rewrite(doc: &ExecutableDocument) -> bool {
         || doc.fragments.values().any(|f| in_set(&f.selection_set))
 }
 
+/// Whether [`in_document`] depends on the variables' values: some custom scalar's list or
+/// object literal holds a variable. Otherwise rewriting once with no variables gives the
+/// document every request uses.
+pub(crate) fn depends_on_variables(schema: &Schema, doc: &ExecutableDocument) -> bool {
+    fn has_variable(v: &Value) -> bool {
+        match v {
+            Value::Variable(_) => true,
+            Value::List(items) => items.iter().any(|i| has_variable(i)),
+            Value::Object(fields) => fields.iter().any(|(_, v)| has_variable(v)),
+            _ => false,
+        }
+    }
+    // Mirrors `fix_ast`: where it would inline variables.
+    fn dep(schema: &Schema, ty: &Type, v: &Value) -> bool {
+        match v {
+            Value::List(_) | Value::Object(_) if !ty.is_list() && is_custom_scalar(schema, ty) => {
+                has_variable(v)
+            }
+            Value::Object(_) if ty.is_list() => dep(schema, ty.item_type(), v),
+            Value::List(items) if ty.is_list() => {
+                items.iter().any(|i| dep(schema, ty.item_type(), i))
+            }
+            Value::Object(fields) => {
+                schema
+                    .get_input_object(ty.inner_named_type())
+                    .is_some_and(|obj| {
+                        fields
+                            .iter()
+                            .any(|(n, v)| obj.fields.get(n).is_some_and(|d| dep(schema, &d.ty, v)))
+                    })
+            }
+            _ => false,
+        }
+    }
+    fn in_set(schema: &Schema, set: &SelectionSet) -> bool {
+        set.selections.iter().any(|s| match s {
+            Selection::Field(f) => {
+                f.arguments.iter().any(|a| {
+                    f.definition
+                        .arguments
+                        .iter()
+                        .find(|d| d.name == a.name)
+                        .is_some_and(|d| dep(schema, &d.ty, &a.value))
+                }) || in_set(schema, &f.selection_set)
+            }
+            Selection::InlineFragment(i) => in_set(schema, &i.selection_set),
+            Selection::FragmentSpread(_) => false,
+        })
+    }
+    doc.operations
+        .iter()
+        .any(|op| in_set(schema, &op.selection_set))
+        || doc
+            .fragments
+            .values()
+            .any(|f| in_set(schema, &f.selection_set))
+}
+
 fn fix_selection_set(cx: &Cx<'_>, set: &mut SelectionSet) {
     for sel in &mut set.selections {
         match sel {

@@ -53,6 +53,8 @@ pub mod lambda;
 pub mod limits;
 pub mod load;
 pub mod mutation;
+pub mod plan;
+pub mod render;
 pub mod request;
 pub mod rules;
 pub mod store_adapter;

@@ -20,6 +20,7 @@ use crate::exec::{Exec, PayloadObj, QueryRoot, ferr};
 use crate::filter::lower_first;
 use crate::graph::{CachedRead, GraphRead};
 use crate::limits::{Budget, Cancel};
+use crate::plan::{Prepared, PreparedCache};
 
 /// Nodes one request keeps loaded (each read once); beyond this it reads through.
 const NODE_CACHE: usize = 100_000;
@@ -43,6 +44,9 @@ pub struct Response {
     /// `query @cacheControl(maxAge: N)`: the server answers with
     /// `Cache-Control: public,max-age=N` and `Vary: Accept-Encoding`.
     pub cache_max_age: Option<u32>,
+    /// The whole JSON body, already written (the compiled path); when present, `data` and
+    /// `errors` are empty and this is the response.
+    pub raw: Option<String>,
 }
 
 impl Response {
@@ -50,6 +54,7 @@ impl Response {
     pub fn error(message: impl Into<String>) -> Response {
         Response {
             cache_max_age: None,
+            raw: None,
             data: Some(serde_json::Value::Null),
             errors: vec![serde_json::json!({ "message": message.into() })],
         }
@@ -57,6 +62,9 @@ impl Response {
 
     /// The JSON body: `{"data": …, "errors": […]}` (errors omitted when empty).
     pub fn to_json(&self) -> serde_json::Value {
+        if let Some(raw) = &self.raw {
+            return serde_json::from_str(raw).unwrap_or(serde_json::Value::Null);
+        }
         let mut m = serde_json::Map::new();
         if !self.errors.is_empty() {
             m.insert(
@@ -73,6 +81,7 @@ impl Response {
     pub(crate) fn from_execution(r: ExecutionResponse) -> Response {
         Response {
             cache_max_age: None,
+            raw: None,
             data: Some(
                 r.data
                     .map(|d| serde_json::to_value(d).unwrap_or_default())
@@ -119,6 +128,9 @@ pub struct Options {
     pub limits: Limits,
     /// Raised when the caller no longer waits for the answer.
     pub cancel: Cancel,
+    /// Whether queries a compiled plan covers run on the compiled path (the generic executor
+    /// answers everything when false; the two answer byte-identically).
+    pub compiled: bool,
 }
 
 impl Default for Options {
@@ -128,23 +140,30 @@ impl Default for Options {
             read_only: false,
             limits: Limits::default(),
             cancel: Cancel::new(),
+            compiled: true,
         }
     }
 }
 
 pub use crate::limits::selection_depth;
 
-/// A validated document, the operation to run and its coerced variables.
-type Prepared = (Valid<ExecutableDocument>, Node<Operation>, Valid<JsonMap>);
-
-/// Parses, validates and prepares a request; errors are a complete response.
+/// Parses and validates a request's document and selects its operation (or takes both from
+/// `cache`); errors are a complete response.
 #[allow(clippy::result_large_err)]
-fn prepare(api: &CompiledApi, req: &Request, limits: &Limits) -> Result<Prepared, Response> {
+fn prepare_document(
+    api: &CompiledApi,
+    cache: Option<&PreparedCache>,
+    req: &Request,
+    limits: &Limits,
+) -> Result<Arc<Prepared>, Response> {
     if req.query.len() > limits.max_query_bytes {
         return Err(Response::error(format!(
             "the query is larger than the limit of {} bytes",
             limits.max_query_bytes
         )));
+    }
+    if let Some(p) = cache.and_then(|c| c.get(api, &req.query, req.operation_name.as_deref())) {
+        return Ok(p);
     }
     if req.query.trim().is_empty() {
         return Err(Response::error("no query string supplied in request"));
@@ -182,6 +201,7 @@ fn prepare(api: &CompiledApi, req: &Request, limits: &Limits) -> Result<Prepared
                 e.message = m;
                 return Err(Response {
                     cache_max_age: None,
+                    raw: None,
                     data: Some(serde_json::Value::Null),
                     errors: vec![error_json(&e)],
                 });
@@ -191,12 +211,14 @@ fn prepare(api: &CompiledApi, req: &Request, limits: &Limits) -> Result<Prepared
             if let Some(e) = errs.iter().find(|e| e.message.starts_with("syntax error:")) {
                 return Err(Response {
                     cache_max_age: None,
+                    raw: None,
                     data: Some(serde_json::Value::Null),
                     errors: vec![error_json(e)],
                 });
             }
             return Err(Response {
                 cache_max_age: None,
+                raw: None,
                 data: Some(serde_json::Value::Null),
                 errors: polish_validation_errors(&api.api, errs)
                     .iter()
@@ -205,21 +227,56 @@ fn prepare(api: &CompiledApi, req: &Request, limits: &Limits) -> Result<Prepared
             });
         }
     };
+    // Input coercion the validator leaves undone (`ID` given as an Int literal) is done here
+    // once, unless it depends on the variables (a variable nested in a custom scalar's
+    // literal): then it is done per request.
+    let rewrite = crate::id_input::depends_on_variables(&api.api, &doc);
+    let doc = if rewrite {
+        doc
+    } else {
+        crate::id_input::in_document(&api.api, doc, &JsonMap::new())
+    };
     let op = match select_operation(&doc, req.operation_name.as_deref()) {
         Ok(op) => op.clone(),
         Err(m) => return Err(Response::error(m)),
     };
-    if let Err(m) = crate::limits::check_operation(&doc, &op, limits) {
+    let p = Arc::new(Prepared::new(
+        req.query.clone(),
+        req.operation_name.clone(),
+        doc,
+        op,
+        rewrite,
+    ));
+    if let Some(c) = cache {
+        c.put(api, p.clone());
+    }
+    Ok(p)
+}
+
+/// Prepares a request: its document (see [`prepare_document`]), the operation's limits and
+/// request rules, and its coerced variables. When input coercion must rewrite the document
+/// for these variables, the result is a request-private rewritten copy.
+#[allow(clippy::result_large_err)]
+fn prepare(
+    api: &CompiledApi,
+    cache: Option<&PreparedCache>,
+    req: &Request,
+    limits: &Limits,
+) -> Result<(Arc<Prepared>, Valid<JsonMap>), Response> {
+    let prepared = prepare_document(api, cache, req, limits)?;
+    let (doc, op) = (&prepared.doc, &prepared.op);
+    if let Err(m) = crate::limits::check_operation(doc, op, limits) {
         return Err(Response::error(m));
     }
     let vars_in: JsonMap = match serde_json_bytes::to_value(&req.variables) {
         Ok(JsonValue::Object(m)) => m,
         _ => JsonMap::new(),
     };
-    let problems = crate::rules::check(&api.api, &doc, &op, &req.variables);
+    let problems = crate::rules::check(&api.api, doc, op, &req.variables);
     if !problems.is_empty() {
         return Err(Response {
             cache_max_age: None,
+            raw: None,
             data: Some(serde_json::Value::Null),
             errors: problems
                 .into_iter()
@@ -227,13 +284,14 @@ fn prepare(api: &CompiledApi, req: &Request, limits: &Limits) -> Result<Prepared
                 .collect(),
         });
     }
-    let vars = match coerce_variable_values(&api.api, &op, &vars_in) {
+    let vars = match coerce_variable_values(&api.api, op, &vars_in) {
         Ok(v) => v,
         Err(e) => {
             let mut g = e.to_graphql_error(&doc.sources);
             g.message = crate::rules::reword(&g.message);
             return Err(Response {
                 cache_max_age: None,
+                raw: None,
                 data: Some(serde_json::Value::Null),
                 errors: vec![error_json(&g)],
             });
@@ -241,14 +299,18 @@ fn prepare(api: &CompiledApi, req: &Request, limits: &Limits) -> Result<Prepared
     };
     // Input coercion left to do: `ID` (Int → string form) in literals and variables alike,
     // variables nested in custom-scalar literals (`_entities` representations).
-    let vars = crate::id_input::in_variables(&api.api, &op, vars);
-    let doc = crate::id_input::in_document(&api.api, doc, &vars);
+    let vars = crate::id_input::in_variables(&api.api, op, vars);
+    if !prepared.rewrite {
+        return Ok((prepared, vars));
+    }
+    let doc = crate::id_input::in_document(&api.api, prepared.doc.clone(), &vars);
     // The rewritten document holds the operation to run.
     let op = match select_operation(&doc, req.operation_name.as_deref()) {
         Ok(op) => op.clone(),
         Err(m) => return Err(Response::error(m)),
     };
-    Ok((doc, op, vars))
+    let own = Prepared::new(String::new(), req.operation_name.clone(), doc, op, true);
+    Ok((Arc::new(own), vars))
 }
 
 /// The operation a request names, with the reference texts for a missing or ambiguous name.
@@ -284,11 +346,24 @@ pub fn execute(
     req: &Request,
     opts: &Options,
 ) -> Response {
+    execute_cached(api, None, backend, graph, req, opts)
+}
+
+/// [`execute`] that takes prepared documents from (and adds them to) `cache`.
+pub fn execute_cached(
+    api: &Arc<CompiledApi>,
+    cache: Option<&PreparedCache>,
+    backend: u64,
+    graph: &dyn BackendGraph,
+    req: &Request,
+    opts: &Options,
+) -> Response {
     let budget = Budget::new(opts.limits.request_timeout, opts.cancel.clone());
-    let (doc, op, vars) = match prepare(api, req, &opts.limits) {
+    let (prepared, vars) = match prepare(api, cache, req, &opts.limits) {
         Ok(p) => p,
         Err(r) => return r,
     };
+    let (doc, op) = (&prepared.doc, &prepared.op);
     if let Err(m) = budget.check() {
         return Response::error(m);
     }
@@ -313,13 +388,13 @@ pub fn execute(
         let root = MutationRoot {
             ctx,
             graph,
-            doc: &doc,
+            doc,
             vars: &vars,
             limits: &opts.limits,
             budget: &budget,
             failed: Cell::new(false),
         };
-        let resp = run(api, &doc, op, &vars, &root, None);
+        let resp = run(api, doc, op, &vars, &root, None);
         // Writes that committed stay reported: a stopped mutation request keeps its
         // per-field answers (later mutations are reported as not executed).
         return resp;
@@ -332,19 +407,34 @@ pub fn execute(
         cat: &api.catalog,
         model: api.model.as_ref(),
         rd: Rc::new(CachedRead::new(snap, NODE_CACHE)),
-        doc: &doc,
+        doc,
         vars: &vars,
         limits: &opts.limits,
         budget: &budget,
         emitted: Cell::new(0),
         sort_keys_of: Default::default(),
     };
+    // The compiled path answers what its plan covers; anything else (and anything it meets
+    // that it does not answer itself) goes to the generic executor below.
+    if opts.compiled
+        && let Some(plan) = prepared.plan(api)
+    {
+        if let Some(body) = crate::render::render(plan, &ex) {
+            return Response {
+                data: None,
+                errors: Vec::new(),
+                cache_max_age: None,
+                raw: Some(body),
+            };
+        }
+        ex.emitted.set(0);
+    }
     let root = QueryRoot { ex: &ex };
     // Over HTTP a subscription is answered once, like the query with the same fields.
     let mut resp = if op.is_subscription() {
-        run(api, &doc, op, &vars, &SubscriptionRoot(root), Some(&budget))
+        run(api, doc, op, &vars, &SubscriptionRoot(root), Some(&budget))
     } else {
-        run(api, &doc, op, &vars, &root, Some(&budget))
+        run(api, doc, op, &vars, &root, Some(&budget))
     };
     if let Some(r) = stopped(&budget) {
         return r;
@@ -396,6 +486,7 @@ fn run(
         Ok(r) => Response::from_execution(r),
         Err(e) => Response {
             cache_max_age: None,
+            raw: None,
             data: None,
             errors: vec![error_json(&e.to_graphql_error(&doc.sources))],
         },

@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server: the control plane and every backend, on embedded defaults.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Manage user accounts directly in the data directory (works with or without a
     /// running server).
     #[command(subcommand)]
@@ -67,7 +67,7 @@ fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(*args).await,
             Command::User(cmd) => user::run(cmd).await,
             Command::Client(cmd) => client::run(cmd).await,
         }

@@ -79,6 +79,12 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u32).range(1..=1_048_576)
     )]
     cache_size_mb: u32,
+    /// Which executor answers queries: `compiled` (plans cached per query text, response
+    /// written directly; anything a plan does not cover falls back to the generic executor)
+    /// or `generic` (every query on the generic executor). Both give identical responses;
+    /// `generic` exists for comparisons and diagnosis.
+    #[arg(long, env = "GRAPHCLOUD_QUERY_PATH", default_value = "compiled", value_parser = ["compiled", "generic"])]
+    query_path: String,
     /// Log format.
     #[arg(long, env = "GRAPHCLOUD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -218,6 +224,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let tuning = Tuning {
         graph_cache_bytes: args.cache_size_mb as usize * 1024 * 1024,
         lambda,
+        compiled_queries: args.query_path == "compiled",
     };
     let server = graphcloud_server::Server::bind_tuned(cfg, tuning)
         .await

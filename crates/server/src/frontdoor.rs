@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::backend::{Access, BackendContext, BackendState, Endpoint};
 use crate::http_util::{
     BodyError, graphql_error_body, is_gzip, json_response, media_type, parse_graphql_request,
-    read_body_decoded,
+    raw_json_response, read_body_decoded,
 };
 
 /// State of the backend listener.
@@ -369,7 +369,10 @@ async fn graphql(
         headers: parts.headers,
     };
     let out = fd.backends.handle(ctx, req).await;
-    let mut resp = json_response(StatusCode::OK, out.body);
+    let mut resp = match out.raw {
+        Some(raw) => raw_json_response(StatusCode::OK, raw),
+        None => json_response(StatusCode::OK, out.body),
+    };
     for (k, v) in out.headers {
         resp.headers_mut().insert(k, v);
     }

@@ -26,6 +26,11 @@ pub fn json_response(status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
+/// A response whose JSON body is already written.
+pub fn raw_json_response(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
 /// REST-style error: `{"error": message, "code": code}`.
 pub fn rest_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
     json_response(status, json!({ "error": message.into(), "code": code }))

@@ -83,6 +83,9 @@ pub struct Tuning {
     pub graph_cache_bytes: usize,
     /// The lambda runtime's limits and network policy.
     pub lambda: LambdaConfig,
+    /// Whether queries a compiled plan covers run on the compiled path (default); false
+    /// answers every query with the generic executor (same responses; for comparisons).
+    pub compiled_queries: bool,
 }
 
 /// Default page cache of the graph store: 256 MiB.
@@ -93,6 +96,7 @@ impl Default for Tuning {
         Tuning {
             graph_cache_bytes: DEFAULT_GRAPH_CACHE_MB * 1024 * 1024,
             lambda: LambdaConfig::default(),
+            compiled_queries: true,
         }
     }
 }

@@ -78,7 +78,10 @@ pub struct GraphQLRequest {
 /// response headers (e.g. `Cache-Control`).
 #[derive(Debug, Clone)]
 pub struct GraphQLResponse {
+    /// The JSON body (`Null` when `raw` holds it).
     pub body: Value,
+    /// The JSON body already written by the engine's compiled path.
+    pub raw: Option<String>,
     pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
 }
 
@@ -87,6 +90,7 @@ impl GraphQLResponse {
     pub fn error(message: &str) -> GraphQLResponse {
         GraphQLResponse {
             body: serde_json::json!({ "errors": [{ "message": message }] }),
+            raw: None,
             headers: Vec::new(),
         }
     }
@@ -172,6 +176,7 @@ impl BackendState {
             ..Default::default()
         };
         let engine = Engine::with_limits(store.clone(), limits);
+        engine.set_compiled(tuning.compiled_queries);
         let lambdas = graphcloud_lambda::Lambdas::new(tuning.lambda.clone());
         lambda::connect(&engine, &lambdas);
         lambdas.spawn_reaper();
@@ -256,6 +261,7 @@ impl BackendState {
             });
             return GraphQLResponse {
                 body,
+                raw: None,
                 headers: Vec::new(),
             };
         }
@@ -313,9 +319,17 @@ impl BackendState {
                 http::HeaderValue::from_static("Accept-Encoding"),
             ));
         }
-        GraphQLResponse {
-            body: resp.to_json(),
-            headers,
+        match resp.raw {
+            Some(raw) => GraphQLResponse {
+                body: Value::Null,
+                raw: Some(raw),
+                headers,
+            },
+            None => GraphQLResponse {
+                body: resp.to_json(),
+                raw: None,
+                headers,
+            },
         }
     }
 

@@ -1,0 +1,260 @@
+//! Executes a compiled [`Plan`] over one snapshot and writes the response JSON bytes
+//! directly, with no intermediate value tree.
+//!
+//! The selection of nodes (index choices, filters, order, pagination, visibility) is the
+//! generic executor's own code ([`Exec`]); only the walk over the selection and the output
+//! differ. Anything this path does not answer itself — a failed read, an argument the generic
+//! path reports as an error, a missing value of a non-null field, a value that fails result
+//! coercion, an exhausted budget — makes [`render`] return `None`, and the caller runs the
+//! request on the generic executor, which produces the complete response (errors, null
+//! propagation, paths) exactly as before.
+
+use apollo_compiler::response::JsonValue;
+
+use crate::catalog::{FieldInfo, TypeInfo};
+use crate::exec::{Exec, NodeObj, ast_args, val_to_json};
+use crate::filter::{format_uid, json_to_val, parse_uid};
+use crate::graph::Val;
+use crate::plan::{Cond, Leaf, Plan, RootKind, Sel, SelKind};
+
+/// The response body `{"data":{…}}` of `plan`, or `None` when the generic executor must
+/// answer.
+pub fn render(plan: &Plan, ex: &Exec<'_>) -> Option<String> {
+    let mut out: Vec<u8> = Vec::with_capacity(4096);
+    out.extend_from_slice(b"{\"data\":{");
+    let mut first = true;
+    for r in &plan.roots {
+        if !Cond::keeps(&r.conds, ex.vars)? {
+            continue;
+        }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        out.extend_from_slice(r.key.as_bytes());
+        match &r.kind {
+            RootKind::Typename => out.extend_from_slice(b"\"Query\""),
+            RootKind::Get { field, ty, sels } => {
+                ex.check().ok()?;
+                let ty = ex.cat.get(ty)?;
+                let args = ast_args(field, ex.vars);
+                match get_uid(ex, ty, &args)? {
+                    Some(uid) => {
+                        ex.tick(1).ok()?;
+                        match NodeObj::new(ex, &ty.name, uid).ok()? {
+                            Some(o) => object(ex, o.uid, o.ty, sels, &mut out)?,
+                            None => out.extend_from_slice(b"null"),
+                        }
+                    }
+                    None => out.extend_from_slice(b"null"),
+                }
+            }
+            RootKind::Query { field, ty, sels } => {
+                ex.check().ok()?;
+                let ty = ex.cat.get(ty)?;
+                let args = ast_args(field, ex.vars);
+                let (all, exact) = ex.root_candidates(ty, args.get("filter")).ok()?;
+                let uids = ex.shape_list_prefiltered(ty, all, &args, &[], exact).ok()?;
+                list(ex, &ty.name, uids, sels, &mut out)?;
+            }
+        }
+    }
+    out.extend_from_slice(b"}}");
+    String::from_utf8(out).ok()
+}
+
+/// The node `get<T>` names (as the generic `get` resolver finds it); `None` to bail out (an
+/// unparsable id, a failed read), `Some(None)` when there is no such node.
+fn get_uid(
+    ex: &Exec<'_>,
+    ty: &TypeInfo,
+    args: &apollo_compiler::response::JsonMap,
+) -> Option<Option<u64>> {
+    let mut candidates: Option<Vec<u64>> = None;
+    if ty.stored_id().is_none()
+        && let Some(idf) = &ty.id_field
+        && let Some(v) = args.get(idf.as_str())
+        && !v.is_null()
+    {
+        // The generic path reports an unparsable id as an error.
+        let uid = parse_uid(v.as_str()?)?;
+        candidates = Some(vec![uid]);
+    }
+    let mut xid_filters: Vec<(&FieldInfo, Val)> = Vec::new();
+    for x in ty.stored_id().map(|f| &f.name).into_iter().chain(&ty.xids) {
+        if let Some(v) = args.get(x.as_str())
+            && !v.is_null()
+            && let Some(fi) = ty.fields.get(x)
+            && let crate::catalog::FieldKind::Scalar(k) = fi.kind
+            && let Some(val) = json_to_val(v, k)
+        {
+            xid_filters.push((fi, val));
+        }
+    }
+    if candidates.is_none() && xid_filters.is_empty() {
+        return Some(None);
+    }
+    let cands = match candidates {
+        Some(c) => c,
+        None => {
+            let (fi, v) = &xid_filters[0];
+            match ex.rd.lookup_eq(&fi.pred, v).ok()? {
+                Some(found) => found,
+                None => ex.all_of_type(&ty.name).ok()?,
+            }
+        }
+    };
+    for uid in ex.visible(&ty.name, cands).ok()? {
+        let mut ok = true;
+        for (fi, v) in &xid_filters {
+            let vals = ex.rd.scalars(uid, &fi.pred).ok()?;
+            if !vals.iter().any(|x| x.equals(v)) {
+                ok = false;
+                break;
+            }
+        }
+        if ok {
+            return Some(Some(uid));
+        }
+    }
+    Some(None)
+}
+
+/// A list of nodes seen as object type `declared` (invisible ones left out).
+fn list(
+    ex: &Exec<'_>,
+    declared: &str,
+    uids: Vec<u64>,
+    sels: &[Sel],
+    out: &mut Vec<u8>,
+) -> Option<()> {
+    ex.tick(uids.len()).ok()?;
+    out.push(b'[');
+    let mut first = true;
+    for u in uids {
+        if let Some(o) = NodeObj::new(ex, declared, u).ok()? {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            object(ex, o.uid, o.ty, sels, out)?;
+        }
+    }
+    out.push(b']');
+    Some(())
+}
+
+fn object(ex: &Exec<'_>, uid: u64, ty: &TypeInfo, sels: &[Sel], out: &mut Vec<u8>) -> Option<()> {
+    ex.check().ok()?;
+    out.push(b'{');
+    let mut first = true;
+    for s in sels {
+        if !s.conds.is_empty() && !Cond::keeps(&s.conds, ex.vars)? {
+            continue;
+        }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        out.extend_from_slice(s.key.as_bytes());
+        match &s.kind {
+            SelKind::Typename(t) => out.extend_from_slice(t.as_bytes()),
+            SelKind::Id => {
+                out.push(b'"');
+                out.extend_from_slice(format_uid(uid).as_bytes());
+                out.push(b'"');
+            }
+            SelKind::Null => out.extend_from_slice(b"null"),
+            SelKind::Scalar { field, kind, leaf } => {
+                let fi = ty.fields.get(field)?;
+                let vals = if fi.langs.is_empty() {
+                    ex.rd.scalars(uid, &fi.pred).ok()?
+                } else {
+                    let mut found = Vec::new();
+                    for lang in &fi.langs {
+                        let p = if lang == "." {
+                            fi.pred.clone()
+                        } else {
+                            format!("{}@{lang}", fi.pred)
+                        };
+                        found = ex.rd.scalars(uid, &p).ok()?;
+                        if !found.is_empty() {
+                            break;
+                        }
+                    }
+                    found
+                };
+                if fi.list {
+                    out.push(b'[');
+                    for (j, v) in vals.iter().enumerate() {
+                        if j > 0 {
+                            out.push(b',');
+                        }
+                        leaf_value(&val_to_json(v, *kind), leaf, out)?;
+                    }
+                    out.push(b']');
+                } else {
+                    match vals.first() {
+                        Some(v) => leaf_value(&val_to_json(v, *kind), leaf, out)?,
+                        None if fi.non_null => return None,
+                        None => out.extend_from_slice(b"null"),
+                    }
+                }
+            }
+            SelKind::Edge {
+                node,
+                field,
+                target,
+                sels,
+            } => {
+                let fi = ty.fields.get(field)?;
+                let tt = ex.cat.get(target)?;
+                let targets = ex.edge_targets(uid, fi).ok()?;
+                let args = if node.arguments.is_empty() {
+                    Default::default()
+                } else {
+                    ast_args(node, ex.vars)
+                };
+                if fi.list {
+                    let uids = ex.shape_list(tt, targets, &args, &[]).ok()?;
+                    list(ex, target, uids, sels, out)?;
+                } else {
+                    let uids = ex.filters().apply(tt, targets, args.get("filter")).ok()?;
+                    match uids.first() {
+                        Some(u) => {
+                            ex.tick(1).ok()?;
+                            match NodeObj::new(ex, target, *u).ok()? {
+                                Some(o) => object(ex, o.uid, o.ty, sels, out)?,
+                                None if fi.non_null => return None,
+                                None => out.extend_from_slice(b"null"),
+                            }
+                        }
+                        None if fi.non_null => return None,
+                        None => out.extend_from_slice(b"null"),
+                    }
+                }
+            }
+        }
+    }
+    out.push(b'}');
+    Some(())
+}
+
+/// Writes a leaf value that passes the generic executor's result coercion for `leaf`;
+/// `None` (bail out) for one that does not, or for null.
+fn leaf_value(v: &JsonValue, leaf: &Leaf, out: &mut Vec<u8>) -> Option<()> {
+    let ok = match leaf {
+        _ if v.is_null() => false,
+        Leaf::Int => v.as_i64().is_some_and(|i| i32::try_from(i).is_ok()),
+        Leaf::Float => v.is_f64(),
+        Leaf::String => v.is_string(),
+        Leaf::Boolean => v.is_boolean(),
+        Leaf::Id => v.is_string() || v.is_i64(),
+        Leaf::Enum(values) => v.as_str().is_some_and(|s| values.iter().any(|e| e == s)),
+        Leaf::Any => true,
+    };
+    if !ok {
+        return None;
+    }
+    serde_json::to_writer(out, v).ok()
+}
