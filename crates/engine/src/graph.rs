@@ -75,6 +75,11 @@ pub trait GraphRead {
     fn node_all(&self, _uid: u64) -> Result<Option<NodeData>, ReadError> {
         Ok(None)
     }
+    /// The node as a caching reader holds it after [`GraphRead::prefetch`] (read without
+    /// copying); `None` when this reader keeps no such copy.
+    fn loaded(&self, _uid: u64) -> Option<std::rc::Rc<NodeData>> {
+        None
+    }
     /// Hint that every field of `uid` is about to be read (a caching reader loads the node
     /// in one pass).
     fn prefetch(&self, _uid: u64) -> Result<(), ReadError> {
@@ -179,6 +184,9 @@ impl GraphRead for CachedRead<'_> {
     }
     fn lookup_eq(&self, pred: &str, value: &Val) -> Result<Option<Vec<u64>>, ReadError> {
         self.inner.lookup_eq(pred, value)
+    }
+    fn loaded(&self, uid: u64) -> Option<std::rc::Rc<NodeData>> {
+        self.cached(uid)
     }
     fn node_all(&self, uid: u64) -> Result<Option<NodeData>, ReadError> {
         match self.cached(uid) {

@@ -11,7 +11,7 @@
 
 use apollo_compiler::response::JsonValue;
 
-use crate::catalog::{FieldInfo, TypeInfo};
+use crate::catalog::{FieldInfo, ScalarKind, TypeInfo};
 use crate::exec::{Exec, NodeObj, ast_args, val_to_json};
 use crate::filter::{format_uid, json_to_val, parse_uid};
 use crate::graph::Val;
@@ -167,22 +167,15 @@ fn object(ex: &Exec<'_>, uid: u64, ty: &TypeInfo, sels: &[Sel], out: &mut Vec<u8
             SelKind::Null => out.extend_from_slice(b"null"),
             SelKind::Scalar { field, kind, leaf } => {
                 let fi = ty.fields.get(field)?;
-                let vals = if fi.langs.is_empty() {
-                    ex.rd.scalars(uid, &fi.pred).ok()?
-                } else {
-                    let mut found = Vec::new();
-                    for lang in &fi.langs {
-                        let p = if lang == "." {
-                            fi.pred.clone()
-                        } else {
-                            format!("{}@{lang}", fi.pred)
-                        };
-                        found = ex.rd.scalars(uid, &p).ok()?;
-                        if !found.is_empty() {
-                            break;
-                        }
+                // The node as the reader loaded it for rendering: values read in place.
+                let node = ex.rd.loaded(uid);
+                let owned;
+                let vals: &[Val] = match (&node, fi.langs.is_empty()) {
+                    (Some(n), true) => n.values.get(&fi.pred).map_or(&[], Vec::as_slice),
+                    _ => {
+                        owned = scalars(ex, uid, fi)?;
+                        &owned
                     }
-                    found
                 };
                 if fi.list {
                     out.push(b'[');
@@ -190,12 +183,12 @@ fn object(ex: &Exec<'_>, uid: u64, ty: &TypeInfo, sels: &[Sel], out: &mut Vec<u8
                         if j > 0 {
                             out.push(b',');
                         }
-                        leaf_value(&val_to_json(v, *kind), leaf, out)?;
+                        leaf_value(v, *kind, leaf, out)?;
                     }
                     out.push(b']');
                 } else {
                     match vals.first() {
-                        Some(v) => leaf_value(&val_to_json(v, *kind), leaf, out)?,
+                        Some(v) => leaf_value(v, *kind, leaf, out)?,
                         None if fi.non_null => return None,
                         None => out.extend_from_slice(b"null"),
                     }
@@ -240,9 +233,55 @@ fn object(ex: &Exec<'_>, uid: u64, ty: &TypeInfo, sels: &[Sel], out: &mut Vec<u8
     Some(())
 }
 
+/// The values of a scalar field read from the store (the first language with a value for a
+/// multi-language field).
+fn scalars(ex: &Exec<'_>, uid: u64, fi: &FieldInfo) -> Option<Vec<Val>> {
+    if fi.langs.is_empty() {
+        return ex.rd.scalars(uid, &fi.pred).ok();
+    }
+    for lang in &fi.langs {
+        let p = if lang == "." {
+            fi.pred.clone()
+        } else {
+            format!("{}@{lang}", fi.pred)
+        };
+        let found = ex.rd.scalars(uid, &p).ok()?;
+        if !found.is_empty() {
+            return Some(found);
+        }
+    }
+    Some(Vec::new())
+}
+
+/// Writes a stored value as the generic path renders it (`val_to_json`) for a field whose
+/// values are `kind`, if it passes that path's result coercion for `leaf`; `None` (bail out)
+/// for one that does not, or for null. The common kinds are written without building a JSON
+/// value.
+fn leaf_value(v: &Val, kind: ScalarKind, leaf: &Leaf, out: &mut Vec<u8>) -> Option<()> {
+    match (v, kind, leaf) {
+        (Val::Str(s), _, Leaf::String | Leaf::Id | Leaf::Any) => {
+            serde_json::to_writer(&mut *out, s.as_str()).ok()
+        }
+        (Val::Int(i), ScalarKind::Int | ScalarKind::Int64, Leaf::Int) => {
+            i32::try_from(*i).ok()?;
+            out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes());
+            Some(())
+        }
+        (Val::Int(i), ScalarKind::Int | ScalarKind::Int64, Leaf::Any | Leaf::Id) => {
+            out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes());
+            Some(())
+        }
+        (Val::Bool(b), _, Leaf::Boolean | Leaf::Any) => {
+            out.extend_from_slice(if *b { b"true" } else { b"false" });
+            Some(())
+        }
+        _ => leaf_json(&val_to_json(v, kind), leaf, out),
+    }
+}
+
 /// Writes a leaf value that passes the generic executor's result coercion for `leaf`;
 /// `None` (bail out) for one that does not, or for null.
-fn leaf_value(v: &JsonValue, leaf: &Leaf, out: &mut Vec<u8>) -> Option<()> {
+fn leaf_json(v: &JsonValue, leaf: &Leaf, out: &mut Vec<u8>) -> Option<()> {
     let ok = match leaf {
         _ if v.is_null() => false,
         Leaf::Int => v.as_i64().is_some_and(|i| i32::try_from(i).is_ok()),

@@ -19,6 +19,12 @@ struct Cli {
     command: Command,
 }
 
+/// The global allocator: mimalloc (per-thread free lists, no arena lock contention between
+/// the executor's blocking threads; see README "Allocator" for the measurements).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server: the control plane and every backend, on embedded defaults.
