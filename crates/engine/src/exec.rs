@@ -773,73 +773,79 @@ impl ObjectValue for AggObj<'_> {
             return Ok(ResolvedValue::null());
         }
         self.ex.check()?;
-        let name = info.field_name();
-        if name == "count" {
-            return Ok(ResolvedValue::leaf(JsonValue::Number(
-                self.uids.len().into(),
-            )));
-        }
-        let (base, op) = ["Min", "Max", "Sum", "Avg"]
-            .iter()
-            .find_map(|op| name.strip_suffix(op).map(|b| (b, *op)))
-            .ok_or_else(|| ferr(format!("unknown aggregate field {name}")))?;
-        let Some(fi) = self.ty.fields.get(base) else {
-            return Ok(ResolvedValue::null());
-        };
-        let FieldKind::Scalar(kind) = fi.kind else {
-            return Ok(ResolvedValue::null());
-        };
-        let mut vals = Vec::new();
-        for u in &self.uids {
-            vals.extend(self.ex.rd.scalars(*u, &fi.pred).map_err(ferr)?);
-        }
-        if vals.is_empty() {
-            return Ok(ResolvedValue::null());
-        }
-        let out = match op {
-            "Min" | "Max" => {
-                let mut best = vals[0].clone();
-                for v in &vals[1..] {
-                    let o = v.compare(&best).unwrap_or(Ordering::Equal);
-                    if (op == "Min" && o == Ordering::Less)
-                        || (op == "Max" && o == Ordering::Greater)
-                    {
-                        best = v.clone();
-                    }
+        aggregate_value(self.ex, self.ty, &self.uids, info.field_name()).map(ResolvedValue::leaf)
+    }
+}
+
+/// One field of `TAggregateResult` over `uids`: `count`, or `<f>Min/Max/Sum/Avg` (null when
+/// no node has a value).
+pub(crate) fn aggregate_value(
+    ex: &Exec<'_>,
+    ty: &TypeInfo,
+    uids: &[u64],
+    name: &str,
+) -> Result<JsonValue, FieldError> {
+    if name == "count" {
+        return Ok(JsonValue::Number(uids.len().into()));
+    }
+    let (base, op) = ["Min", "Max", "Sum", "Avg"]
+        .iter()
+        .find_map(|op| name.strip_suffix(op).map(|b| (b, *op)))
+        .ok_or_else(|| ferr(format!("unknown aggregate field {name}")))?;
+    let Some(fi) = ty.fields.get(base) else {
+        return Ok(JsonValue::Null);
+    };
+    let FieldKind::Scalar(kind) = fi.kind else {
+        return Ok(JsonValue::Null);
+    };
+    let mut vals = Vec::new();
+    for u in uids {
+        vals.extend(ex.rd.scalars(*u, &fi.pred).map_err(ferr)?);
+    }
+    if vals.is_empty() {
+        return Ok(JsonValue::Null);
+    }
+    let out = match op {
+        "Min" | "Max" => {
+            let mut best = vals[0].clone();
+            for v in &vals[1..] {
+                let o = v.compare(&best).unwrap_or(Ordering::Equal);
+                if (op == "Min" && o == Ordering::Less) || (op == "Max" && o == Ordering::Greater) {
+                    best = v.clone();
                 }
-                val_to_json(&best, kind)
             }
-            _ => {
-                let all_int = vals.iter().all(|v| matches!(v, Val::Int(_)));
-                let sum_f: f64 = vals
-                    .iter()
-                    .map(|v| match v {
-                        Val::Int(i) => *i as f64,
-                        Val::Float(f) => *f,
-                        _ => 0.0,
-                    })
-                    .sum();
-                if op == "Sum" {
-                    if all_int && kind != ScalarKind::Float {
-                        let s: i64 = vals
-                            .iter()
-                            .map(|v| if let Val::Int(i) = v { *i } else { 0 })
-                            .fold(0i64, i64::wrapping_add);
-                        JsonValue::Number(s.into())
-                    } else {
-                        serde_json::Number::from_f64(sum_f)
-                            .map(JsonValue::Number)
-                            .unwrap_or(JsonValue::Null)
-                    }
+            val_to_json(&best, kind)
+        }
+        _ => {
+            let all_int = vals.iter().all(|v| matches!(v, Val::Int(_)));
+            let sum_f: f64 = vals
+                .iter()
+                .map(|v| match v {
+                    Val::Int(i) => *i as f64,
+                    Val::Float(f) => *f,
+                    _ => 0.0,
+                })
+                .sum();
+            if op == "Sum" {
+                if all_int && kind != ScalarKind::Float {
+                    let s: i64 = vals
+                        .iter()
+                        .map(|v| if let Val::Int(i) = v { *i } else { 0 })
+                        .fold(0i64, i64::wrapping_add);
+                    JsonValue::Number(s.into())
                 } else {
-                    serde_json::Number::from_f64(sum_f / vals.len() as f64)
+                    serde_json::Number::from_f64(sum_f)
                         .map(JsonValue::Number)
                         .unwrap_or(JsonValue::Null)
                 }
+            } else {
+                serde_json::Number::from_f64(sum_f / vals.len() as f64)
+                    .map(JsonValue::Number)
+                    .unwrap_or(JsonValue::Null)
             }
-        };
-        Ok(ResolvedValue::leaf(out))
-    }
+        }
+    };
+    Ok(out)
 }
 
 fn agg_type_name(t: &str) -> &'static str {

@@ -75,6 +75,11 @@ pub trait GraphRead {
     fn node_all(&self, _uid: u64) -> Result<Option<NodeData>, ReadError> {
         Ok(None)
     }
+    /// Number of nodes whose `dgraph.type` contains `storage_type`, from a counter, when the
+    /// reader keeps one (`None`: count [`GraphRead::type_uids`] instead).
+    fn type_count(&self, _storage_type: &str) -> Result<Option<u64>, ReadError> {
+        Ok(None)
+    }
     /// The node as a caching reader holds it after [`GraphRead::prefetch`] (read without
     /// copying); `None` when this reader keeps no such copy.
     fn loaded(&self, _uid: u64) -> Option<std::rc::Rc<NodeData>> {
@@ -187,6 +192,9 @@ impl GraphRead for CachedRead<'_> {
     }
     fn loaded(&self, uid: u64) -> Option<std::rc::Rc<NodeData>> {
         self.cached(uid)
+    }
+    fn type_count(&self, storage_type: &str) -> Result<Option<u64>, ReadError> {
+        self.inner.type_count(storage_type)
     }
     fn node_all(&self, uid: u64) -> Result<Option<NodeData>, ReadError> {
         match self.cached(uid) {

@@ -243,6 +243,24 @@ pub enum RootKind {
         ty: String,
         sels: Vec<Sel>,
     },
+    /// `aggregate<T>`.
+    Aggregate {
+        field: Node<Field>,
+        ty: String,
+        sels: Vec<AggSel>,
+    },
+}
+
+/// One selected field of a `TAggregateResult`.
+pub struct AggSel {
+    /// `"key":` with the response key JSON-escaped.
+    pub key: String,
+    pub conds: Vec<Cond>,
+    /// `count`, `<f>Min`, … ; `None` for `__typename` (whose JSON string is `typename`).
+    pub name: Option<String>,
+    pub typename: String,
+    pub leaf: Leaf,
+    pub non_null: bool,
 }
 
 /// One selected field of a stored object type.
@@ -287,6 +305,12 @@ pub enum SelKind {
         target: String,
         sels: Vec<Sel>,
     },
+    /// `<f>Aggregate` over the edge field `base`.
+    Aggregate {
+        node: Node<Field>,
+        base: String,
+        sels: Vec<AggSel>,
+    },
     /// A nullable field that is never stored (a `@custom` field without a resolver here):
     /// always null.
     Null,
@@ -320,6 +344,24 @@ pub fn compile(api: &CompiledApi, doc: &ExecutableDocument, op: &Operation) -> O
         }
         if crate::lambda::is_lambda_root(model, false, name) {
             return None;
+        }
+        if let Some(tname) = name.strip_prefix("aggregate")
+            && api
+                .catalog
+                .get(tname)
+                .is_some_and(|t| t.kind == TypeKind::Object)
+        {
+            let sels = compile_aggregate(api, doc, tname, &f.selection_set)?;
+            roots.push(RootSel {
+                key,
+                conds,
+                kind: RootKind::Aggregate {
+                    field: (*f).clone(),
+                    ty: tname.to_string(),
+                    sels,
+                },
+            });
+            continue;
         }
         let (is_get, tname) = if let Some(t) = name.strip_prefix("get") {
             (true, t)
@@ -462,9 +504,63 @@ fn compile_object(
                 }
                 SelKind::Null
             }
-            FieldKind::Aggregate(_) => return None,
+            FieldKind::Aggregate(base) => {
+                let bf = ty.fields.get(base)?;
+                let tt = api.catalog.get(&bf.target)?;
+                if tt.kind != TypeKind::Object {
+                    return None;
+                }
+                SelKind::Aggregate {
+                    node: f.clone(),
+                    base: base.clone(),
+                    sels: compile_aggregate(api, doc, &bf.target, &f.selection_set)?,
+                }
+            }
         };
         out.push(Sel { key, conds, kind });
+    }
+    Some(out)
+}
+
+/// The selection of a `TAggregateResult` for stored object type `tname`.
+fn compile_aggregate(
+    api: &CompiledApi,
+    doc: &ExecutableDocument,
+    tname: &str,
+    set: &SelectionSet,
+) -> Option<Vec<AggSel>> {
+    let result_type = format!("{tname}AggregateResult");
+    let def = match api.api.types.get(result_type.as_str())? {
+        ExtendedType::Object(o) => o,
+        _ => return None,
+    };
+    let mut fields: Vec<(&Node<Field>, Vec<Cond>)> = Vec::new();
+    flatten(doc, set, &result_type, &[], &mut fields)?;
+    let typename = serde_json::to_string(&result_type).ok()?;
+    let mut out = Vec::with_capacity(fields.len());
+    for (f, conds) in fields {
+        let key = json_key(f.response_key().as_str());
+        let name = f.name.as_str();
+        if name == "__typename" {
+            out.push(AggSel {
+                key,
+                conds,
+                name: None,
+                typename: typename.clone(),
+                leaf: Leaf::Any,
+                non_null: false,
+            });
+            continue;
+        }
+        let fd = def.fields.get(name)?;
+        out.push(AggSel {
+            key,
+            conds,
+            name: Some(name.to_string()),
+            typename: String::new(),
+            leaf: leaf_of(api, fd.ty.inner_named_type())?,
+            non_null: fd.ty.is_non_null(),
+        });
     }
     Some(out)
 }

@@ -12,10 +12,10 @@
 use apollo_compiler::response::JsonValue;
 
 use crate::catalog::{FieldInfo, ScalarKind, TypeInfo};
-use crate::exec::{Exec, NodeObj, ast_args, val_to_json};
+use crate::exec::{Exec, NodeObj, aggregate_value, ast_args, val_to_json};
 use crate::filter::{format_uid, json_to_val, parse_uid};
 use crate::graph::Val;
-use crate::plan::{Cond, Leaf, Plan, RootKind, Sel, SelKind};
+use crate::plan::{AggSel, Cond, Leaf, Plan, RootKind, Sel, SelKind};
 
 /// The response body `{"data":{…}}` of `plan`, or `None` when the generic executor must
 /// answer.
@@ -47,6 +47,34 @@ pub fn render(plan: &Plan, ex: &Exec<'_>) -> Option<String> {
                         }
                     }
                     None => out.extend_from_slice(b"null"),
+                }
+            }
+            RootKind::Aggregate { field, ty, sels } => {
+                ex.check().ok()?;
+                let ty = ex.cat.get(ty)?;
+                let args = ast_args(field, ex.vars);
+                let filter = args.get("filter");
+                let counted = if filter.is_none_or(JsonValue::is_null)
+                    && sels
+                        .iter()
+                        .all(|s| s.name.is_none() || s.name.as_deref() == Some("count"))
+                {
+                    // Only a count of the whole type: the type's counter answers it.
+                    ex.rd.type_count(&ty.storage).ok()?
+                } else {
+                    None
+                };
+                match counted {
+                    Some(n) => aggregate(ex, ty, &[], Some(n), sels, &mut out)?,
+                    None => {
+                        let (all, exact) = ex.root_candidates(ty, filter).ok()?;
+                        let uids = if exact {
+                            all
+                        } else {
+                            ex.filters().apply(ty, all, filter).ok()?
+                        };
+                        aggregate(ex, ty, &uids, None, sels, &mut out)?;
+                    }
                 }
             }
             RootKind::Query { field, ty, sels } => {
@@ -194,6 +222,18 @@ fn object(ex: &Exec<'_>, uid: u64, ty: &TypeInfo, sels: &[Sel], out: &mut Vec<u8
                     }
                 }
             }
+            SelKind::Aggregate { node, base, sels } => {
+                let bf = ty.fields.get(base)?;
+                let tt = ex.cat.get(&bf.target)?;
+                let targets = ex.edge_targets(uid, bf).ok()?;
+                let args = if node.arguments.is_empty() {
+                    Default::default()
+                } else {
+                    ast_args(node, ex.vars)
+                };
+                let uids = ex.filters().apply(tt, targets, args.get("filter")).ok()?;
+                aggregate(ex, tt, &uids, None, sels, out)?;
+            }
             SelKind::Edge {
                 node,
                 field,
@@ -227,6 +267,48 @@ fn object(ex: &Exec<'_>, uid: u64, ty: &TypeInfo, sels: &[Sel], out: &mut Vec<u8
                     }
                 }
             }
+        }
+    }
+    out.push(b'}');
+    Some(())
+}
+
+/// A `TAggregateResult` object over `uids` (or over `count` nodes when only counted).
+fn aggregate(
+    ex: &Exec<'_>,
+    ty: &TypeInfo,
+    uids: &[u64],
+    count: Option<u64>,
+    sels: &[AggSel],
+    out: &mut Vec<u8>,
+) -> Option<()> {
+    ex.check().ok()?;
+    out.push(b'{');
+    let mut first = true;
+    for s in sels {
+        if !s.conds.is_empty() && !Cond::keeps(&s.conds, ex.vars)? {
+            continue;
+        }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        out.extend_from_slice(s.key.as_bytes());
+        let Some(name) = &s.name else {
+            out.extend_from_slice(s.typename.as_bytes());
+            continue;
+        };
+        let v = match (name.as_str(), count) {
+            ("count", Some(n)) => JsonValue::Number(n.into()),
+            _ => aggregate_value(ex, ty, uids, name).ok()?,
+        };
+        if v.is_null() {
+            if s.non_null {
+                return None;
+            }
+            out.extend_from_slice(b"null");
+        } else {
+            leaf_json(&v, &s.leaf, out)?;
         }
     }
     out.push(b'}');

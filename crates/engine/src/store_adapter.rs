@@ -138,6 +138,9 @@ impl<T: store::GraphRead> GraphRead for StoreRead<T> {
     fn node_types(&self, uid: u64) -> Result<Vec<String>, ReadError> {
         self.0.types(uid).map_err(rerr)
     }
+    fn type_count(&self, storage_type: &str) -> Result<Option<u64>, ReadError> {
+        self.0.type_count(storage_type).map(Some).map_err(rerr)
+    }
     fn scalars(&self, uid: u64, pred: &str) -> Result<Vec<Val>, ReadError> {
         Ok(self
             .0

@@ -344,6 +344,10 @@ impl Gen<'_> {
             2 if !used.contains(&"mood") => parts.push("... { mood }".into()),
             // Shapes the compiled path leaves to the generic executor.
             3 => parts.push("friendsAggregate { count ageMax }".into()),
+            8 => parts.push("cf: friends @cascade { name age }".into()),
+            7 => parts.push(
+                "friendsAggregate(filter: { age: { gt: 10 } }) { count scoreAvg nameMin }".into(),
+            ),
             4 if !used.contains(&"note") => {
                 let x = self.rng.chance(50);
                 let v = self.var("Boolean!", json!(x));
@@ -365,7 +369,7 @@ impl Gen<'_> {
 
     fn root(&mut self) -> String {
         let alias = String::new();
-        match self.rng.below(9) {
+        match self.rng.below(10) {
             0 | 1 => {
                 let id = if self.rng.chance(85) {
                     self.rng.pick(self.uids).clone()
@@ -396,6 +400,20 @@ impl Gen<'_> {
                 format!("{alias}queryCity(order: {{ asc: name }}, first: {first}) {{ {sel} }}")
             }
             4 => "__typename".to_string(),
+            5 => {
+                let mut args = String::new();
+                if self.rng.chance(50) {
+                    args = format!("(filter: {})", self.person_filter(0));
+                }
+                let sel = *self.rng.pick(&[
+                    "count",
+                    "count __typename",
+                    "ageMin ageMax ageSum ageAvg",
+                    "count scoreMin scoreMax scoreSum scoreAvg",
+                    "nameMin nameMax bornMin bornMax",
+                ]);
+                format!("aggregatePerson{args} {{ {sel} }}")
+            }
             _ => {
                 let args = self.list_args(0);
                 let sel = self.person_sel(0);
