@@ -75,6 +75,16 @@ pub trait GraphRead {
     fn node_all(&self, _uid: u64) -> Result<Option<NodeData>, ReadError> {
         Ok(None)
     }
+    /// The first `n` uids (ascending) of the nodes whose `dgraph.type` contains
+    /// `storage_type`, read as a page of the type index, when the reader can (`None`: use
+    /// [`GraphRead::type_uids`]).
+    fn type_uids_first(
+        &self,
+        _storage_type: &str,
+        _n: usize,
+    ) -> Result<Option<Vec<u64>>, ReadError> {
+        Ok(None)
+    }
     /// Number of nodes whose `dgraph.type` contains `storage_type`, from a counter, when the
     /// reader keeps one (`None`: count [`GraphRead::type_uids`] instead).
     fn type_count(&self, _storage_type: &str) -> Result<Option<u64>, ReadError> {
@@ -195,6 +205,9 @@ impl GraphRead for CachedRead<'_> {
     }
     fn type_count(&self, storage_type: &str) -> Result<Option<u64>, ReadError> {
         self.inner.type_count(storage_type)
+    }
+    fn type_uids_first(&self, storage_type: &str, n: usize) -> Result<Option<Vec<u64>>, ReadError> {
+        self.inner.type_uids_first(storage_type, n)
     }
     fn node_all(&self, uid: u64) -> Result<Option<NodeData>, ReadError> {
         match self.cached(uid) {

@@ -81,7 +81,10 @@ pub fn render(plan: &Plan, ex: &Exec<'_>) -> Option<String> {
                 ex.check().ok()?;
                 let ty = ex.cat.get(ty)?;
                 let args = ast_args(field, ex.vars);
-                let (all, exact) = ex.root_candidates(ty, args.get("filter")).ok()?;
+                let (all, exact) = match first_page(ex, ty, &args)? {
+                    Some(page) => (page, true),
+                    None => ex.root_candidates(ty, args.get("filter")).ok()?,
+                };
                 let uids = ex.shape_list_prefiltered(ty, all, &args, &[], exact).ok()?;
                 list(ex, &ty.name, uids, sels, &mut out)?;
             }
@@ -89,6 +92,37 @@ pub fn render(plan: &Plan, ex: &Exec<'_>) -> Option<String> {
     }
     out.extend_from_slice(b"}}");
     String::from_utf8(out).ok()
+}
+
+/// For `query<T>(first:, offset:)` with no filter and no order: the first `offset + first`
+/// nodes of the type, read as one page of the type index instead of listing every node of
+/// the type (the rest of the window is cut by the usual paging). `Some(None)` when the
+/// arguments ask for more than a page.
+fn first_page(
+    ex: &Exec<'_>,
+    ty: &TypeInfo,
+    args: &apollo_compiler::response::JsonMap,
+) -> Option<Option<Vec<u64>>> {
+    let absent = |k: &str| args.get(k).is_none_or(JsonValue::is_null);
+    if !absent("filter") || !absent("order") {
+        return Some(None);
+    }
+    let Some(first) = args.get("first").and_then(JsonValue::as_i64) else {
+        return Some(None);
+    };
+    if first < 0 {
+        return Some(None);
+    }
+    let offset = args
+        .get("offset")
+        .and_then(JsonValue::as_i64)
+        .unwrap_or(0)
+        .max(0) as usize;
+    let n = offset.saturating_add(first as usize);
+    if n > 100_000 {
+        return Some(None);
+    }
+    ex.rd.type_uids_first(&ty.storage, n).ok()
 }
 
 /// The node `get<T>` names (as the generic `get` resolver finds it); `None` to bail out (an

@@ -165,18 +165,36 @@ impl<T: store::GraphRead> GraphRead for StoreRead<T> {
 
     fn node_all(&self, uid: u64) -> Result<Option<NodeData>, ReadError> {
         let mut d = NodeData::default();
-        for (pred, e) in self.0.node(uid).map_err(rerr)? {
-            match e {
-                store::Entry::Uid(t) => d.edges.entry(pred).or_default().push(t),
+        // One name per predicate is kept (entries of a predicate are adjacent).
+        self.0
+            .visit_node(uid, &mut |pred, e| match e {
+                store::Entry::Uid(t) => match d.edges.get_mut(pred) {
+                    Some(list) => list.push(t),
+                    None => {
+                        d.edges.insert(pred.to_string(), vec![t]);
+                    }
+                },
                 store::Entry::Value(v) if pred == store::TYPE_PREDICATE => {
                     if let Value::String(s) = v {
                         d.types.push(s);
                     }
                 }
-                store::Entry::Value(v) => d.values.entry(pred).or_default().push(val_from_store(v)),
-            }
-        }
+                store::Entry::Value(v) => match d.values.get_mut(pred) {
+                    Some(list) => list.push(val_from_store(v)),
+                    None => {
+                        d.values.insert(pred.to_string(), vec![val_from_store(v)]);
+                    }
+                },
+            })
+            .map_err(rerr)?;
         Ok(Some(d))
+    }
+
+    fn type_uids_first(&self, storage_type: &str, n: usize) -> Result<Option<Vec<u64>>, ReadError> {
+        self.0
+            .uids_of_type_from(storage_type, 0, n)
+            .map(Some)
+            .map_err(rerr)
     }
 
     fn lookup(&self, pred: &str, q: IndexQuery<'_>) -> Result<Option<Vec<u64>>, ReadError> {

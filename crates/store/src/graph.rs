@@ -144,6 +144,31 @@ pub trait GraphRead {
         Ok(out)
     }
 
+    /// Every entry of a node in key order (predicate name, then value encoding), handed to
+    /// `f` with the name borrowed from the key: no key is copied.
+    fn visit_node(&self, uid: u64, f: &mut dyn FnMut(&str, Entry)) -> Result<()> {
+        let prefix = keys::node_prefix(self.backend(), uid);
+        let (s, e) = prefix_bounds(&prefix);
+        let mut failed = None;
+        self.kv()
+            .visit_keys(
+                s,
+                e,
+                false,
+                &mut |k| match keys::split_data_suffix_ref(&k[prefix.len()..]) {
+                    Ok((name, entry)) => {
+                        f(name, entry);
+                        true
+                    }
+                    Err(err) => {
+                        failed = Some(err);
+                        false
+                    }
+                },
+            )?;
+        failed.map_or(Ok(()), Err)
+    }
+
     /// Entries (values or edges) of one predicate of a node.
     fn entries(&self, uid: u64, pred: &str) -> Result<Vec<Entry>> {
         keys::check_name(pred, false)?;

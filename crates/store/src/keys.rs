@@ -113,6 +113,18 @@ pub(crate) fn split_data_suffix(suffix: &[u8]) -> Result<(String, Entry)> {
     Ok((name, e))
 }
 
+/// [`split_data_suffix`] borrowing the predicate name from the key.
+pub(crate) fn split_data_suffix_ref(suffix: &[u8]) -> Result<(&str, Entry)> {
+    let nul = suffix
+        .iter()
+        .position(|b| *b == 0)
+        .ok_or_else(|| StoreError::Corrupt("data key without predicate".into()))?;
+    let name = std::str::from_utf8(&suffix[..nul])
+        .map_err(|_| StoreError::Corrupt("predicate name".into()))?;
+    let (e, _) = crate::value::decode_entry(&suffix[nul + 1..])?;
+    Ok((name, e))
+}
+
 pub(crate) fn rev_node_prefix(backend: u64, dst: u64) -> Vec<u8> {
     let mut k = with_section(backend, REV, 8);
     k.extend_from_slice(&dst.to_be_bytes());
