@@ -12,7 +12,7 @@
 use apollo_compiler::response::JsonValue;
 
 use crate::catalog::{FieldInfo, ScalarKind, TypeInfo};
-use crate::exec::{Exec, NodeObj, aggregate_value, ast_args, val_to_json};
+use crate::exec::{Exec, aggregate_value, ast_args, val_to_json};
 use crate::filter::{format_uid, json_to_val, parse_uid};
 use crate::graph::Val;
 use crate::plan::{AggSel, Cond, Leaf, Plan, RootKind, Sel, SelKind};
@@ -41,9 +41,10 @@ pub fn render(plan: &Plan, ex: &Exec<'_>) -> Option<String> {
                 match get_uid(ex, ty, &args)? {
                     Some(uid) => {
                         ex.tick(1).ok()?;
-                        match NodeObj::new(ex, &ty.name, uid).ok()? {
-                            Some(o) => object(ex, o.uid, o.ty, sels, &mut out)?,
-                            None => out.extend_from_slice(b"null"),
+                        if is_a(ex, ty, uid)? {
+                            object(ex, uid, ty, sels, &mut out)?;
+                        } else {
+                            out.extend_from_slice(b"null");
                         }
                     }
                     None => out.extend_from_slice(b"null"),
@@ -191,19 +192,48 @@ fn list(
     out: &mut Vec<u8>,
 ) -> Option<()> {
     ex.tick(uids.len()).ok()?;
+    let ty = ex.cat.get(declared)?;
     out.push(b'[');
     let mut first = true;
     for u in uids {
-        if let Some(o) = NodeObj::new(ex, declared, u).ok()? {
+        if is_a(ex, ty, u)? {
             if !first {
                 out.push(b',');
             }
             first = false;
-            object(ex, o.uid, o.ty, sels, out)?;
+            object(ex, u, ty, sels, out)?;
         }
     }
     out.push(b']');
     Some(())
+}
+
+/// Whether node `uid` is visible as object type `ty` (its `dgraph.type` holds the type's
+/// storage name), loading the node for rendering on the way.
+fn is_a(ex: &Exec<'_>, ty: &TypeInfo, uid: u64) -> Option<bool> {
+    ex.rd.prefetch(uid).ok()?;
+    Some(match ex.rd.loaded(uid) {
+        Some(n) => n.types.contains(&ty.storage),
+        None => ex.rd.node_types(uid).ok()?.contains(&ty.storage),
+    })
+}
+
+/// The targets of edge field `fi` from `uid` that are visible as its (object) target type,
+/// as [`Exec::edge_targets`] finds them; each target is loaded once, for the type check and
+/// for rendering.
+fn edge_targets(ex: &Exec<'_>, uid: u64, fi: &FieldInfo, tt: &TypeInfo) -> Option<Vec<u64>> {
+    let raw = if fi.reverse {
+        ex.rd.reverse_edges(uid, &fi.pred).ok()?
+    } else {
+        ex.rd.edges(uid, &fi.pred).ok()?
+    };
+    let mut out = Vec::with_capacity(raw.len());
+    for t in raw {
+        if is_a(ex, tt, t)? {
+            out.push(t);
+        }
+    }
+    Some(out)
 }
 
 fn object(ex: &Exec<'_>, uid: u64, ty: &TypeInfo, sels: &[Sel], out: &mut Vec<u8>) -> Option<()> {
@@ -276,7 +306,7 @@ fn object(ex: &Exec<'_>, uid: u64, ty: &TypeInfo, sels: &[Sel], out: &mut Vec<u8
             } => {
                 let fi = ty.fields.get(field)?;
                 let tt = ex.cat.get(target)?;
-                let targets = ex.edge_targets(uid, fi).ok()?;
+                let targets = edge_targets(ex, uid, fi, tt)?;
                 let args = if node.arguments.is_empty() {
                     Default::default()
                 } else {
@@ -290,10 +320,12 @@ fn object(ex: &Exec<'_>, uid: u64, ty: &TypeInfo, sels: &[Sel], out: &mut Vec<u8
                     match uids.first() {
                         Some(u) => {
                             ex.tick(1).ok()?;
-                            match NodeObj::new(ex, target, *u).ok()? {
-                                Some(o) => object(ex, o.uid, o.ty, sels, out)?,
-                                None if fi.non_null => return None,
-                                None => out.extend_from_slice(b"null"),
+                            if is_a(ex, tt, *u)? {
+                                object(ex, *u, tt, sels, out)?;
+                            } else if fi.non_null {
+                                return None;
+                            } else {
+                                out.extend_from_slice(b"null");
                             }
                         }
                         None if fi.non_null => return None,
