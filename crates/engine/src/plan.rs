@@ -322,13 +322,30 @@ fn json_key(k: &str) -> String {
     s
 }
 
+/// Selections a plan may hold after fragment expansion; a larger operation (fragments
+/// multiply: a document of a few lines can expand without bound) has no plan, and the generic
+/// executor answers it under the request's budget.
+pub const MAX_PLAN_SELECTIONS: usize = 5_000;
+
+/// Counts the selections compiled so far; `None` once over [`MAX_PLAN_SELECTIONS`].
+struct Size(usize);
+
+impl Size {
+    fn add(&mut self, n: usize) -> Option<()> {
+        self.0 += n;
+        (self.0 <= MAX_PLAN_SELECTIONS).then_some(())
+    }
+}
+
 /// Compiles `op` when every part of it is covered by the compiled path.
 pub fn compile(api: &CompiledApi, doc: &ExecutableDocument, op: &Operation) -> Option<Plan> {
+    let mut size = Size(0);
     if !op.is_query() || !op.directives.is_empty() {
         return None;
     }
     let mut fields: Vec<(&Node<Field>, Vec<Cond>)> = Vec::new();
     flatten(doc, &op.selection_set, "Query", &[], &mut fields)?;
+    size.add(fields.len())?;
     let model = api.model.as_ref();
     let mut roots = Vec::with_capacity(fields.len());
     for (f, conds) in fields {
@@ -351,7 +368,7 @@ pub fn compile(api: &CompiledApi, doc: &ExecutableDocument, op: &Operation) -> O
                 .get(tname)
                 .is_some_and(|t| t.kind == TypeKind::Object)
         {
-            let sels = compile_aggregate(api, doc, tname, &f.selection_set)?;
+            let sels = compile_aggregate(api, doc, tname, &f.selection_set, &mut size)?;
             roots.push(RootSel {
                 key,
                 conds,
@@ -374,7 +391,7 @@ pub fn compile(api: &CompiledApi, doc: &ExecutableDocument, op: &Operation) -> O
         if ty.kind != TypeKind::Object {
             return None;
         }
-        let sels = compile_object(api, doc, tname, &f.selection_set)?;
+        let sels = compile_object(api, doc, tname, &f.selection_set, &mut size)?;
         let field = (*f).clone();
         let ty = tname.to_string();
         roots.push(RootSel {
@@ -453,10 +470,12 @@ fn compile_object(
     doc: &ExecutableDocument,
     tname: &str,
     set: &SelectionSet,
+    size: &mut Size,
 ) -> Option<Vec<Sel>> {
     let ty = api.catalog.get(tname)?;
     let mut fields: Vec<(&Node<Field>, Vec<Cond>)> = Vec::new();
     flatten(doc, set, tname, &[], &mut fields)?;
+    size.add(fields.len())?;
     let model = api.model.as_ref();
     let mut out = Vec::with_capacity(fields.len());
     for (f, conds) in fields {
@@ -495,7 +514,7 @@ fn compile_object(
                     node: f.clone(),
                     field: name.to_string(),
                     target: fi.target.clone(),
-                    sels: compile_object(api, doc, &fi.target, &f.selection_set)?,
+                    sels: compile_object(api, doc, &fi.target, &f.selection_set, size)?,
                 }
             }
             FieldKind::Unstored => {
@@ -513,7 +532,7 @@ fn compile_object(
                 SelKind::Aggregate {
                     node: f.clone(),
                     base: base.clone(),
-                    sels: compile_aggregate(api, doc, &bf.target, &f.selection_set)?,
+                    sels: compile_aggregate(api, doc, &bf.target, &f.selection_set, size)?,
                 }
             }
         };
@@ -528,6 +547,7 @@ fn compile_aggregate(
     doc: &ExecutableDocument,
     tname: &str,
     set: &SelectionSet,
+    size: &mut Size,
 ) -> Option<Vec<AggSel>> {
     let result_type = format!("{tname}AggregateResult");
     let def = match api.api.types.get(result_type.as_str())? {
@@ -536,6 +556,7 @@ fn compile_aggregate(
     };
     let mut fields: Vec<(&Node<Field>, Vec<Cond>)> = Vec::new();
     flatten(doc, set, &result_type, &[], &mut fields)?;
+    size.add(fields.len())?;
     let typename = serde_json::to_string(&result_type).ok()?;
     let mut out = Vec::with_capacity(fields.len());
     for (f, conds) in fields {
