@@ -585,3 +585,67 @@ fn compile_aggregate(
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::compile as compile_api;
+
+    fn prepared(api: &CompiledApi, query: &str) -> Arc<Prepared> {
+        let doc = ExecutableDocument::parse_and_validate(&api.api, query, "q.graphql").unwrap();
+        let op = doc.operations.iter().next().unwrap().clone();
+        Arc::new(Prepared::new(query.to_string(), None, doc, op, false))
+    }
+
+    #[test]
+    fn cache_is_keyed_by_api_and_text_and_bounded() {
+        let a = compile_api("type T { id: ID! name: String }").unwrap();
+        let b = compile_api("type T { id: ID! name: String }").unwrap();
+        assert_ne!(a.id, b.id, "every compiled API has its own id");
+        let c = PreparedCache::default();
+        c.put(&a, prepared(&a, "{ queryT { name } }"));
+        assert!(c.get(&a, "{ queryT { name } }", None).is_some());
+        assert!(
+            c.get(&b, "{ queryT { name } }", None).is_none(),
+            "another schema (version) never sees this entry"
+        );
+        assert!(c.get(&a, "{ queryT { id } }", None).is_none());
+        assert!(
+            c.get(&a, "{ queryT { name } }", Some("Op")).is_none(),
+            "the operation name is part of the key"
+        );
+        for i in 0..PREPARED_ENTRIES + 10 {
+            c.put(&a, prepared(&a, &format!("{{ q{i}: queryT {{ name }} }}")));
+        }
+        assert_eq!(c.len(), PREPARED_ENTRIES);
+        assert!(
+            c.get(&a, "{ queryT { name } }", None).is_none(),
+            "the least recently used entry was evicted"
+        );
+    }
+
+    #[test]
+    fn plans_cover_the_common_shapes_and_leave_the_rest() {
+        let api = compile_api(
+            "type T { id: ID! name: String kids: [T] } interface I { id: ID! } type U implements I { x: Int }",
+        )
+        .unwrap();
+        let plan = |q: &str| {
+            let p = prepared(&api, q);
+            compile(&api, &p.doc, &p.op).is_some()
+        };
+        assert!(plan("{ queryT(first: 2) { id name kids { name } } }"));
+        assert!(plan(
+            "query($s: Boolean!) { getT(id: \"0x1\") { name @skip(if: $s) } }"
+        ));
+        assert!(plan("{ aggregateT { count } }"));
+        assert!(plan("fragment F on T { name } { queryT { ...F } }"));
+        assert!(!plan("{ queryI { id } }"), "interfaces stay generic");
+        assert!(
+            !plan("{ queryT @cascade { name } }"),
+            "@cascade stays generic"
+        );
+        assert!(!plan("{ __schema { types { name } } }"));
+        assert!(!plan("mutation { deleteT(filter: {}) { numUids } }"));
+    }
+}
