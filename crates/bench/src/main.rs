@@ -755,6 +755,11 @@ const PEOPLE_SCHEMA: &str = r#"type Person {
 
 pub const PEOPLE_QUERY: &str =
     "{ queryPerson(first: 100) { id name age email friends { id name age } } }";
+/// W1 of the side-by-side comparison.
+pub const PEOPLE_LIST_QUERY: &str = "{ queryPerson(first: 100) { id name age email } }";
+/// W3 of the side-by-side comparison.
+pub const PEOPLE_GET_QUERY: &str =
+    "query($id: ID!) { getPerson(id: $id) { id name age email friends { id name age } } }";
 
 async fn people_bench(
     bin: &Path,
@@ -801,6 +806,29 @@ async fn people_bench(
         concurrency,
         seconds,
         |_| json!({"query": PEOPLE_QUERY}),
+    )
+    .await
+    .print();
+    // The side-by-side comparison's other two workloads: the list without friends (W1) and
+    // one person by id with friends (W3).
+    drive(
+        "W1 queryPerson(first: 100), 4 fields",
+        &backend,
+        &server.http,
+        concurrency,
+        seconds,
+        |_| json!({"query": PEOPLE_LIST_QUERY}),
+    )
+    .await
+    .print();
+    let one = ids[ids.len() / 2].clone();
+    drive(
+        "W3 getPerson(id:) with friends",
+        &backend,
+        &server.http,
+        concurrency,
+        seconds,
+        move |_| json!({"query": PEOPLE_GET_QUERY, "variables": {"id": one}}),
     )
     .await
     .print();
