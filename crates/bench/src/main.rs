@@ -17,6 +17,11 @@
 //! - `soak`: many connections (default 256, one client each) of mixed load (list, get-by-id,
 //!   term filter, add mutation, `/health`, persisted query) or `/health` only, for a fixed
 //!   time, sampling the server's resident memory to show whether it levels off.
+//! - `density`: many backends, each with its own schema and one node: creation rate,
+//!   resident memory per idle backend, a cold backend's first answer, the paged
+//!   `deployments` listing and front-door lookups (see `density.rs`).
+//! - `mixed`: reads with a share of `addPerson`/`deletePerson` writes on many connections,
+//!   read and write latency reported separately (see `mixed.rs`).
 //! - `lambda`: the cost of `@lambda` resolvers: the same query with and without a trivial
 //!   lambda field (one parent, and one batched call over 100 parents, single- and
 //!   multi-parent forms), a root `@lambda` query, and memory of deployments whose scripts
@@ -31,6 +36,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
+
+mod density;
+mod mixed;
 
 const EMAIL: &str = "bench@example.com";
 const PASSWORD: &str = "bench-password-1";
@@ -101,6 +109,41 @@ enum Workload {
         #[arg(long, default_value = "mixed")]
         mix: String,
         /// People loaded before the run (the mix adds more).
+        #[arg(long, default_value_t = 2000)]
+        people: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Many backends, each with its own schema and a node: creation rate, RSS per idle
+    /// backend, cold first answer, paged `deployments`, front-door lookups.
+    Density {
+        /// Backends to create.
+        #[arg(long, default_value_t = 10_000)]
+        backends: usize,
+        /// Concurrent creators (each: createDeployment, schema upload, one node).
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Backends in the random sample for cold first answers and front-door lookups.
+        #[arg(long, default_value_t = 300)]
+        sample: usize,
+        /// Page size of the paged `deployments` listing.
+        #[arg(long, default_value_t = 100)]
+        page: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Reads and writes together on many connections; read and write latency reported
+    /// separately.
+    Mixed {
+        /// Concurrent connections (one HTTP client and one worker each).
+        #[arg(long, default_value_t = 256)]
+        connections: usize,
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Percentage of requests that are writes (half `addPerson`, half `deletePerson`).
+        #[arg(long, default_value_t = 10)]
+        write_percent: u64,
+        /// People loaded before the run.
         #[arg(long, default_value_t = 2000)]
         people: usize,
         #[arg(long, default_value_t = 42)]
@@ -179,6 +222,44 @@ async fn main() -> Result<()> {
             seconds,
             deployments,
         } => lambda_bench(&bin, seconds, deployments).await,
+        Workload::Density {
+            backends,
+            concurrency,
+            sample,
+            page,
+            seed,
+        } => {
+            density::run(
+                &bin,
+                density::Options {
+                    backends: backends.max(1),
+                    concurrency: concurrency.max(1),
+                    sample: sample.max(1),
+                    page: page.clamp(1, 1000),
+                    seed,
+                },
+            )
+            .await
+        }
+        Workload::Mixed {
+            connections,
+            seconds,
+            write_percent,
+            people,
+            seed,
+        } => {
+            mixed::run(
+                &bin,
+                mixed::Options {
+                    connections: connections.max(1),
+                    seconds,
+                    write_percent: write_percent.min(100),
+                    people: people.max(1),
+                    seed,
+                },
+            )
+            .await
+        }
     }
 }
 
@@ -190,6 +271,8 @@ struct Server {
     backend: String,
     http: reqwest::Client,
     cold_start: Duration,
+    bin: PathBuf,
+    extra: Vec<String>,
 }
 
 impl Drop for Server {
@@ -220,40 +303,56 @@ impl Server {
         if !status.success() {
             bail!("`graphcloud user create` failed: {status}");
         }
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(256)
+            .build()?;
+        let (child, control, backend, cold_start) = Self::spawn(bin, data.path(), extra).await?;
+        Ok(Server {
+            child,
+            _data: data,
+            control,
+            backend,
+            http,
+            cold_start,
+            bin: bin.to_path_buf(),
+            extra: extra.to_vec(),
+        })
+    }
+
+    /// Spawns `serve` on `data` with fresh ports and waits until the control plane answers.
+    async fn spawn(
+        bin: &Path,
+        data: &Path,
+        extra: &[String],
+    ) -> Result<(Child, String, String, Duration)> {
+        let dir = data.to_str().context("utf-8 temp path")?;
         let (cp, bp) = (free_port()?, free_port()?);
-        let log = std::fs::File::create(data.path().join("server.log"))?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(data.join("server.log"))?;
         let started = Instant::now();
-        let child = Command::new(bin)
-            .args(["serve", "--data-dir", &dir, "--base-domain", "localhost"])
+        let mut child = Command::new(bin)
+            .args(["serve", "--data-dir", dir, "--base-domain", "localhost"])
             .args(["--control-addr", &format!("127.0.0.1:{cp}")])
             .args(["--backend-addr", &format!("127.0.0.1:{bp}")])
             .args(extra)
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()?;
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(256)
-            .build()?;
         let control = format!("http://127.0.0.1:{cp}");
-        let mut server = Server {
-            child,
-            _data: data,
-            control,
-            backend: format!("http://127.0.0.1:{bp}"),
-            http,
-            cold_start: Duration::ZERO,
-        };
+        let probe_client = reqwest::Client::new();
         // Ready = the control plane answers a GraphQL request.
         loop {
-            if started.elapsed() > Duration::from_secs(30) {
-                bail!("server did not answer within 30 s");
+            if started.elapsed() > Duration::from_secs(120) {
+                let _ = child.kill();
+                bail!("server did not answer within 120 s");
             }
-            if let Some(code) = server.child.try_wait()? {
+            if let Some(code) = child.try_wait()? {
                 bail!("server exited early: {code}");
             }
-            let probe = server
-                .http
-                .post(format!("{}/graphql", server.control))
+            let probe = probe_client
+                .post(format!("{control}/graphql"))
                 .json(&json!({"query": "{ __typename }"}))
                 .send()
                 .await;
@@ -262,8 +361,40 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
-        server.cold_start = started.elapsed();
-        Ok(server)
+        Ok((
+            child,
+            control,
+            format!("http://127.0.0.1:{bp}"),
+            started.elapsed(),
+        ))
+    }
+
+    /// Stops the server (SIGTERM, then SIGKILL after 60 s) and starts it again on the same
+    /// data dir, on new ports. Backends keep their subdomains and tokens.
+    async fn restart(&mut self) -> Result<()> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.child.try_wait()?.is_none() {
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let (child, control, backend, cold_start) =
+            Self::spawn(&self.bin, self._data.path(), &self.extra).await?;
+        self.child = child;
+        self.control = control;
+        self.backend = backend;
+        self.cold_start = cold_start;
+        Ok(())
+    }
+
+    fn data_dir(&self) -> &Path {
+        self._data.path()
     }
 
     fn pid(&self) -> u32 {

@@ -295,6 +295,51 @@ impl ControlPlane {
             .collect()
     }
 
+    /// Largest page of [`ControlPlane::list_deployments_page`].
+    pub const MAX_PAGE: i64 = 1000;
+
+    /// One page of the deployments owned by the actor or shared with them: at most `first`
+    /// (1 to [`Self::MAX_PAGE`]) in uid order, starting after the uid `after` (the last uid
+    /// of the previous page). Without `first`, everything after `after`.
+    pub async fn list_deployments_page(
+        &self,
+        actor: &Actor,
+        first: Option<i64>,
+        after: Option<&str>,
+    ) -> Result<Vec<Deployment>> {
+        let after = match after.map(str::trim).filter(|s| !s.is_empty()) {
+            None => 0,
+            Some(a) => parse_uid(a).ok_or_else(|| {
+                ControlError::Invalid(format!("after must be a deployment uid (0x…), not {a:?}"))
+            })?,
+        };
+        let rows = match first {
+            None if after == 0 => return self.list_deployments(actor).await,
+            None => {
+                let mut rows = self
+                    .inner
+                    .store
+                    .deployments_visible_to(&actor.user_id)
+                    .await?;
+                rows.retain(|r| r.id > after);
+                rows
+            }
+            Some(n) if (1..=Self::MAX_PAGE).contains(&n) => {
+                self.inner
+                    .store
+                    .deployments_visible_to_page(&actor.user_id, after, n)
+                    .await?
+            }
+            Some(n) => {
+                return Err(ControlError::Invalid(format!(
+                    "first must be between 1 and {}, not {n}",
+                    Self::MAX_PAGE
+                )));
+            }
+        };
+        rows.iter().map(|r| self.to_deployment(r)).collect()
+    }
+
     /// Whether backups of deployment `source` (a uid) may be restored into the deployment
     /// with numeric id `target`: the same deployment, one with the same owner, or one of the
     /// same organization. Returns the source's uid; any other source is "not found" (its

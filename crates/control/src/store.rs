@@ -59,39 +59,51 @@ struct Migration {
     statements: &'static [&'static str],
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "initial control-plane schema",
-    statements: &[
-        "CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
-        "INSERT INTO counters (name, value) VALUES ('deployment', 0), ('organization', 0), ('apikey', 0)",
-        "CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL, \
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "initial control-plane schema",
+        statements: &[
+            "CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+            "INSERT INTO counters (name, value) VALUES ('deployment', 0), ('organization', 0), ('apikey', 0)",
+            "CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL, \
          password_hash TEXT NOT NULL, session_gen BIGINT NOT NULL, created_at BIGINT NOT NULL)",
-        "CREATE TABLE organizations (id BIGINT PRIMARY KEY, name TEXT NOT NULL, \
+            "CREATE TABLE organizations (id BIGINT PRIMARY KEY, name TEXT NOT NULL, \
          created_by TEXT NOT NULL REFERENCES users(id), created_at BIGINT NOT NULL)",
-        "CREATE TABLE organization_members (org_id BIGINT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE, \
+            "CREATE TABLE organization_members (org_id BIGINT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE, \
          user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, added_at BIGINT NOT NULL, \
          PRIMARY KEY (org_id, user_id))",
-        "CREATE INDEX organization_members_user ON organization_members(user_id)",
-        "CREATE TABLE deployments (id BIGINT PRIMARY KEY, subdomain TEXT NOT NULL UNIQUE, name TEXT NOT NULL, \
+            "CREATE INDEX organization_members_user ON organization_members(user_id)",
+            "CREATE TABLE deployments (id BIGINT PRIMARY KEY, subdomain TEXT NOT NULL UNIQUE, name TEXT NOT NULL, \
          zone TEXT NOT NULL, owner_id TEXT NOT NULL REFERENCES users(id), org_id BIGINT REFERENCES organizations(id), \
          deployment_type TEXT NOT NULL, deployment_mode TEXT NOT NULL, anonymous_access TEXT NOT NULL, \
          lambda_script TEXT NOT NULL, size TEXT NOT NULL, storage_gb BIGINT NOT NULL, acl_enabled BIGINT NOT NULL, \
          jaeger_enabled BIGINT NOT NULL, dgraph_ha BIGINT NOT NULL, token_gen BIGINT NOT NULL, \
          created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
-        "CREATE INDEX deployments_owner ON deployments(owner_id)",
-        "CREATE INDEX deployments_org ON deployments(org_id)",
-        "CREATE TABLE api_keys (id BIGINT PRIMARY KEY, deployment_id BIGINT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE, \
+            "CREATE INDEX deployments_owner ON deployments(owner_id)",
+            "CREATE INDEX deployments_org ON deployments(org_id)",
+            "CREATE TABLE api_keys (id BIGINT PRIMARY KEY, deployment_id BIGINT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE, \
          name TEXT NOT NULL, role TEXT NOT NULL, prefix TEXT NOT NULL, digest TEXT NOT NULL UNIQUE, \
          created_by TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT, last_used_at BIGINT)",
-        "CREATE INDEX api_keys_deployment ON api_keys(deployment_id)",
-        "CREATE TABLE device_codes (device_digest TEXT PRIMARY KEY, user_code TEXT NOT NULL UNIQUE, \
+            "CREATE INDEX api_keys_deployment ON api_keys(deployment_id)",
+            "CREATE TABLE device_codes (device_digest TEXT PRIMARY KEY, user_code TEXT NOT NULL UNIQUE, \
          created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, approved_by TEXT REFERENCES users(id) ON DELETE CASCADE)",
-        "CREATE TABLE refresh_tokens (digest TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, \
+            "CREATE TABLE refresh_tokens (digest TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, \
          created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)",
-        "CREATE INDEX refresh_tokens_user ON refresh_tokens(user_id)",
-    ],
-}];
+            "CREATE INDEX refresh_tokens_user ON refresh_tokens(user_id)",
+        ],
+    },
+    Migration {
+        version: 2,
+        description: "deployments listed in id order per owner and organization (keyset pages)",
+        statements: &[
+            "CREATE INDEX deployments_owner_id ON deployments(owner_id, id)",
+            "CREATE INDEX deployments_org_id ON deployments(org_id, id)",
+            "DROP INDEX deployments_owner",
+            "DROP INDEX deployments_org",
+        ],
+    },
+];
 
 /// A user row.
 #[derive(Debug, Clone)]
@@ -601,6 +613,40 @@ impl MetaStore {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(user_id)
                 .bind(user_id)
+                .fetch_all(p)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                out.push(deployment_row!(r));
+            }
+            Ok(out)
+        })
+    }
+
+    /// At most `limit` deployments visible to the user (as [`Self::deployments_visible_to`])
+    /// with an id above `after`, in id order. Each branch reads its index from `after` on
+    /// and stops after `limit` rows, so a page costs the same however many deployments
+    /// precede it.
+    pub async fn deployments_visible_to_page(
+        &self,
+        user_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<DeploymentRow>> {
+        let sql = format!(
+            "SELECT {DEPLOYMENT_COLUMNS} FROM deployments WHERE id IN (\
+             SELECT id FROM (SELECT id FROM deployments WHERE owner_id = $1 AND id > $3 \
+             ORDER BY id LIMIT $4) AS own \
+             UNION SELECT id FROM (SELECT d.id FROM deployments d JOIN organization_members m \
+             ON m.org_id = d.org_id WHERE m.user_id = $2 AND d.id > $3 ORDER BY d.id LIMIT $4) AS shared\
+             ) ORDER BY id LIMIT $4"
+        );
+        pooled!(self, |p| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(user_id)
+                .bind(user_id)
+                .bind(after)
+                .bind(limit)
                 .fetch_all(p)
                 .await?;
             let mut out = Vec::with_capacity(rows.len());

@@ -679,6 +679,124 @@ async fn denial_matrix(cp: &ControlPlane) {
 }
 both!(denial_matrix);
 
+// ------------------------------------------------------------------ paged listing
+
+async fn deployment_pages(cp: &ControlPlane) {
+    let a = user(cp, "a@example.com").await;
+    let b = user(cp, "b@example.com").await;
+    let org = cp.create_organization(&a, "Acme").await.unwrap();
+    cp.add_organization_member(&a, &org.uid, "b@example.com")
+        .await
+        .unwrap();
+    // b sees its own deployments and a's org deployments, interleaved in id order; a's
+    // private ones (every third) are not b's.
+    let mut expected = Vec::new();
+    for i in 0..23 {
+        let d = match i % 3 {
+            0 => cp.create_deployment(&b, named(&format!("own {i}"))).await,
+            1 => {
+                cp.create_deployment(
+                    &a,
+                    NewDeployment {
+                        organization_uid: Some(org.uid.clone()),
+                        ..named(&format!("shared {i}"))
+                    },
+                )
+                .await
+            }
+            _ => {
+                cp.create_deployment(&a, named(&format!("private {i}")))
+                    .await
+            }
+        }
+        .unwrap();
+        if i % 3 != 2 {
+            expected.push(d.name.clone());
+        }
+    }
+    assert_eq!(expected.len(), 16);
+    let all: Vec<String> = cp
+        .list_deployments(&b)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    assert_eq!(all, expected);
+
+    // Pages of 5 walk the same list: 5, 5, 5, 1, then empty.
+    let mut paged = Vec::new();
+    let mut after: Option<String> = None;
+    let mut sizes = Vec::new();
+    loop {
+        let page = cp
+            .list_deployments_page(&b, Some(5), after.as_deref())
+            .await
+            .unwrap();
+        sizes.push(page.len());
+        let Some(last) = page.last() else { break };
+        after = Some(last.uid.clone());
+        paged.extend(page.into_iter().map(|d| d.name));
+    }
+    assert_eq!(sizes, vec![5, 5, 5, 1, 0]);
+    assert_eq!(paged, expected);
+
+    // `after` alone: everything after it; neither: the whole list.
+    let third_uid = cp.list_deployments(&b).await.unwrap()[2].uid.clone();
+    let rest: Vec<String> = cp
+        .list_deployments_page(&b, None, Some(&third_uid))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    assert_eq!(rest, expected[3..].to_vec());
+    assert_eq!(
+        cp.list_deployments_page(&b, None, None)
+            .await
+            .unwrap()
+            .len(),
+        16
+    );
+    // a's private deployments stay invisible to b on every page; a sees its own 15 (8
+    // shared + 7 private) and none of b's 8.
+    assert_eq!(
+        cp.list_deployments_page(&a, Some(1000), None)
+            .await
+            .unwrap()
+            .len(),
+        15
+    );
+    // A user outside the organization sees none of them, on any page.
+    let c = user(cp, "c@example.com").await;
+    assert!(
+        cp.list_deployments_page(&c, Some(5), None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        cp.list_deployments_page(&c, None, Some(&third_uid))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for bad in [0, -1, 1001] {
+        assert!(
+            matches!(
+                cp.list_deployments_page(&b, Some(bad), None).await,
+                Err(ControlError::Invalid(ref m)) if m.contains("between 1 and 1000")
+            ),
+            "first: {bad}"
+        );
+    }
+    assert!(matches!(
+        cp.list_deployments_page(&b, Some(5), Some("own 0")).await,
+        Err(ControlError::Invalid(ref m)) if m.contains("after must be a deployment uid")
+    ));
+}
+both!(deployment_pages);
+
 // ------------------------------------------------------------------ organizations
 
 async fn organizations(cp: &ControlPlane) {
@@ -888,7 +1006,7 @@ async fn sqlite_reopen_keeps_everything_and_the_key_file_is_private() {
         assert_eq!(mode & 0o777, 0o600);
     }
     let cp = ControlPlane::open(config(dir.path(), None)).await.unwrap();
-    assert_eq!(cp.store().schema_version().await.unwrap(), 1);
+    assert_eq!(cp.store().schema_version().await.unwrap(), 2); // initial schema + paging indexes
     let a = cp
         .authenticate_session(&cp.login("a@example.com", PW, None).await.unwrap())
         .await

@@ -103,6 +103,40 @@ async fn login_and_deployments_graphql(s: TestServer) {
         json!({ "data": { "list": [ { "name": "My New Deployment", "id": uid, "__typename": "Deployment", "kept": "us-west-2" } ] } })
     );
 
+    // Paged listing: a second deployment, then pages of one in uid order.
+    let d2 = s.create(&t, json!({ "name": "Second" })).await;
+    let uid2 = d2["uid"].as_str().unwrap().to_string();
+    let page = "query($f: Int, $a: String) { deployments(first: $f, after: $a) { uid name } }";
+    let (_, body) = s.gql(Some(&t), page, json!({ "f": 1 })).await;
+    assert_eq!(
+        body,
+        json!({ "data": { "deployments": [ { "uid": uid, "name": "My New Deployment" } ] } })
+    );
+    let (_, body) = s.gql(Some(&t), page, json!({ "f": 1, "a": uid })).await;
+    assert_eq!(
+        body,
+        json!({ "data": { "deployments": [ { "uid": uid2, "name": "Second" } ] } })
+    );
+    let (_, body) = s.gql(Some(&t), page, json!({ "f": 1, "a": uid2 })).await;
+    assert_eq!(body, json!({ "data": { "deployments": [] } }));
+    let (_, body) = s.gql(Some(&t), page, json!({ "f": 0 })).await;
+    assert_eq!(body["data"], json!({ "deployments": null }));
+    assert_eq!(
+        errors(&body),
+        vec!["first must be between 1 and 1000, not 0"]
+    );
+    let (_, body) = s.gql(Some(&t), page, json!({ "f": 5, "a": "nope" })).await;
+    assert_eq!(body["data"], json!({ "deployments": null }));
+    assert!(errors(&body)[0].contains("after must be a deployment uid"));
+    let (_, body) = s
+        .gql(
+            Some(&t),
+            "mutation($u: String!) { deleteDeployment(deploymentID: $u) }",
+            json!({ "u": uid2 }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+
     // Errors of createDeployment: validation messages, data object with null field.
     let (_, body) = s
         .gql(Some(&t), r#"mutation { createDeployment(input: {name: "x", deploymentMode: "strict"}) { uid } }"#, json!({}))
@@ -579,6 +613,38 @@ async fn rest_paths_of_the_cli(s: TestServer) {
         .unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["uid"], json!(uid));
+    // Pages: ?first=&after= as in the GraphQL field; bad values are JSON 400s; without a
+    // session, 401 as for the whole list.
+    let get = |q: String| {
+        let c = c.clone();
+        let url = s.cp(&format!("/deployments{q}"));
+        let t = t.clone();
+        async move {
+            let r = c.get(url).bearer_auth(&t).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (st, page) = get("?first=1".into()).await;
+    assert_eq!((st, page.as_array().map(Vec::len)), (200, Some(1)));
+    assert_eq!(page[0]["uid"], json!(uid));
+    assert_eq!(get(format!("?first=5&after={uid}")).await, (200, json!([])));
+    for (q, msg) in [
+        ("?first=0", "first must be between 1 and 1000, not 0"),
+        ("?first=ten", "first must be an integer, not \"ten\""),
+    ] {
+        let (st, body) = get(q.into()).await;
+        assert_eq!((st, body["error"].as_str()), (400, Some(msg)), "{q}");
+    }
+    let (st, body) = get("?after=nope".into()).await;
+    assert_eq!(st, 400);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("after must be a deployment uid")
+    );
+    let r = c.get(s.cp("/deployments?first=1")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
 
     // PATCH /deployment/{uid}: lambda set and delete, rename.
     let r = c

@@ -276,7 +276,18 @@ impl Root<'_> {
         let a = &actor;
         let v = match field {
             "deployments" => {
-                let mut list = cp.list_deployments(a).await.map_err(field_error)?;
+                let first = match args.get("first") {
+                    None | Some(Value::Null) => None,
+                    Some(v) => Some(
+                        v.as_i64()
+                            .ok_or_else(|| "first must be an Int".to_string())?,
+                    ),
+                };
+                let after = args.get("after").and_then(Value::as_str);
+                let mut list = cp
+                    .list_deployments_page(a, first, after)
+                    .await
+                    .map_err(field_error)?;
                 super::lambda::fill_scripts(self.backends, &mut list)
                     .await
                     .map_err(field_error)?;

@@ -422,12 +422,38 @@ async fn revoke_all(
     }
 }
 
-async fn list_deployments(State(st): State<Arc<ControlState>>, headers: HeaderMap) -> Response {
+/// `GET /deployments`: every deployment of the caller, or one page with `?first=N` (1 to
+/// 1000) and `?after=<uid>` (the last uid of the previous page), as in the GraphQL field.
+async fn list_deployments(
+    State(st): State<Arc<ControlState>>,
+    headers: HeaderMap,
+    query: Result<
+        axum::extract::Query<std::collections::HashMap<String, String>>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Response {
     let actor = match bearer(&st, &headers).await {
         Ok(a) => a,
         Err(r) => return r,
     };
-    let listed = match st.cp.list_deployments(&actor).await {
+    let Ok(axum::extract::Query(params)) = query else {
+        return control_error(ControlError::Invalid(
+            "the query string could not be parsed".into(),
+        ));
+    };
+    let first = match params.get("first").map(|f| f.trim()) {
+        None | Some("") => None,
+        Some(f) => match f.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                return control_error(ControlError::Invalid(format!(
+                    "first must be an integer, not {f:?}"
+                )));
+            }
+        },
+    };
+    let after = params.get("after").map(String::as_str);
+    let listed = match st.cp.list_deployments_page(&actor, first, after).await {
         Ok(mut list) => lambda::fill_scripts(&st.backends, &mut list)
             .await
             .map(|_| list),
