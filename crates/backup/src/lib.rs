@@ -276,6 +276,19 @@ impl Backups {
         Ok(BackupInfo::from_manifest(&manifest))
     }
 
+    /// Deletes every backup of `deployment` (manifests first, so no half-deleted backup is
+    /// ever listed as restorable).
+    pub async fn delete_all(&self, deployment: &str) -> Result<(), BackupError> {
+        let lock = self.lock_for(deployment);
+        let _guard = lock.lock().await;
+        let mut all = self.storage.list(deployment).await?;
+        all.sort_by_key(|p| !p.ends_with(&format!("/{MANIFEST_FILE}")));
+        for p in all {
+            self.storage.delete(&p).await?;
+        }
+        Ok(())
+    }
+
     /// Downloads and verifies the data objects of the chain ending at backup `num` of a
     /// folder (its latest full backup at or before `num`, then every incremental up to it).
     async fn load_chain(

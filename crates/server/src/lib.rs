@@ -83,6 +83,11 @@ pub struct Tuning {
     pub graph_cache_bytes: usize,
     /// The lambda runtime's limits and network policy.
     pub lambda: LambdaConfig,
+    /// Lifetime of an export's signed download URLs (default 48 h).
+    pub export_url_ttl: Duration,
+    /// How long `export` waits for its files before answering with an export id to poll
+    /// with `exportStatus` (default 10 s; zero = always asynchronous).
+    pub export_sync_wait: Duration,
 }
 
 /// Default page cache of the graph store: 256 MiB.
@@ -93,6 +98,8 @@ impl Default for Tuning {
         Tuning {
             graph_cache_bytes: DEFAULT_GRAPH_CACHE_MB * 1024 * 1024,
             lambda: LambdaConfig::default(),
+            export_url_ttl: backend::export::DEFAULT_URL_TTL,
+            export_sync_wait: backend::export::DEFAULT_SYNC_WAIT,
         }
     }
 }
@@ -340,7 +347,7 @@ impl Server {
             jwt_secret: cfg.jwt_secret.clone(),
         })
         .await?;
-        let backends = BackendState::open_with(
+        let mut backends = BackendState::open_with(
             &cfg.data_dir,
             cfg.request_timeout,
             &tuning,
@@ -348,6 +355,7 @@ impl Server {
             cp.clone(),
         )
         .await?;
+        backends.tls = backend_tls.is_some();
         Ok(Server {
             control_listener,
             backend_listener,
