@@ -102,6 +102,23 @@ pub struct ServeArgs {
     /// a directory. Default: <data-dir>/backups.
     #[arg(long, env = "GRAPHCLOUD_BACKUP_URL")]
     backup_url: Option<String>,
+    /// Hours an export's signed download URLs stay valid.
+    #[arg(
+        long,
+        env = "GRAPHCLOUD_EXPORT_URL_TTL_HOURS",
+        value_name = "HOURS",
+        default_value_t = 48
+    )]
+    export_url_ttl_hours: u64,
+    /// Seconds `export` waits for its files before answering with an export id to poll
+    /// with `exportStatus` instead of the download URLs (0 = always poll).
+    #[arg(
+        long,
+        env = "GRAPHCLOUD_EXPORT_SYNC_WAIT",
+        value_name = "SECONDS",
+        default_value_t = 10
+    )]
+    export_sync_wait: u64,
     /// Let lambda `fetch` (and `@custom` HTTP fields) reach private, loopback and link-local
     /// addresses. For local development only.
     #[arg(long, env = "GRAPHCLOUD_ALLOW_PRIVATE_NETWORK")]
@@ -218,6 +235,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let tuning = Tuning {
         graph_cache_bytes: args.cache_size_mb as usize * 1024 * 1024,
         lambda,
+        export_url_ttl: std::time::Duration::from_secs(args.export_url_ttl_hours.max(1) * 3600),
+        export_sync_wait: std::time::Duration::from_secs(args.export_sync_wait),
+        ..Default::default()
     };
     let server = graphcloud_server::Server::bind_tuned(cfg, tuning)
         .await
