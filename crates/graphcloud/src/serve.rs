@@ -237,7 +237,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         lambda,
         export_url_ttl: std::time::Duration::from_secs(args.export_url_ttl_hours.max(1) * 3600),
         export_sync_wait: std::time::Duration::from_secs(args.export_sync_wait),
-        ..Default::default()
     };
     let server = graphcloud_server::Server::bind_tuned(cfg, tuning)
         .await
