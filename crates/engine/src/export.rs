@@ -327,7 +327,37 @@ impl Engine {
         fields: Option<&[String]>,
     ) -> Result<Json, EngineError> {
         let st = self.storage_schema(backend)?.unwrap_or_default();
-        Ok(dql_schema_json(&st, preds, fields))
+        let mut out = dql_schema_json(&st, preds, fields);
+        // Data left behind by schema changes: predicates and types the GraphQL schema no
+        // longer has, listed as Dgraph lists them (`default` kind, no fields) so clients can
+        // find and drop them.
+        let (in_use, types_in_use) = self.store().names_in_use(backend)?;
+        let known: std::collections::HashSet<&str> =
+            st.predicates.iter().map(|p| p.name.as_str()).collect();
+        let known_types: std::collections::HashSet<&str> =
+            st.types.iter().map(|t| t.name.as_str()).collect();
+        let wanted = |p: &str| preds.is_none_or(|ps| ps.iter().any(|x| x == p));
+        if let Some(list) = out["schema"].as_array_mut() {
+            for p in in_use
+                .iter()
+                .filter(|p| !p.starts_with("dgraph.") && !known.contains(p.as_str()))
+            {
+                if wanted(p) {
+                    list.push(json!({"predicate": p, "type": "default"}));
+                }
+            }
+            list.sort_by_key(|v| v["predicate"].as_str().unwrap_or_default().to_string());
+        }
+        if let Some(list) = out["types"].as_array_mut() {
+            for t in types_in_use
+                .iter()
+                .filter(|t| !t.starts_with("dgraph.") && !known_types.contains(t.as_str()))
+            {
+                list.push(json!({"name": t, "fields": []}));
+            }
+            list.sort_by_key(|v| v["name"].as_str().unwrap_or_default().to_string());
+        }
+        Ok(out)
     }
 }
 

@@ -40,6 +40,43 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Names of the predicates with at least one value or edge in `backend` (from the
+    /// "has" index) and of the types with at least one node (from the type index), sorted.
+    /// One seek per name, however many nodes there are. Blocking.
+    pub fn names_in_use(&self, backend: u64) -> Result<(Vec<String>, Vec<String>)> {
+        let snap = self.read(backend)?;
+        let names = |section: u8| -> Result<Vec<String>> {
+            let mut prefix = keys::backend_prefix(backend);
+            prefix.push(section);
+            let (_, end) = prefix_bounds(&prefix);
+            let mut start = std::ops::Bound::Included(prefix.clone());
+            let mut out = Vec::new();
+            loop {
+                let Some(item) = snap.kv().scan(start, end.clone(), false)?.next() else {
+                    return Ok(out);
+                };
+                let (k, _) = item?;
+                let rest = &k[prefix.len()..];
+                let nul = rest
+                    .iter()
+                    .position(|b| *b == 0)
+                    .ok_or_else(|| crate::StoreError::Corrupt("name without terminator".into()))?;
+                out.push(
+                    String::from_utf8(rest[..nul].to_vec())
+                        .map_err(|_| crate::StoreError::Corrupt("name".into()))?,
+                );
+                // Past every key of this name: `<prefix> name 0x01`.
+                let mut next = prefix.clone();
+                next.extend_from_slice(&rest[..nul]);
+                next.push(1);
+                start = std::ops::Bound::Included(next);
+            }
+        };
+        Ok((names(keys::HAS)?, names(keys::TYPE)?))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::{Entry, MemoryEngine, Store, Value};
@@ -73,6 +110,13 @@ mod tests {
                 Ok(true)
             })
             .unwrap();
+        assert_eq!(
+            store.names_in_use(7).unwrap(),
+            (
+                vec!["P.age".to_string(), "P.f".into(), "P.name".into()],
+                vec!["P".to_string()]
+            )
+        );
         assert_eq!(
             seen,
             vec![

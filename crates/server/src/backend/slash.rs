@@ -226,6 +226,11 @@ impl Root<'_> {
                 if let Some(f) = string_list(&args, "fields").filter(|f| !f.is_empty()) {
                     ops.push(DropData::Fields(f));
                 }
+                let empty_list = |n: &str| args.get(n).is_some_and(Value::is_array);
+                if ops.is_empty() && (empty_list("types") || empty_list("fields")) {
+                    // `drop -u` sends both lists, one of them often empty: nothing to do.
+                    return Ok(json!({ "response": { "code": "Success", "message": "Done" } }));
+                }
                 if ops.is_empty() {
                     return Err(
                         "dropData needs one of allData, allDataAndSchema, types or fields".into(),
