@@ -119,6 +119,14 @@ pub struct ServeArgs {
         default_value_t = 10
     )]
     export_sync_wait: u64,
+    /// Seconds between two looks of the backup scheduler for due scheduled backups.
+    #[arg(
+        long,
+        env = "GRAPHCLOUD_BACKUP_SCHEDULE_TICK",
+        value_name = "SECONDS",
+        default_value_t = 60
+    )]
+    backup_schedule_tick: u64,
     /// Let lambda `fetch` (and `@custom` HTTP fields) reach private, loopback and link-local
     /// addresses. For local development only.
     #[arg(long, env = "GRAPHCLOUD_ALLOW_PRIVATE_NETWORK")]
@@ -237,6 +245,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         lambda,
         export_url_ttl: std::time::Duration::from_secs(args.export_url_ttl_hours.max(1) * 3600),
         export_sync_wait: std::time::Duration::from_secs(args.export_sync_wait),
+        backup_schedule_tick: std::time::Duration::from_secs(args.backup_schedule_tick.max(1)),
     };
     let server = graphcloud_server::Server::bind_tuned(cfg, tuning)
         .await

@@ -168,4 +168,37 @@ async fn import_an_export_into_another_backend() {
     );
     assert!(out.contains("edges/s"), "{out}");
     assert_eq!(names(&server, &dst).await.len(), 6);
+
+    // Backup schedules through `backend update`.
+    let v = server
+        .run(
+            &home,
+            &[
+                "backend",
+                "update",
+                "dst",
+                "--full-backup-every",
+                "24",
+                "--incremental-backup-every",
+                "4",
+                "--backup-retention",
+                "3",
+                "-o",
+                "json",
+            ],
+        )
+        .json();
+    assert_eq!(
+        v["backend"]["backupSchedule"],
+        json!({"fullEveryHours": 24, "incrementalEveryHours": 4, "retention": 3}),
+        "{v}"
+    );
+    let out = server
+        .run(&home, &["backend", "update", "dst", "--name", "Dst"])
+        .ok()
+        .to_string();
+    assert!(
+        out.contains("full every 24 h, incremental every 4 h, keep 3 chains"),
+        "{out}"
+    );
 }

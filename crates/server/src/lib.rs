@@ -88,6 +88,8 @@ pub struct Tuning {
     /// How long `export` waits for its files before answering with an export id to poll
     /// with `exportStatus` (default 10 s; zero = always asynchronous).
     pub export_sync_wait: Duration,
+    /// How often the backup scheduler looks for due backups (default 60 s).
+    pub backup_schedule_tick: Duration,
 }
 
 /// Default page cache of the graph store: 256 MiB.
@@ -100,6 +102,7 @@ impl Default for Tuning {
             lambda: LambdaConfig::default(),
             export_url_ttl: backend::export::DEFAULT_URL_TTL,
             export_sync_wait: backend::export::DEFAULT_SYNC_WAIT,
+            backup_schedule_tick: Duration::from_secs(60),
         }
     }
 }
@@ -130,6 +133,7 @@ pub struct Server {
     backend_tls: Option<tokio_rustls::TlsAcceptor>,
     cp: ControlPlane,
     backends: BackendState,
+    backup_schedule_tick: Duration,
 }
 
 fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
@@ -365,6 +369,7 @@ impl Server {
             backend_tls,
             cp,
             backends,
+            backup_schedule_tick: tuning.backup_schedule_tick.max(Duration::from_millis(10)),
         })
     }
 
@@ -406,6 +411,17 @@ impl Server {
         let backend_app = instrument(frontdoor::router(front), "backend");
         let (tx, rx) = tokio::sync::watch::channel(false);
         let upkeep = spawn_metrics_upkeep();
+        // One task takes every backend's scheduled backups (no per-backend thread or timer).
+        let scheduler = {
+            let backends = self.backends.clone();
+            let tick = self.backup_schedule_tick;
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(tick).await;
+                    backends.run_backup_schedules().await;
+                }
+            })
+        };
         tracing::info!(
             control = %self.control_addr,
             backend = %self.backend_addr,
@@ -436,6 +452,7 @@ impl Server {
         if let Some(u) = upkeep {
             u.abort();
         }
+        scheduler.abort();
         self.cp.shutdown().await;
         tracing::info!("stopped");
     }

@@ -731,3 +731,111 @@ fn find_manifest(dir: &std::path::Path) -> Option<std::path::PathBuf> {
     }
     None
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_schedules_are_set_shown_and_taken() {
+    let tuning = graphcloud_server::Tuning {
+        backup_schedule_tick: Duration::from_millis(100),
+        ..Default::default()
+    };
+    let s = TestServer::start_tuned(None, None, tuning).await;
+    let t = s.login().await;
+    let a = s.create(&t, json!({"name": "A"})).await;
+    let uid = a["uid"].as_str().unwrap().to_string();
+    set_schema(&s, &a).await;
+    load_people(&s, &a).await;
+    let update = "mutation($i: UpdateDeploymentInput!) { updateDeployment(input: $i) }";
+    let sched = json!({"fullEveryHours": 24, "incrementalEveryHours": 4, "retention": 2});
+    let (_, body) = s
+        .gql(
+            Some(&t),
+            update,
+            json!({"i": {"uid": uid, "backupSchedule": sched}}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["updateDeployment"], "Successfully Updated the backend",
+        "{body}"
+    );
+    let (_, body) = s
+        .gql(Some(&t), "{ deployments { uid name backupSchedule { fullEveryHours incrementalEveryHours retention } } }", json!({}))
+        .await;
+    assert_eq!(
+        body["data"]["deployments"][0]["backupSchedule"], sched,
+        "{body}"
+    );
+    assert_eq!(body["data"]["deployments"][0]["name"], "A");
+    // Refused: an incremental schedule without a full one, and another user's call.
+    let (_, body) = s
+        .gql(Some(&t), update, json!({"i": {"uid": uid, "backupSchedule": {"fullEveryHours": 0, "incrementalEveryHours": 4}}}))
+        .await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("needs a full one"),
+        "{body}"
+    );
+    let other = s.login_as("other@example.com").await;
+    let (_, body) = s
+        .gql(
+            Some(&other),
+            update,
+            json!({"i": {"uid": uid, "backupSchedule": {"fullEveryHours": 1}}}),
+        )
+        .await;
+    assert!(body["errors"].is_array(), "{body}");
+    // The scheduler takes the first (full) backup on its own.
+    let mut series = Value::Null;
+    for _ in 0..100 {
+        let lb = gql(
+            &s,
+            &a,
+            "/admin/slash",
+            "{ listBackups { response { type backupNum } } }",
+            json!({}),
+        )
+        .await;
+        series = lb["data"]["listBackups"]["response"].clone();
+        if series.as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(series, json!([[{"type": "full", "backupNum": 1}]]));
+    // Nothing more is due for hours: later ticks take no other backup.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let lb = gql(
+        &s,
+        &a,
+        "/admin/slash",
+        "{ listBackups { response { type backupNum } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        lb["data"]["listBackups"]["response"],
+        json!([[{"type": "full", "backupNum": 1}]])
+    );
+    // Removing the schedule shows null.
+    let (_, body) = s
+        .gql(
+            Some(&t),
+            update,
+            json!({"i": {"uid": uid, "backupSchedule": {"fullEveryHours": 0}}}),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let (_, body) = s
+        .gql(
+            Some(&t),
+            "{ deployments { backupSchedule { retention } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        body["data"]["deployments"][0]["backupSchedule"].is_null(),
+        "{body}"
+    );
+    s.stop().await;
+}

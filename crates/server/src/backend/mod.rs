@@ -226,7 +226,55 @@ impl BackendState {
         uid: &str,
         full: bool,
     ) -> Result<BackupInfo, BackupError> {
+        // A deep-frozen backend's data is in its frozen copy: bring it back first.
+        self.ensure_thawed(deployment_id, uid)
+            .await
+            .map_err(BackupError::Invalid)?;
         self.backups.create(deployment_id as u64, uid, full).await
+    }
+
+    /// One pass of the backup scheduler: takes every backup that is due and applies the
+    /// retention of its schedule. Deep-frozen backends are skipped (nothing changes there).
+    pub async fn run_backup_schedules(&self) {
+        let rows = match self.control.all_backup_schedules().await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading backup schedules failed");
+                return;
+            }
+        };
+        for row in rows {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let Some(full) = graphcloud_control::schedules::due(&row, now) else {
+                continue;
+            };
+            let uid = graphcloud_control::model::format_uid(row.deployment_id);
+            if self.gate.is_frozen(&uid) {
+                continue;
+            }
+            match self
+                .backups
+                .create(row.deployment_id as u64, &uid, full)
+                .await
+            {
+                Ok(b) => {
+                    tracing::info!(deployment = %uid, kind = %b.kind, num = b.backup_num, "scheduled backup taken");
+                    if let Err(e) = self
+                        .control
+                        .record_scheduled_backup(row.deployment_id, full, now)
+                        .await
+                    {
+                        tracing::warn!(deployment = %uid, error = %e, "recording a scheduled backup failed");
+                    }
+                    if row.retention > 0
+                        && let Err(e) = self.backups.prune(&uid, row.retention as usize).await
+                    {
+                        tracing::warn!(deployment = %uid, error = %e, "pruning old backups failed");
+                    }
+                }
+                Err(e) => tracing::warn!(deployment = %uid, error = %e, "scheduled backup failed"),
+            }
+        }
     }
 
     /// Backups of a deployment, one list per folder.
