@@ -189,8 +189,9 @@ impl Engine {
                         out.write_all(b",\n").map_err(io)?;
                     }
                     first = false;
-                    serde_json::to_writer(&mut *out, &Json::Object(obj))
-                        .map_err(|e| io(e.into()))?;
+                    // One write per node: a compressing writer pays per call.
+                    let text = serde_json::to_vec(&Json::Object(obj)).map_err(|e| io(e.into()))?;
+                    out.write_all(&text).map_err(io)?;
                 }
                 ExportFormat::Rdf => {
                     let mut line = String::new();
