@@ -338,7 +338,7 @@ impl Engine {
         let known_types: std::collections::HashSet<&str> =
             st.types.iter().map(|t| t.name.as_str()).collect();
         let wanted = |p: &str| preds.is_none_or(|ps| ps.iter().any(|x| x == p));
-        if let Some(list) = out["schema"].as_array_mut() {
+        if let Some(list) = out.get_mut("schema").and_then(Json::as_array_mut) {
             for p in in_use
                 .iter()
                 .filter(|p| !p.starts_with("dgraph.") && !known.contains(p.as_str()))
@@ -349,7 +349,7 @@ impl Engine {
             }
             list.sort_by_key(|v| v["predicate"].as_str().unwrap_or_default().to_string());
         }
-        if let Some(list) = out["types"].as_array_mut() {
+        if let Some(list) = out.get_mut("types").and_then(Json::as_array_mut) {
             for t in types_in_use
                 .iter()
                 .filter(|t| !t.starts_with("dgraph.") && !known_types.contains(t.as_str()))
