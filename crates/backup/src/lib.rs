@@ -276,6 +276,63 @@ impl Backups {
         Ok(BackupInfo::from_manifest(&manifest))
     }
 
+    /// Retention: keeps the newest `keep` backup chains of `deployment` (a chain is a full
+    /// backup and the incrementals taken on it) and deletes the older chains whole, so an
+    /// incremental that stays always keeps its base. Within a chain the newest backup goes
+    /// first and each backup's manifest before its data: an interrupted prune leaves a
+    /// shorter, still restorable chain. Returns how many backups were deleted.
+    pub async fn prune(&self, deployment: &str, keep: usize) -> Result<usize, BackupError> {
+        let lock = self.lock_for(deployment);
+        let _guard = lock.lock().await;
+        let all = self.manifests(deployment).await?;
+        let mut chains: Vec<Vec<&Manifest>> = Vec::new();
+        for m in &all {
+            if m.kind == "full" {
+                chains.push(vec![m]);
+            } else if let Some(c) = chains.last_mut()
+                && c[0].folder == m.folder
+            {
+                c.push(m);
+            }
+        }
+        let old = chains.len().saturating_sub(keep);
+        let mut deleted = 0;
+        for chain in &chains[..old] {
+            for m in chain.iter().rev() {
+                let dir = storage::backup_dir(&m.deployment, &m.folder, m.backup_num);
+                self.storage
+                    .delete(&format!("{dir}/{MANIFEST_FILE}"))
+                    .await?;
+                self.storage
+                    .delete(&format!("{dir}/{}", m.data.name))
+                    .await?;
+                deleted += 1;
+            }
+        }
+        if deleted > 0 {
+            tracing::info!(
+                deployment,
+                deleted,
+                kept_chains = keep,
+                "old backups pruned"
+            );
+        }
+        Ok(deleted)
+    }
+
+    /// Deletes every backup of `deployment` (manifests first, so no half-deleted backup is
+    /// ever listed as restorable).
+    pub async fn delete_all(&self, deployment: &str) -> Result<(), BackupError> {
+        let lock = self.lock_for(deployment);
+        let _guard = lock.lock().await;
+        let mut all = self.storage.list(deployment).await?;
+        all.sort_by_key(|p| !p.ends_with(&format!("/{MANIFEST_FILE}")));
+        for p in all {
+            self.storage.delete(&p).await?;
+        }
+        Ok(())
+    }
+
     /// Downloads and verifies the data objects of the chain ending at backup `num` of a
     /// folder (its latest full backup at or before `num`, then every incremental up to it).
     async fn load_chain(

@@ -120,6 +120,14 @@ impl BackupStorage {
         Ok(())
     }
 
+    /// Deletes one object (path relative to the prefix); a missing object is fine.
+    pub async fn delete(&self, rel: &str) -> Result<(), BackupError> {
+        match self.store.delete(&self.full(rel)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Relative paths of every object under `dir` (recursively).
     pub async fn list(&self, dir: &str) -> Result<Vec<String>, BackupError> {
         let base = self.full(dir);

@@ -282,3 +282,65 @@ async fn a_backup_under_concurrent_writes_restores_a_consistent_state() {
         assert!(nodes.len() >= 400);
     }
 }
+
+/// Retention keeps the newest chains whole: full 1, incr 2, full 3, incr 4, incr 5 with
+/// `keep = 1` deletes 1 and 2 only; the kept incrementals still restore (their base stayed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_deletes_old_chains_whole() {
+    let e = env();
+    e.store.apply_schema(1, schema()).await.unwrap();
+    let mut states = Vec::new();
+    for (i, full) in [true, false, true, false, false].into_iter().enumerate() {
+        add_pair(&e.store, 1, format!("p{i}")).await;
+        let b = e.backups.create(1, "0x1", full).await.unwrap();
+        assert_eq!(b.kind, if full { "full" } else { "incremental" });
+        states.push(pairs(&e.store, 1));
+    }
+    assert_eq!(
+        e.backups.prune("0x1", 5).await.unwrap(),
+        0,
+        "two chains < 5"
+    );
+    assert_eq!(e.backups.prune("0x1", 1).await.unwrap(), 2);
+    let left: Vec<(u32, String)> = e.backups.list("0x1").await.unwrap()[0]
+        .iter()
+        .map(|b| (b.backup_num, b.kind.clone()))
+        .collect();
+    assert_eq!(
+        left,
+        vec![
+            (3, "full".to_string()),
+            (4, "incremental".into()),
+            (5, "incremental".into())
+        ]
+    );
+    // The deleted backups' objects are gone too; the kept chain restores every state.
+    let folder = e.backups.list("0x1").await.unwrap()[0][0].folder.clone();
+    let gone = e
+        .backup_dir
+        .join("0x1")
+        .join(&folder)
+        .join("000001")
+        .join("data.gz");
+    assert!(!gone.exists());
+    for (num, state) in [(3u32, &states[2]), (5, &states[4])] {
+        e.backups
+            .restore(
+                "0x1",
+                &RestoreTarget {
+                    folder: Some(folder.clone()),
+                    num: Some(num),
+                },
+                2,
+            )
+            .await
+            .unwrap();
+        assert_eq!(&pairs(&e.store, 2), state, "backup {num}");
+    }
+    assert_eq!(
+        e.backups.prune("0x1", 0).await.unwrap(),
+        3,
+        "keep 0 = delete all chains"
+    );
+    assert!(e.backups.list("0x1").await.unwrap().is_empty());
+}

@@ -31,6 +31,7 @@ pub mod error;
 mod frontdoor;
 pub mod model;
 mod orgs;
+pub mod schedules;
 pub mod secrets;
 pub mod store;
 mod throttle;

@@ -103,7 +103,28 @@ const MIGRATIONS: &[Migration] = &[
             "DROP INDEX deployments_org",
         ],
     },
+    Migration {
+        version: 3,
+        description: "backup schedules",
+        statements: &[
+            "CREATE TABLE backup_schedules (deployment_id BIGINT PRIMARY KEY REFERENCES deployments(id) ON DELETE CASCADE, \
+         full_every_hours BIGINT NOT NULL, incremental_every_hours BIGINT NOT NULL, retention BIGINT NOT NULL, \
+         last_full_at BIGINT, last_incremental_at BIGINT, updated_at BIGINT NOT NULL)",
+        ],
+    },
 ];
+
+/// A backup schedule row (hours; 0 = that kind is off; retention = full backup chains kept,
+/// 0 = keep all).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupScheduleRow {
+    pub deployment_id: i64,
+    pub full_every_hours: i64,
+    pub incremental_every_hours: i64,
+    pub retention: i64,
+    pub last_full_at: Option<i64>,
+    pub last_incremental_at: Option<i64>,
+}
 
 /// A user row.
 #[derive(Debug, Clone)]
@@ -665,10 +686,99 @@ impl MetaStore {
         })
     }
 
+    // ---------------------------------------------------------------- backup schedules
+
+    /// Sets (or, with `None`, removes) a deployment's backup schedule. Setting keeps the
+    /// times of the last scheduled backups.
+    pub async fn set_backup_schedule(
+        &self,
+        deployment_id: i64,
+        schedule: Option<(i64, i64, i64)>,
+        now: i64,
+    ) -> Result<()> {
+        pooled!(self, |p| {
+            match schedule {
+                None => {
+                    sqlx::query("DELETE FROM backup_schedules WHERE deployment_id = $1")
+                        .bind(deployment_id)
+                        .execute(p)
+                        .await?;
+                }
+                Some((full, incremental, retention)) => {
+                    sqlx::query(
+                        "INSERT INTO backup_schedules (deployment_id, full_every_hours, incremental_every_hours, \
+                         retention, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (deployment_id) DO UPDATE SET \
+                         full_every_hours = excluded.full_every_hours, incremental_every_hours = excluded.incremental_every_hours, \
+                         retention = excluded.retention, updated_at = excluded.updated_at",
+                    )
+                    .bind(deployment_id)
+                    .bind(full)
+                    .bind(incremental)
+                    .bind(retention)
+                    .bind(now)
+                    .execute(p)
+                    .await?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Every backup schedule of an existing deployment, by deployment id.
+    pub async fn backup_schedules(&self) -> Result<Vec<BackupScheduleRow>> {
+        pooled!(self, |p| {
+            let rows = sqlx::query(
+                "SELECT s.deployment_id, s.full_every_hours, s.incremental_every_hours, s.retention, \
+                 s.last_full_at, s.last_incremental_at FROM backup_schedules s \
+                 JOIN deployments d ON d.id = s.deployment_id ORDER BY s.deployment_id",
+            )
+            .fetch_all(p)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                out.push(BackupScheduleRow {
+                    deployment_id: r.try_get("deployment_id")?,
+                    full_every_hours: r.try_get("full_every_hours")?,
+                    incremental_every_hours: r.try_get("incremental_every_hours")?,
+                    retention: r.try_get("retention")?,
+                    last_full_at: r.try_get("last_full_at")?,
+                    last_incremental_at: r.try_get("last_incremental_at")?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Records a scheduled backup taken at `at` (a full one counts as incremental too).
+    pub async fn record_scheduled_backup(
+        &self,
+        deployment_id: i64,
+        full: bool,
+        at: i64,
+    ) -> Result<()> {
+        let sql = if full {
+            "UPDATE backup_schedules SET last_full_at = $1, last_incremental_at = $1 WHERE deployment_id = $2"
+        } else {
+            "UPDATE backup_schedules SET last_incremental_at = $1 WHERE deployment_id = $2"
+        };
+        pooled!(self, |p| {
+            sqlx::query(sql)
+                .bind(at)
+                .bind(deployment_id)
+                .execute(p)
+                .await?;
+            Ok(())
+        })
+    }
+
     /// Deletes a deployment and its API keys in one transaction.
     pub async fn delete_deployment(&self, id: i64) -> Result<bool> {
         pooled!(self, |p| {
             let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM backup_schedules WHERE deployment_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("DELETE FROM api_keys WHERE deployment_id = $1")
                 .bind(id)
                 .execute(&mut *tx)

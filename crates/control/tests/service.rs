@@ -1006,7 +1006,7 @@ async fn sqlite_reopen_keeps_everything_and_the_key_file_is_private() {
         assert_eq!(mode & 0o777, 0o600);
     }
     let cp = ControlPlane::open(config(dir.path(), None)).await.unwrap();
-    assert_eq!(cp.store().schema_version().await.unwrap(), 2); // initial schema + paging indexes
+    assert_eq!(cp.store().schema_version().await.unwrap(), 3); // initial schema, paging indexes, backup schedules
     let a = cp
         .authenticate_session(&cp.login("a@example.com", PW, None).await.unwrap())
         .await
@@ -1048,3 +1048,90 @@ async fn url_omits_port_443_and_unsupported_urls_are_refused() {
         Err(ControlError::Invalid(_))
     ));
 }
+
+// ------------------------------------------------------------------ backup schedules
+
+async fn backup_schedules(cp: &ControlPlane) {
+    use graphcloud_control::schedules::{BackupSchedule, due};
+    assert_eq!(
+        cp.store().schema_version().await.unwrap(),
+        3,
+        "migration 3 (backup schedules) applied"
+    );
+    let a = user(cp, "sched@example.com").await;
+    let b = user(cp, "other-sched@example.com").await;
+    let d = cp.create_deployment(&a, named("Scheduled")).await.unwrap();
+    let s = BackupSchedule {
+        full_every_hours: 168,
+        incremental_every_hours: 4,
+        retention: 3,
+    };
+    cp.set_backup_schedule(&a, &d.uid, s).await.unwrap();
+    assert_eq!(
+        cp.backup_schedules_of(&[d.id]).await.unwrap().get(&d.id),
+        Some(&s)
+    );
+    // Someone else cannot see or set it; bad values are refused and change nothing.
+    assert!(cp.set_backup_schedule(&b, &d.uid, s).await.is_err());
+    let bad = BackupSchedule {
+        full_every_hours: 0,
+        incremental_every_hours: 4,
+        retention: 1,
+    };
+    assert!(cp.set_backup_schedule(&a, &d.uid, bad).await.is_err());
+    assert_eq!(
+        cp.backup_schedules_of(&[d.id]).await.unwrap().get(&d.id),
+        Some(&s)
+    );
+    // The scheduler's view: due at once (never run), then recorded.
+    let rows = cp.all_backup_schedules().await.unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r.deployment_id == d.id)
+        .unwrap()
+        .clone();
+    assert_eq!(due(&row, 1_000_000), Some(true));
+    cp.record_scheduled_backup(d.id, true, 1_000_000)
+        .await
+        .unwrap();
+    let rows = cp.all_backup_schedules().await.unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r.deployment_id == d.id)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (row.last_full_at, row.last_incremental_at),
+        (Some(1_000_000), Some(1_000_000))
+    );
+    assert_eq!(due(&row, 1_000_000 + 3600), None);
+    assert_eq!(due(&row, 1_000_000 + 4 * 3600), Some(false));
+    // Updating keeps the run times; fullEveryHours 0 removes the schedule.
+    let s2 = BackupSchedule { retention: 5, ..s };
+    cp.set_backup_schedule(&a, &d.uid, s2).await.unwrap();
+    let rows = cp.all_backup_schedules().await.unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r.deployment_id == d.id)
+        .unwrap()
+        .clone();
+    assert_eq!((row.retention, row.last_full_at), (5, Some(1_000_000)));
+    let off = BackupSchedule {
+        full_every_hours: 0,
+        incremental_every_hours: 0,
+        retention: 0,
+    };
+    cp.set_backup_schedule(&a, &d.uid, off).await.unwrap();
+    assert!(cp.backup_schedules_of(&[d.id]).await.unwrap().is_empty());
+    // A deleted deployment takes its schedule with it.
+    cp.set_backup_schedule(&a, &d.uid, s).await.unwrap();
+    cp.delete_deployment(&a, &d.uid).await.unwrap();
+    assert!(
+        cp.all_backup_schedules()
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.deployment_id != d.id)
+    );
+}
+both!(backup_schedules);

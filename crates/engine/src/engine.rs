@@ -92,13 +92,13 @@ struct Inner {
 
 /// The stored schema of a backend.
 #[derive(Clone, Debug)]
-struct StoredSchema {
-    uid: u64,
-    sdl: String,
-    counter: u64,
+pub(crate) struct StoredSchema {
+    pub(crate) uid: u64,
+    pub(crate) sdl: String,
+    pub(crate) counter: u64,
 }
 
-fn read_stored(rd: &dyn store::GraphRead) -> Result<Option<StoredSchema>, EngineError> {
+pub(crate) fn read_stored(rd: &dyn store::GraphRead) -> Result<Option<StoredSchema>, EngineError> {
     let se = |e: store::StoreError| EngineError::Store(e.to_string());
     let Some(uid) = rd.uids_of_type(SCHEMA_TYPE).map_err(se)?.iter().next() else {
         return Ok(None);
@@ -143,7 +143,7 @@ impl From<store::StoreError> for EngineError {
 }
 
 /// Maps the schema's storage predicates onto the store's predicate schemas.
-fn predicate_schemas(model: &graphcloud_schema::Schema) -> Vec<PredicateSchema> {
+pub(crate) fn predicate_schemas(model: &graphcloud_schema::Schema) -> Vec<PredicateSchema> {
     use graphcloud_schema::ValueKind as K;
     let mut out = vec![
         PredicateSchema::new(SCHEMA_PRED, store::ValueKind::String, false),
@@ -216,7 +216,7 @@ impl Engine {
     }
 
     /// The compiled API of `backend`, or `None` when it has no schema yet.
-    fn api_for(
+    pub(crate) fn api_for(
         &self,
         backend: u64,
     ) -> Result<Option<(Arc<CompiledApi>, StoredSchema)>, EngineError> {

@@ -108,6 +108,31 @@ pub struct ServeArgs {
     /// a directory. Default: <data-dir>/backups.
     #[arg(long, env = "GRAPHCLOUD_BACKUP_URL")]
     backup_url: Option<String>,
+    /// Hours an export's signed download URLs stay valid.
+    #[arg(
+        long,
+        env = "GRAPHCLOUD_EXPORT_URL_TTL_HOURS",
+        value_name = "HOURS",
+        default_value_t = 48
+    )]
+    export_url_ttl_hours: u64,
+    /// Seconds `export` waits for its files before answering with an export id to poll
+    /// with `exportStatus` instead of the download URLs (0 = always poll).
+    #[arg(
+        long,
+        env = "GRAPHCLOUD_EXPORT_SYNC_WAIT",
+        value_name = "SECONDS",
+        default_value_t = 10
+    )]
+    export_sync_wait: u64,
+    /// Seconds between two looks of the backup scheduler for due scheduled backups.
+    #[arg(
+        long,
+        env = "GRAPHCLOUD_BACKUP_SCHEDULE_TICK",
+        value_name = "SECONDS",
+        default_value_t = 60
+    )]
+    backup_schedule_tick: u64,
     /// Let lambda `fetch` (and `@custom` HTTP fields) reach private, loopback and link-local
     /// addresses. For local development only.
     #[arg(long, env = "GRAPHCLOUD_ALLOW_PRIVATE_NETWORK")]
@@ -225,6 +250,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         graph_cache_bytes: args.cache_size_mb as usize * 1024 * 1024,
         lambda,
         compiled_queries: args.query_path == "compiled",
+        export_url_ttl: std::time::Duration::from_secs(args.export_url_ttl_hours.max(1) * 3600),
+        export_sync_wait: std::time::Duration::from_secs(args.export_sync_wait),
+        backup_schedule_tick: std::time::Duration::from_secs(args.backup_schedule_tick.max(1)),
     };
     let server = graphcloud_server::Server::bind_tuned(cfg, tuning)
         .await

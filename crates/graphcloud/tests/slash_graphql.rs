@@ -612,6 +612,76 @@ async fn slash_graphql_cli_end_to_end() {
         "{schema}"
     );
 
+    // export-data downloads every signed URL without credentials.
+    let body = backend_call(
+        "/admin",
+        "mutation { updateGQLSchema(input: {set: {schema: \"type Person { id: ID! name: String! age: Int }\"}}) { gqlSchema { schema } } }",
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let body = backend_call(
+        "/graphql",
+        "mutation { addPerson(input: [{name: \"Cy\", age: 7}]) { numUids } }",
+    )
+    .await;
+    assert_eq!(body["data"]["addPerson"]["numUids"], 1, "{body}");
+    let out_dir = scratch.path().join("export");
+    let r = cli.run(
+        &[
+            "export-data",
+            "-e",
+            &endpoint,
+            "-q",
+            out_dir.to_str().unwrap(),
+        ],
+        Duration::from_secs(60),
+    );
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+    let mut exported = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::MultiGzDecoder::new(
+            &std::fs::read(out_dir.join("g01.json.gz")).expect("g01.json.gz downloaded")[..],
+        ),
+        &mut exported,
+    )
+    .unwrap();
+    assert!(exported.contains("\"Person.name\":\"Cy\""), "{exported}");
+    assert!(out_dir.join("g01.schema.gz").exists() && out_dir.join("g01.gql_schema.gz").exists());
+
+    // drop -l / -u: after a schema change, the data of the removed field is unused.
+    let body = backend_call(
+        "/admin",
+        "mutation { updateGQLSchema(input: {set: {schema: \"type Person { id: ID! name: String! }\"}}) { gqlSchema { schema } } }",
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let r = cli.run(&["drop", "-e", &endpoint, "-l"], Duration::from_secs(60));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let row = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("Person.age"))
+        .unwrap_or_else(|| panic!("Person.age not listed as unused: {}", r.stdout));
+    assert!(row.contains("field"), "{row}");
+    let r = cli.run(
+        &["drop", "-e", &endpoint, "-u", "-y"],
+        Duration::from_secs(60),
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("Successfully dropped listed types/fields"),
+        "{}",
+        r.stdout
+    );
+    let r = cli.run(&["drop", "-e", &endpoint, "-l"], Duration::from_secs(60));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("There are no unused types or fields"),
+        "{}",
+        r.stdout
+    );
+
     // destroy-backend with its confirm flag.
     let r = cli.run(&["destroy-backend", &uid, "-y"], Duration::from_secs(60));
     assert_eq!(r.code, Some(0), "{}", r.stderr);

@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use graphcloud_control::{AnonymousAccess, BackendInfo, ControlPlane, CredentialError, Role};
 use serde_json::json;
+use tower_http::compression::Predicate as _;
 
 use crate::backend::{Access, BackendContext, BackendState, Endpoint};
 use crate::http_util::{
@@ -35,7 +36,18 @@ pub(crate) fn router(state: Arc<FrontDoor>) -> Router {
     Router::new()
         .fallback(handle)
         .with_state(state)
-        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .gzip(true)
+                // Export downloads are gzip files already.
+                .compress_when(
+                    tower_http::compression::predicate::DefaultPredicate::new().and(
+                        tower_http::compression::predicate::NotForContentType::const_new(
+                            "application/gzip",
+                        ),
+                    ),
+                ),
+        )
         .layer(axum::middleware::from_fn(|req, next| {
             crate::http_util::reject_oversized(true, req, next)
         }))
@@ -162,8 +174,25 @@ async fn handle(State(fd): State<Arc<FrontDoor>>, req: Request) -> Response {
     if parts.method == Method::OPTIONS {
         return with_cors(StatusCode::OK.into_response());
     }
+    if let Some(rest) = path.strip_prefix("/export/")
+        && parts.method == Method::GET
+    {
+        return with_cors(download(&fd, &deployment, rest, parts.uri.query()).await);
+    }
     let resp = match path.as_str() {
         "/health" => health(&fd, &deployment),
+        "/query" if parts.method == Method::POST => {
+            match authorize(&fd, &deployment, &parts.headers, Role::Client, false).await {
+                Err(resp) => resp,
+                Ok(_) => dql_query(&fd, &deployment, &parts.headers, body).await,
+            }
+        }
+        "/admin/import" if parts.method == Method::POST => {
+            match authorize(&fd, &deployment, &parts.headers, Role::Admin, false).await {
+                Err(resp) => resp,
+                Ok(_) => import(&fd, &deployment, &parts.headers, body).await,
+            }
+        }
         "/probe/graphql" => {
             let (status, body) = fd.backends.probe(&deployment).await;
             json_response(status, body)
@@ -210,6 +239,231 @@ async fn handle(State(fd): State<Arc<FrontDoor>>, req: Request) -> Response {
         ),
     };
     with_cors(resp)
+}
+
+/// `GET /export/<id>/<file>?expires=…&signature=…`: an export file, without credentials.
+async fn download(fd: &FrontDoor, d: &BackendInfo, rest: &str, query: Option<&str>) -> Response {
+    use crate::backend::export::DownloadError as E;
+    let Some((id, file)) = rest.split_once('/') else {
+        return error(StatusCode::NOT_FOUND, "not_found", "no such export file");
+    };
+    match fd.backends.export_download(d, id, file, query).await {
+        Ok(bytes) => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, "application/gzip".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{file}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(E::Expired) => error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this download link has expired: run the export again for new links",
+        ),
+        Err(E::BadSignature) => error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this download link is invalid (its signature does not match)",
+        ),
+        Err(E::NotFound) => error(StatusCode::NOT_FOUND, "not_found", "no such export file"),
+        Err(E::Storage(e)) => {
+            tracing::error!(error = %e, "reading an export file failed");
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the export file cannot be read right now",
+            )
+        }
+    }
+}
+
+/// A DQL error in Dgraph's `/query` shape.
+fn dql_error(status: StatusCode, message: impl Into<String>) -> Response {
+    json_response(
+        status,
+        json!({
+            "errors": [{ "message": message.into(), "extensions": { "code": "ErrorInvalidRequest" } }],
+            "data": null,
+        }),
+    )
+}
+
+/// `POST /query`: DQL schema queries (raw DQL or `{"query": …}` JSON).
+async fn dql_query(fd: &FrontDoor, d: &BackendInfo, headers: &HeaderMap, body: Body) -> Response {
+    let bytes = match read_body_decoded(headers, body).await {
+        Ok(b) => b,
+        Err(e) => return dql_error(e.status(), e.message()),
+    };
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    let query = if media_type(headers) == "application/json" {
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(v) => match v.get("query").and_then(|q| q.as_str()) {
+                Some(q) => q.to_string(),
+                None => {
+                    return dql_error(StatusCode::BAD_REQUEST, "the JSON body has no \"query\"");
+                }
+            },
+            Err(e) => {
+                return dql_error(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}"));
+            }
+        }
+    } else {
+        text
+    };
+    let q = match crate::backend::dql::parse_schema_query(&query) {
+        Ok(q) => q,
+        Err(m) => return dql_error(StatusCode::BAD_REQUEST, m),
+    };
+    match fd
+        .backends
+        .dql_schema(d, q.preds.clone(), q.fields.clone())
+        .await
+    {
+        Ok(mut data) => {
+            if let Some(types) = &q.types {
+                let kept: Vec<serde_json::Value> = data["types"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter(|t| types.iter().any(|n| t["name"] == n.as_str()))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                data = json!({ "types": kept });
+            }
+            json_response(StatusCode::OK, json!({ "data": data }))
+        }
+        Err(m) => dql_error(StatusCode::SERVICE_UNAVAILABLE, m),
+    }
+}
+
+/// `POST /admin/import`: a Dgraph export (JSON or RDF, gzip or not) as the raw body, or
+/// `{"schema": "<SDL>", "files": [{"name": …, "data": "<base64>"}]}`; all or nothing.
+async fn import(fd: &FrontDoor, d: &BackendInfo, headers: &HeaderMap, body: Body) -> Response {
+    use crate::http_util::{IMPORT_BODY_LIMIT, gunzip, read_body_limited};
+    use base64::Engine as _;
+    let fail = |status: StatusCode, m: String| error(status, "import_failed", m);
+    let too_large = || {
+        fail(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the import is larger than the limit of {} MiB",
+                IMPORT_BODY_LIMIT / (1024 * 1024)
+            ),
+        )
+    };
+    let raw = match read_body_limited(headers, body, IMPORT_BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => return too_large(),
+        Err(e) => return error(e.status(), e.code(), e.message()),
+    };
+    let too_large_msg = format!(
+        "the import is larger than the limit of {} MiB",
+        IMPORT_BODY_LIMIT / (1024 * 1024)
+    );
+    let decode = |name: &str, bytes: &[u8]| -> Result<String, (StatusCode, String)> {
+        let plain = if bytes.starts_with(&[0x1f, 0x8b]) {
+            match gunzip(bytes, 2 * IMPORT_BODY_LIMIT) {
+                Ok(p) => p,
+                Err(BodyError::TooLarge) => {
+                    return Err((StatusCode::PAYLOAD_TOO_LARGE, too_large_msg.clone()));
+                }
+                Err(e) => {
+                    return Err((
+                        StatusCode::BAD_REQUEST,
+                        format!("{name}: not a readable gzip file: {}", e.message()),
+                    ));
+                }
+            }
+        } else {
+            bytes.to_vec()
+        };
+        String::from_utf8(plain).map_err(|_| {
+            (
+                StatusCode::BAD_REQUEST,
+                format!("{name}: the file is not UTF-8 text"),
+            )
+        })
+    };
+    let mut schema = None;
+    let mut files = Vec::new();
+    let envelope = (media_type(headers) == "application/json")
+        .then(|| serde_json::from_slice::<serde_json::Value>(&raw).ok())
+        .flatten()
+        .filter(|v| v.get("files").is_some_and(|f| f.is_array()));
+    if let Some(env) = envelope {
+        if let Some(s) = env.get("schema").and_then(|s| s.as_str()) {
+            match graphcloud_engine::import::graphql_schema_from_export(s) {
+                Ok(s) => schema = Some(s),
+                Err(m) => return fail(StatusCode::BAD_REQUEST, m),
+            }
+        }
+        for (i, f) in env["files"].as_array().into_iter().flatten().enumerate() {
+            let name = f["name"].as_str().unwrap_or("").to_string();
+            let name = if name.is_empty() {
+                format!("files[{i}]")
+            } else {
+                name
+            };
+            let Some(data) = f["data"].as_str() else {
+                return fail(
+                    StatusCode::BAD_REQUEST,
+                    format!("{name}: no base64 \"data\""),
+                );
+            };
+            let bytes = match base64::engine::general_purpose::STANDARD.decode(data.trim()) {
+                Ok(b) => b,
+                Err(e) => {
+                    return fail(
+                        StatusCode::BAD_REQUEST,
+                        format!("{name}: invalid base64: {e}"),
+                    );
+                }
+            };
+            match decode(&name, &bytes) {
+                Ok(text) => files.push(graphcloud_engine::import::ImportFile { name, text }),
+                Err((status, m)) => return fail(status, m),
+            }
+        }
+    } else {
+        match decode("body", &raw) {
+            Ok(text) => files.push(graphcloud_engine::import::ImportFile {
+                name: "body".into(),
+                text,
+            }),
+            Err((status, m)) => return fail(status, m),
+        }
+    }
+    if files.is_empty() && schema.is_none() {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            "nothing to import: no files".into(),
+        );
+    }
+    let started = Instant::now();
+    match fd.backends.import(d, schema, files).await {
+        Ok(r) => {
+            let secs = started.elapsed().as_secs_f64();
+            json_response(
+                StatusCode::OK,
+                json!({
+                    "code": "Success",
+                    "message": format!("Imported {} edges on {} nodes", r.edges, r.nodes),
+                    "nodes": r.nodes,
+                    "edges": r.edges,
+                    "schemaApplied": r.schema_applied,
+                    "seconds": secs,
+                }),
+            )
+        }
+        Err(m) => fail(StatusCode::BAD_REQUEST, m),
+    }
 }
 
 /// An error before execution in the shape of Dgraph's GraphQL handler: HTTP 200,

@@ -90,11 +90,29 @@ impl BodyError {
 
 /// Reads a whole body, refusing more than [`BODY_LIMIT`] bytes.
 pub async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, BodyError> {
+    read_body_limited(headers, body, BODY_LIMIT).await
+}
+
+/// Bodies of `POST /admin/import` (data files) may be this large, compressed or not.
+pub const IMPORT_BODY_LIMIT: usize = 1024 * 1024 * 1024;
+
+/// Whether a path is one whose body may exceed [`BODY_LIMIT`] (it reads its own, larger
+/// limit).
+pub fn large_body_path(path: &str) -> bool {
+    path.ends_with("/admin/import")
+}
+
+/// Reads a whole body, refusing more than `limit` bytes.
+pub async fn read_body_limited(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, BodyError> {
     if let Some(len) = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
-        && len > BODY_LIMIT as u64
+        && len > limit as u64
         && !headers.contains_key(header::CONTENT_ENCODING)
     {
         return Err(BodyError::TooLarge);
@@ -121,7 +139,7 @@ pub async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, BodyErr
                 return Err(BodyError::Unreadable(text));
             }
         };
-        if buf.len() + chunk.len() > BODY_LIMIT {
+        if buf.len() + chunk.len() > limit {
             return Err(BodyError::TooLarge);
         }
         buf.extend_from_slice(&chunk);
@@ -369,7 +387,8 @@ pub async fn reject_oversized(
     next: axum::middleware::Next,
 ) -> Response {
     let too_big = declared_length(req.headers()).is_some_and(|n| n > BODY_LIMIT as u64)
-        && !req.headers().contains_key(header::CONTENT_ENCODING);
+        && !req.headers().contains_key(header::CONTENT_ENCODING)
+        && !large_body_path(req.uri().path());
     if too_big {
         let e = BodyError::TooLarge;
         return if graphql_shape {

@@ -86,6 +86,13 @@ pub struct Tuning {
     /// Whether queries a compiled plan covers run on the compiled path (default); false
     /// answers every query with the generic executor (same responses; for comparisons).
     pub compiled_queries: bool,
+    /// Lifetime of an export's signed download URLs (default 48 h).
+    pub export_url_ttl: Duration,
+    /// How long `export` waits for its files before answering with an export id to poll
+    /// with `exportStatus` (default 10 s; zero = always asynchronous).
+    pub export_sync_wait: Duration,
+    /// How often the backup scheduler looks for due backups (default 60 s).
+    pub backup_schedule_tick: Duration,
 }
 
 /// Default page cache of the graph store: 256 MiB.
@@ -97,6 +104,9 @@ impl Default for Tuning {
             graph_cache_bytes: DEFAULT_GRAPH_CACHE_MB * 1024 * 1024,
             lambda: LambdaConfig::default(),
             compiled_queries: true,
+            export_url_ttl: backend::export::DEFAULT_URL_TTL,
+            export_sync_wait: backend::export::DEFAULT_SYNC_WAIT,
+            backup_schedule_tick: Duration::from_secs(60),
         }
     }
 }
@@ -127,6 +137,7 @@ pub struct Server {
     backend_tls: Option<tokio_rustls::TlsAcceptor>,
     cp: ControlPlane,
     backends: BackendState,
+    backup_schedule_tick: Duration,
 }
 
 fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
@@ -344,7 +355,7 @@ impl Server {
             jwt_secret: cfg.jwt_secret.clone(),
         })
         .await?;
-        let backends = BackendState::open_with(
+        let mut backends = BackendState::open_with(
             &cfg.data_dir,
             cfg.request_timeout,
             &tuning,
@@ -352,6 +363,7 @@ impl Server {
             cp.clone(),
         )
         .await?;
+        backends.tls = backend_tls.is_some();
         Ok(Server {
             control_listener,
             backend_listener,
@@ -361,6 +373,7 @@ impl Server {
             backend_tls,
             cp,
             backends,
+            backup_schedule_tick: tuning.backup_schedule_tick.max(Duration::from_millis(10)),
         })
     }
 
@@ -402,6 +415,17 @@ impl Server {
         let backend_app = instrument(frontdoor::router(front), "backend");
         let (tx, rx) = tokio::sync::watch::channel(false);
         let upkeep = spawn_metrics_upkeep();
+        // One task takes every backend's scheduled backups (no per-backend thread or timer).
+        let scheduler = {
+            let backends = self.backends.clone();
+            let tick = self.backup_schedule_tick;
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(tick).await;
+                    backends.run_backup_schedules().await;
+                }
+            })
+        };
         tracing::info!(
             control = %self.control_addr,
             backend = %self.backend_addr,
@@ -432,6 +456,7 @@ impl Server {
         if let Some(u) = upkeep {
             u.abort();
         }
+        scheduler.abort();
         self.cp.shutdown().await;
         tracing::info!("stopped");
     }

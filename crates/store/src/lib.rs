@@ -18,6 +18,7 @@
 //! `@id` uniqueness; the engine builds those on top of these primitives. The key layout is
 //! documented in `STORAGE.md` next to this crate's manifest.
 
+mod dump;
 mod error;
 mod geo_index;
 mod graph;

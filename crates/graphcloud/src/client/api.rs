@@ -58,6 +58,11 @@ impl ControlApi {
         })
     }
 
+    /// The control plane's URL (scheme, host, port).
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
     /// Runs one GraphQL operation and returns its `data` object. Any entry in `errors[]`
     /// fails the call with the server's messages.
     pub async fn graphql(&self, query: &str, variables: Value) -> Result<Value> {

@@ -12,8 +12,7 @@ use super::output::{OutputFormat, Table, cell, print_json, render_fields, text};
 use super::session::authenticated;
 
 /// Fields requested for every deployment.
-const DEPLOYMENT_FIELDS: &str =
-    "uid name zone url subdomain owner jwtToken deploymentMode deploymentType anonymousAccess";
+const DEPLOYMENT_FIELDS: &str = "uid name zone url subdomain owner jwtToken deploymentMode deploymentType anonymousAccess backupSchedule { fullEveryHours incrementalEveryHours retention }";
 
 #[derive(Debug, Args)]
 pub struct BackendArgs {
@@ -115,6 +114,16 @@ pub enum BackendCommand {
         /// What requests without a key may do on /graphql.
         #[arg(long, value_enum)]
         anonymous_access: Option<Anonymous>,
+        /// Scheduled backups: a full backup every this many hours (0 removes the schedule).
+        #[arg(long, value_name = "HOURS")]
+        full_backup_every: Option<i64>,
+        /// Scheduled backups: an incremental backup every this many hours (0 = none).
+        #[arg(long, value_name = "HOURS", requires = "full_backup_every")]
+        incremental_backup_every: Option<i64>,
+        /// Scheduled backups: how many backup chains (a full backup and its incrementals)
+        /// to keep; older chains are deleted (0 = keep all).
+        #[arg(long, value_name = "CHAINS", requires = "full_backup_every")]
+        backup_retention: Option<i64>,
     },
     /// Destroy a backend and all of its data. This cannot be undone.
     Destroy {
@@ -181,9 +190,19 @@ pub async fn run(args: BackendArgs) -> Result<()> {
             mode,
             org,
             anonymous_access,
+            full_backup_every,
+            incremental_backup_every,
+            backup_retention,
         } => {
-            if name.is_none() && mode.is_none() && org.is_none() && anonymous_access.is_none() {
-                bail!("nothing to update: pass --name, --mode, --org or --anonymous-access");
+            if name.is_none()
+                && mode.is_none()
+                && org.is_none()
+                && anonymous_access.is_none()
+                && full_backup_every.is_none()
+            {
+                bail!(
+                    "nothing to update: pass --name, --mode, --org, --anonymous-access or --full-backup-every"
+                );
             }
             let found = resolve(&api, &backend).await?;
             let uid = text(&found, "uid");
@@ -200,6 +219,16 @@ pub async fn run(args: BackendArgs) -> Result<()> {
             }
             if let Some(a) = anonymous_access {
                 input.insert("anonymousAccess".into(), json!(anonymous_name(a)));
+            }
+            if let Some(full) = full_backup_every {
+                input.insert(
+                    "backupSchedule".into(),
+                    json!({
+                        "fullEveryHours": full,
+                        "incrementalEveryHours": incremental_backup_every.unwrap_or(0),
+                        "retention": backup_retention.unwrap_or(0),
+                    }),
+                );
             }
             let message = api
                 .field(
@@ -354,6 +383,22 @@ fn deployment_fields(d: &Value, with_token: bool) -> String {
         ("type", text(d, "deploymentType")),
         ("anonymous", text(d, "anonymousAccess")),
     ];
+    let s = &d["backupSchedule"];
+    if s.is_object() {
+        fields.push((
+            "backups",
+            format!(
+                "full every {} h, incremental every {} h, keep {}",
+                s["fullEveryHours"],
+                s["incrementalEveryHours"],
+                if s["retention"] == 0 {
+                    "all".to_string()
+                } else {
+                    format!("{} chains", s["retention"])
+                }
+            ),
+        ));
+    }
     if with_token {
         fields.push(("jwtToken", text(d, "jwtToken")));
     }

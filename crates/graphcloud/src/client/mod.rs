@@ -1,5 +1,5 @@
 //! The client commands of the `graphcloud` binary: `login`, `logout`, `backend`, `apikey`,
-//! `org` and `lambda`. They talk to a running server's control-plane GraphQL endpoint over HTTP and
+//! `org`, `lambda` and `import`. They talk to a running server's control-plane GraphQL endpoint over HTTP and
 //! keep the session token in a local credentials file (see [`credentials`]).
 //!
 //! This module only parses flags, calls the server and prints results: tables for people,
@@ -10,6 +10,7 @@ mod api;
 mod apikey;
 mod backend;
 mod credentials;
+mod import;
 mod lambda;
 mod org;
 mod output;
@@ -65,6 +66,11 @@ pub enum ClientCommand {
     Org(org::OrgArgs),
     /// Push, read and delete a backend's lambda script, and read its logs.
     Lambda(lambda::LambdaArgs),
+    /// Load a Dgraph export (JSON or RDF, gzip or not, with its GraphQL schema) into a
+    /// backend, all or nothing, showing progress.
+    ///
+    /// Nodes of the export become new nodes of the backend (existing data stays).
+    Import(import::ImportArgs),
 }
 
 /// Runs one client command.
@@ -76,5 +82,6 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Apikey(args) => apikey::run(args).await,
         ClientCommand::Org(args) => org::run(args).await,
         ClientCommand::Lambda(args) => lambda::run(args).await,
+        ClientCommand::Import(args) => import::run(args).await,
     }
 }

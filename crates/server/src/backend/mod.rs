@@ -12,6 +12,9 @@
 //! raw SDL, and `/probe/graphql` reports the schema update counter. Nothing is kept per
 //! deployment here; the engine caches compiled APIs in one bounded cache.
 
+pub mod dql;
+pub mod export;
+pub mod freeze;
 mod lambda;
 pub mod slash;
 
@@ -114,6 +117,10 @@ pub struct BackendState {
     restores: RestoreTracker,
     control: ControlPlane,
     slash: Arc<slash::SlashApi>,
+    exports: Arc<export::Exports>,
+    gate: Arc<freeze::Gate>,
+    /// Whether the backend listener speaks TLS (the scheme of signed URLs).
+    pub(crate) tls: bool,
 }
 
 /// Time past the engine's own deadline after which the server stops waiting and answers.
@@ -180,6 +187,18 @@ impl BackendState {
         let lambdas = graphcloud_lambda::Lambdas::new(tuning.lambda.clone());
         lambda::connect(&engine, &lambdas);
         lambdas.spawn_reaper();
+        let key = export::load_or_create_key(data_dir)
+            .map_err(|e| BackendInitError(format!("export signing key: {e}")))?;
+        // Frozen backends: those with a backup under `_frozen/<uid>`.
+        let gate = Arc::new(freeze::Gate::default());
+        let marks = storage
+            .list("_frozen")
+            .await
+            .map_err(|e| BackendInitError(format!("backup storage: {e}")))?;
+        gate.load(marks.iter().filter_map(|p| {
+            let mut parts = p.split('/');
+            (parts.next() == Some("_frozen")).then(|| parts.next().map(str::to_string))?
+        }));
         Ok(BackendState {
             engine,
             request_timeout,
@@ -189,6 +208,13 @@ impl BackendState {
             restores: RestoreTracker::default(),
             control,
             slash: Arc::new(slash::SlashApi::new()),
+            exports: Arc::new(export::Exports::new(
+                key,
+                tuning.export_url_ttl,
+                tuning.export_sync_wait,
+            )),
+            gate,
+            tls: false,
         })
     }
 
@@ -205,7 +231,55 @@ impl BackendState {
         uid: &str,
         full: bool,
     ) -> Result<BackupInfo, BackupError> {
+        // A deep-frozen backend's data is in its frozen copy: bring it back first.
+        self.ensure_thawed(deployment_id, uid)
+            .await
+            .map_err(BackupError::Invalid)?;
         self.backups.create(deployment_id as u64, uid, full).await
+    }
+
+    /// One pass of the backup scheduler: takes every backup that is due and applies the
+    /// retention of its schedule. Deep-frozen backends are skipped (nothing changes there).
+    pub async fn run_backup_schedules(&self) {
+        let rows = match self.control.all_backup_schedules().await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading backup schedules failed");
+                return;
+            }
+        };
+        for row in rows {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let Some(full) = graphcloud_control::schedules::due(&row, now) else {
+                continue;
+            };
+            let uid = graphcloud_control::model::format_uid(row.deployment_id);
+            if self.gate.is_frozen(&uid) {
+                continue;
+            }
+            match self
+                .backups
+                .create(row.deployment_id as u64, &uid, full)
+                .await
+            {
+                Ok(b) => {
+                    tracing::info!(deployment = %uid, kind = %b.kind, num = b.backup_num, "scheduled backup taken");
+                    if let Err(e) = self
+                        .control
+                        .record_scheduled_backup(row.deployment_id, full, now)
+                        .await
+                    {
+                        tracing::warn!(deployment = %uid, error = %e, "recording a scheduled backup failed");
+                    }
+                    if row.retention > 0
+                        && let Err(e) = self.backups.prune(&uid, row.retention as usize).await
+                    {
+                        tracing::warn!(deployment = %uid, error = %e, "pruning old backups failed");
+                    }
+                }
+                Err(e) => tracing::warn!(deployment = %uid, error = %e, "scheduled backup failed"),
+            }
+        }
     }
 
     /// Backups of a deployment, one list per folder.
@@ -230,6 +304,215 @@ impl BackendState {
             Err(e) => tracing::warn!(source, target_id, error = %e, "restore failed"),
         }
         res
+    }
+
+    /// Starts an export of deployment `d` in the background and waits for it up to the
+    /// configured time; returns (export id, task id, state at that moment).
+    pub(crate) async fn start_export(
+        &self,
+        d: &BackendInfo,
+        format: graphcloud_engine::export::ExportFormat,
+    ) -> (String, String, export::ExportState) {
+        let (id, task_id) = self.exports.start(d.id, &d.uid);
+        let this = self.clone();
+        let (uid, backend, eid) = (d.uid.clone(), backend_id(d), id.clone());
+        tokio::spawn(async move {
+            let state = match this.write_export(&uid, backend, &eid, format).await {
+                Ok(files) => export::ExportState::Done(files),
+                Err(e) => {
+                    tracing::warn!(deployment = %uid, error = %e, "export failed");
+                    export::ExportState::Failed(e)
+                }
+            };
+            this.exports.finish(&eid, state);
+        });
+        let state = self.exports.wait(&id, self.exports.sync_wait).await;
+        (id, task_id, state)
+    }
+
+    async fn write_export(
+        &self,
+        uid: &str,
+        backend: u64,
+        id: &str,
+        format: graphcloud_engine::export::ExportFormat,
+    ) -> Result<Vec<String>, String> {
+        self.ensure_thawed(backend as i64, uid).await?;
+        let engine = self.engine.clone();
+        let files =
+            tokio::task::spawn_blocking(move || export::build_files(&engine, backend, format))
+                .await
+                .map_err(|e| format!("internal error: {e}"))??;
+        let mut names = Vec::new();
+        for (name, bytes) in files {
+            self.backups
+                .storage()
+                .put(&export::object_path(uid, id, &name), bytes)
+                .await
+                .map_err(|e| e.to_string())?;
+            names.push(name);
+        }
+        Ok(names)
+    }
+
+    /// `<scheme>://<host>/backends/<subdomain>` as the caller reached this backend.
+    pub(crate) fn public_base(&self, ctx: &BackendContext) -> String {
+        let h = |n: &str| {
+            ctx.headers
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.split(',').next().unwrap_or("").trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let scheme = h("x-forwarded-proto")
+            .filter(|p| p == "http" || p == "https")
+            .unwrap_or_else(|| if self.tls { "https" } else { "http" }.to_string());
+        let host = h("x-forwarded-host")
+            .or_else(|| h("host"))
+            .unwrap_or_else(|| "localhost".to_string());
+        format!("{scheme}://{host}/backends/{}", ctx.deployment.subdomain)
+    }
+
+    /// Signed download URLs of an export's files.
+    pub(crate) fn signed_urls(
+        &self,
+        base: &str,
+        uid: &str,
+        id: &str,
+        files: &[String],
+    ) -> Vec<String> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        files
+            .iter()
+            .map(|f| {
+                format!(
+                    "{base}/export/{id}/{f}?{}",
+                    self.exports.sign(uid, id, f, now)
+                )
+            })
+            .collect()
+    }
+
+    /// One export file for `GET /export/<id>/<file>`: the signature in `query` must be valid
+    /// and unexpired; no credential is needed.
+    pub async fn export_download(
+        &self,
+        d: &BackendInfo,
+        id: &str,
+        file: &str,
+        query: Option<&str>,
+    ) -> Result<bytes::Bytes, export::DownloadError> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        self.exports.verify(&d.uid, id, file, query, now)?;
+        if id.contains(['/', '.']) || file.contains('/') || file.starts_with('.') {
+            return Err(export::DownloadError::NotFound);
+        }
+        match self
+            .backups
+            .storage()
+            .get(&export::object_path(&d.uid, id, file))
+            .await
+        {
+            Ok(b) => Ok(b),
+            Err(BackupError::NotFound(_)) => Err(export::DownloadError::NotFound),
+            Err(e) => Err(export::DownloadError::Storage(e.to_string())),
+        }
+    }
+
+    /// Counts a request as running on backend `id` (`uid`) until the guard is dropped,
+    /// thawing the backend first when it is frozen.
+    pub(crate) async fn enter(&self, id: i64, uid: &str) -> Result<freeze::Active, String> {
+        loop {
+            if let Some(active) = self.gate.try_enter(uid) {
+                return Ok(active);
+            }
+            self.thaw(id, uid).await?;
+        }
+    }
+
+    /// Thaws backend `id` if it is frozen.
+    pub(crate) async fn ensure_thawed(&self, id: i64, uid: &str) -> Result<(), String> {
+        self.enter(id, uid).await.map(drop)
+    }
+
+    async fn thaw(&self, id: i64, uid: &str) -> Result<(), String> {
+        let lock = self.gate.op_lock(uid);
+        let _op = lock.lock().await;
+        if !self.gate.is_frozen(uid) {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        let name = freeze::frozen_name(uid);
+        let report = self
+            .restore_now(&name, &RestoreTarget::default(), id)
+            .await
+            .map_err(|e| format!("the backend is frozen and could not be thawed: {e}"))?;
+        // The mark goes only with the backup: until then a thaw repeats the same restore.
+        self.backups.delete_all(&name).await.map_err(|e| {
+            format!("the backend was thawed but its frozen copy could not be removed: {e}")
+        })?;
+        self.gate.unmark(uid);
+        tracing::info!(
+            deployment = %uid,
+            records = report.records,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "backend thawed"
+        );
+        Ok(())
+    }
+
+    /// `freeze(deepFreeze, backup)`: takes a backup when `backup`; with `deep` moves the
+    /// backend's data into backup storage (the next request thaws it). Returns the message.
+    pub(crate) async fn freeze(
+        &self,
+        d: &BackendInfo,
+        deep: bool,
+        backup: bool,
+    ) -> Result<String, String> {
+        let (id, uid) = (d.id, d.uid.as_str());
+        self.ensure_thawed(id, uid).await?;
+        let lock = self.gate.op_lock(uid);
+        let _op = lock.lock().await;
+        let mut taken = None;
+        if backup {
+            let b = self
+                .create_backup(id, uid, false)
+                .await
+                .map_err(|e| format!("freeze failed: the backup failed: {e}"))?;
+            taken = Some(format!(
+                "{} backup {} of folder {}",
+                b.kind, b.backup_num, b.folder
+            ));
+        }
+        if !deep {
+            return Ok(match taken {
+                Some(b) => format!("Backend frozen; {b} taken"),
+                None => "Backend frozen".to_string(),
+            });
+        }
+        if !self.gate.mark(uid) {
+            return Ok("Backend is already deep-frozen".to_string());
+        }
+        self.gate.drained(uid).await;
+        let name = freeze::frozen_name(uid);
+        if let Err(e) = self.backups.create(id as u64, &name, true).await {
+            self.gate.unmark(uid);
+            return Err(format!("freeze failed, the backend is unchanged: {e}"));
+        }
+        if let Err(e) = self.engine.drop_backend(id as u64).await {
+            // Still marked: the next request restores the copy just written (same data).
+            return Err(format!("freeze failed while removing live data: {e}"));
+        }
+        self.persisted.forget_backend(id as u64);
+        self.lambdas.forget(id as u64, false);
+        tracing::info!(deployment = %uid, "backend deep-frozen");
+        Ok(match taken {
+            Some(b) => format!(
+                "Backend deep-frozen; {b} taken; its data is in backup storage until the next request"
+            ),
+            None => "Backend deep-frozen; its data is in backup storage until the next request"
+                .to_string(),
+        })
     }
 
     /// Starts a restore in the background; returns its id for `restoreStatus`.
@@ -265,6 +548,10 @@ impl BackendState {
                 headers: Vec::new(),
             };
         }
+        let _active = match self.enter(ctx.deployment.id, &ctx.deployment.uid).await {
+            Ok(a) => a,
+            Err(e) => return GraphQLResponse::error(&e),
+        };
         let engine = &self.engine;
         let who = caller(&ctx);
         let id = backend_id(&ctx.deployment);
@@ -344,6 +631,15 @@ impl BackendState {
             access: graphcloud_engine::Access::Admin,
             read_only: is_read_only(deployment),
         };
+        let _active = match self.enter(deployment.id, &deployment.uid).await {
+            Ok(a) => a,
+            Err(e) => {
+                return (
+                    http::StatusCode::SERVICE_UNAVAILABLE,
+                    serde_json::json!({"errors": [{"message": e}]}),
+                );
+            }
+        };
         let r = self
             .engine
             .admin_schema(backend_id(deployment), who, sdl)
@@ -352,6 +648,43 @@ impl BackendState {
             http::StatusCode::from_u16(r.status).unwrap_or(http::StatusCode::OK),
             r.body,
         )
+    }
+
+    /// `POST /admin/import` (admin credential already checked): Dgraph JSON/RDF files, with
+    /// an optional GraphQL schema, imported all or nothing.
+    pub async fn import(
+        &self,
+        deployment: &BackendInfo,
+        schema: Option<String>,
+        files: Vec<graphcloud_engine::import::ImportFile>,
+    ) -> Result<graphcloud_engine::import::ImportReport, String> {
+        if is_read_only(deployment) {
+            return Err("the backend is in readonly mode (deploymentMode: readonly): imports are not allowed".into());
+        }
+        let _active = self.enter(deployment.id, &deployment.uid).await?;
+        let engine = self.engine.clone();
+        let id = backend_id(deployment);
+        tokio::task::spawn_blocking(move || engine.import(id, schema.as_deref(), &files))
+            .await
+            .map_err(|e| format!("internal error: {e}"))?
+    }
+
+    /// The `schema { … }` answer of `POST /query` (spec §4.5).
+    pub async fn dql_schema(
+        &self,
+        deployment: &BackendInfo,
+        preds: Option<Vec<String>>,
+        fields: Option<Vec<String>>,
+    ) -> Result<Value, String> {
+        let _active = self.enter(deployment.id, &deployment.uid).await?;
+        let engine = self.engine.clone();
+        let id = backend_id(deployment);
+        tokio::task::spawn_blocking(move || {
+            engine.dql_schema_json(id, preds.as_deref(), fields.as_deref())
+        })
+        .await
+        .map_err(|e| format!("internal error: {e}"))?
+        .map_err(|e| e.to_string())
     }
 
     /// `/probe/graphql`: health of the deployment's GraphQL layer (HTTP status, body).
@@ -365,6 +698,13 @@ impl BackendState {
     /// Called after a deployment was deleted, with its numeric id: drops its graph data and
     /// schema.
     pub async fn deployment_deleted(&self, deployment_id: i64) {
+        let uid = &graphcloud_control::model::format_uid(deployment_id);
+        if self.gate.is_frozen(uid) {
+            if let Err(e) = self.backups.delete_all(&freeze::frozen_name(uid)).await {
+                tracing::error!(deployment = %uid, error = %e, "removing the frozen copy failed");
+            }
+            self.gate.unmark(uid);
+        }
         self.persisted.forget_backend(deployment_id as u64);
         self.lambdas.forget(deployment_id as u64, true);
         if let Err(err) = self.engine.drop_backend(deployment_id as u64).await {

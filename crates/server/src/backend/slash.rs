@@ -1,5 +1,5 @@
 //! `/admin/slash`: the cloud admin API of one backend (spec §4.4) — `listBackups`,
-//! `restore`/`restoreStatus`, `dropData`. The front door has already checked that the caller
+//! `restore`/`restoreStatus`, `dropData`, `export`/`exportStatus`, `freeze`. The front door has already checked that the caller
 //! holds an admin credential of the deployment.
 //!
 //! Shapes follow the spec's traps exactly: `restore.errors` is `null` on success,
@@ -17,6 +17,9 @@ use apollo_compiler::{Name, Schema};
 use futures::future::BoxFuture;
 use graphcloud_backup::{BackupInfo, RestoreState, RestoreTarget};
 use graphcloud_engine::DropData;
+use graphcloud_engine::export::ExportFormat;
+
+use super::export::ExportState;
 use serde_json::{Map, Value, json};
 
 use super::{BackendContext, BackendState, GraphQLRequest, backend_id};
@@ -27,11 +30,14 @@ pub const SLASH_SDL: &str = r#"
 type Query {
   listBackups: ListBackupsPayload
   restoreStatus(restoreId: Int!): RestoreStatusPayload
+  exportStatus(exportId: String!, taskId: String!): ExportStatus
 }
 
 type Mutation {
   restore(uid: String!, backupFolder: String, backupNum: Int): RestorePayload
   dropData(allData: Boolean, allDataAndSchema: Boolean, types: [String!], fields: [String!]): DropDataPayload
+  export(format: String, namespace: Int): ExportPayload
+  freeze(deepFreeze: Boolean, backup: Boolean): String
 }
 
 type SlashError { message: String }
@@ -43,6 +49,8 @@ type RestoreStatus { status: String, errors: [String] }
 type RestoreStatusPayload { response: RestoreStatus }
 type Response { code: String, message: String }
 type DropDataPayload { response: Response }
+type ExportPayload { response: Response, signedUrls: [String], exportId: String, taskId: String }
+type ExportStatus { kind: String, lastUpdated: String, signedUrls: [String], status: String }
 "#;
 
 /// The compiled `/admin/slash` schema.
@@ -160,6 +168,7 @@ impl Root<'_> {
                 }
             }),
             "restore" => {
+                st.ensure_thawed(d.id, &d.uid).await?;
                 let source = args.get("uid").and_then(Value::as_str).unwrap_or("");
                 let source = st
                     .control
@@ -217,11 +226,17 @@ impl Root<'_> {
                 if let Some(f) = string_list(&args, "fields").filter(|f| !f.is_empty()) {
                     ops.push(DropData::Fields(f));
                 }
+                let empty_list = |n: &str| args.get(n).is_some_and(Value::is_array);
+                if ops.is_empty() && (empty_list("types") || empty_list("fields")) {
+                    // `drop -u` sends both lists, one of them often empty: nothing to do.
+                    return Ok(json!({ "response": { "code": "Success", "message": "Done" } }));
+                }
                 if ops.is_empty() {
                     return Err(
                         "dropData needs one of allData, allDataAndSchema, types or fields".into(),
                     );
                 }
+                st.ensure_thawed(d.id, &d.uid).await?;
                 for op in ops {
                     st.engine
                         .drop_data(backend_id(d), op)
@@ -229,6 +244,61 @@ impl Root<'_> {
                         .map_err(|e| e.to_string())?;
                 }
                 Ok(json!({ "response": { "code": "Success", "message": "Done" } }))
+            }
+            "freeze" => {
+                let deep = args
+                    .get("deepFreeze")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                let backup = args.get("backup").and_then(Value::as_bool).unwrap_or(true);
+                st.freeze(d, deep, backup).await.map(Value::String)
+            }
+            "export" => {
+                let format = ExportFormat::parse(args.get("format").and_then(Value::as_str))?;
+                match args.get("namespace").and_then(Value::as_i64) {
+                    None | Some(0) | Some(-1) => {}
+                    Some(n) => return Err(format!("namespace {n} does not exist")),
+                }
+                let (id, task_id, state) = st.start_export(d, format).await;
+                let base = st.public_base(self.ctx);
+                Ok(match state {
+                    ExportState::Done(files) => json!({
+                        "response": { "code": "Success", "message": "Export completed." },
+                        "signedUrls": st.signed_urls(&base, &d.uid, &id, &files),
+                        "exportId": id,
+                        "taskId": task_id,
+                    }),
+                    ExportState::InProgress => json!({
+                        "response": { "code": "Success", "message": format!("Export queued with ID {id}") },
+                        "signedUrls": [],
+                        "exportId": id,
+                        "taskId": task_id,
+                    }),
+                    ExportState::Failed(e) => return Err(format!("export failed: {e}")),
+                })
+            }
+            "exportStatus" => {
+                let arg = |n: &str| args.get(n).and_then(Value::as_str).unwrap_or("").trim();
+                let (id, task_id) = (arg("exportId"), arg("taskId"));
+                let Some((state, updated, uid)) = st.exports.get(d.id, id, task_id) else {
+                    return Err(format!(
+                        "no export with id {id:?} and task id {task_id:?} on this backend"
+                    ));
+                };
+                let urls = match &state {
+                    ExportState::Done(files) => {
+                        st.signed_urls(&st.public_base(self.ctx), &uid, id, files)
+                    }
+                    _ => Vec::new(),
+                };
+                Ok(json!({
+                    "kind": "Export",
+                    "lastUpdated": updated
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default(),
+                    "signedUrls": urls,
+                    "status": state.status(),
+                }))
             }
             other => Err(format!("unknown field {other}")),
         }

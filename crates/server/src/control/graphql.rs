@@ -291,7 +291,19 @@ impl Root<'_> {
                 super::lambda::fill_scripts(self.backends, &mut list)
                     .await
                     .map_err(field_error)?;
-                Value::Array(list.iter().map(deployment_json).collect())
+                let ids: Vec<i64> = list.iter().map(|d| d.id).collect();
+                let schedules = cp.backup_schedules_of(&ids).await.map_err(field_error)?;
+                Value::Array(
+                    list.iter()
+                        .map(|d| {
+                            let mut v = deployment_json(d);
+                            v["backupSchedule"] = schedules
+                                .get(&d.id)
+                                .map_or(Value::Null, super::wire::schedule_json);
+                            v
+                        })
+                        .collect(),
+                )
             }
             "getLambdaLogs" => {
                 let inp: Map<String, Value> = input(&args)?;
@@ -390,8 +402,13 @@ impl Root<'_> {
                 )
             }
             "updateDeployment" => {
-                let inp: UpdateDeploymentIn = input(&args)?;
+                let mut inp: UpdateDeploymentIn = input(&args)?;
                 let uid = inp.uid.clone().unwrap_or_default();
+                if let Some(schedule) = inp.backup_schedule.take() {
+                    cp.set_backup_schedule(a, &uid, schedule.into_model())
+                        .await
+                        .map_err(field_error)?;
+                }
                 super::lambda::update(cp, self.backends, a, &uid, inp.into_model())
                     .await
                     .map_err(field_error)?;

@@ -109,6 +109,36 @@ pub struct UpdateDeploymentIn {
     pub organization_id: Option<String>,
     pub lambda_script: Option<String>,
     pub anonymous_access: Option<String>,
+    /// GraphQL only: `{fullEveryHours, incrementalEveryHours, retention}`.
+    pub backup_schedule: Option<BackupScheduleIn>,
+}
+
+/// `BackupScheduleInput`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BackupScheduleIn {
+    pub full_every_hours: i64,
+    pub incremental_every_hours: Option<i64>,
+    pub retention: Option<i64>,
+}
+
+impl BackupScheduleIn {
+    pub fn into_model(self) -> graphcloud_control::schedules::BackupSchedule {
+        graphcloud_control::schedules::BackupSchedule {
+            full_every_hours: self.full_every_hours,
+            incremental_every_hours: self.incremental_every_hours.unwrap_or(0),
+            retention: self.retention.unwrap_or(0),
+        }
+    }
+}
+
+/// JSON of a schedule (`deployments { backupSchedule { … } }`).
+pub fn schedule_json(s: &graphcloud_control::schedules::BackupSchedule) -> Value {
+    serde_json::json!({
+        "fullEveryHours": s.full_every_hours,
+        "incrementalEveryHours": s.incremental_every_hours,
+        "retention": s.retention,
+    })
 }
 
 impl UpdateDeploymentIn {

@@ -68,6 +68,20 @@ impl TestServer {
     }
 
     async fn start_full(database_url: Option<String>, backup_url: Option<String>) -> TestServer {
+        Self::start_tuned(
+            database_url,
+            backup_url,
+            graphcloud_server::Tuning::default(),
+        )
+        .await
+    }
+
+    /// A server with explicit [`graphcloud_server::Tuning`].
+    pub async fn start_tuned(
+        database_url: Option<String>,
+        backup_url: Option<String>,
+        tuning: graphcloud_server::Tuning,
+    ) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let cfg = ServeConfig {
             data_dir: dir.path().to_path_buf(),
@@ -82,7 +96,7 @@ impl TestServer {
             backup_url,
         };
         let expect_pg = cfg.database_url.is_some();
-        let server = Server::bind(cfg).await.unwrap();
+        let server = Server::bind_tuned(cfg, tuning).await.unwrap();
         let backend = server.control_plane().store().backend();
         assert_eq!(
             backend == graphcloud_control::StoreBackend::Postgres,
