@@ -1077,14 +1077,35 @@ fn rewrite_err(field: &str, e: EngineError) -> FieldError {
     ferr(format!("couldn't rewrite query {field} because {e}"))
 }
 
-/// The uid `get<T>` arguments name, if that node exists and is visible as `ty`.
-fn find_get_uid(ex: &Exec<'_>, ty: &TypeInfo, args: &JsonMap) -> Result<Option<u64>, EngineError> {
+/// The `ID` argument of `get<T>` as text, when given (and the id is the node's uid).
+fn get_id_arg<'a>(ty: &TypeInfo, args: &'a JsonMap) -> Option<std::borrow::Cow<'a, str>> {
+    if ty.stored_id().is_some() {
+        return None;
+    }
+    let v = args.get(ty.id_field.as_ref()?.as_str())?;
+    Some(match v {
+        JsonValue::Null => return None,
+        JsonValue::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
+        other => std::borrow::Cow::Owned(other.to_string()),
+    })
+}
+
+/// The `ID` argument of `get<T>` that does not parse as a uid, if any (the request's error).
+pub(crate) fn bad_get_id(ty: &TypeInfo, args: &JsonMap) -> Option<String> {
+    get_id_arg(ty, args)
+        .filter(|s| parse_uid(s).is_none())
+        .map(|s| s.into_owned())
+}
+
+/// The uid `get<T>` arguments name, if that node exists and is visible as `ty` (an unparsable
+/// `ID` argument names nothing; see [`bad_get_id`]).
+pub(crate) fn find_get_uid(
+    ex: &Exec<'_>,
+    ty: &TypeInfo,
+    args: &JsonMap,
+) -> Result<Option<u64>, EngineError> {
     let mut cands: Vec<u64> = Vec::new();
-    if ty.stored_id().is_none()
-        && let Some(idf) = &ty.id_field
-        && let Some(v) = args.get(idf.as_str()).and_then(JsonValue::as_str)
-        && let Some(uid) = parse_uid(v)
-    {
+    if let Some(uid) = get_id_arg(ty, args).and_then(|s| parse_uid(&s)) {
         cands.push(uid);
     }
     let mut xid_filters: Vec<(&FieldInfo, Val)> = Vec::new();
@@ -1131,72 +1152,26 @@ fn resolve_get<'a>(
     args: &JsonMap,
     selections: &[&Field],
 ) -> Result<ResolvedValue<'a>, FieldError> {
-    let mut candidates: Option<Vec<u64>> = None;
-    if ty.stored_id().is_none()
-        && let Some(idf) = &ty.id_field
-        && let Some(v) = args.get(idf.as_str())
-        && !v.is_null()
+    if let Some(s) = bad_get_id(ty, args) {
+        return Err(ferr(format!(
+            "couldn't rewrite query {name} because ID argument ({s}) of {name} was not able to be parsed"
+        )));
+    }
+    let Some(uid) = find_get_uid(ex, ty, args).map_err(ferr)? else {
+        return Ok(ResolvedValue::null());
+    };
+    if let Some(c) = cascade_of(selections, ex.vars)
+        && !ex
+            .cascade_keep(&ty.name, uid, selections, &c)
+            .map_err(ferr)?
     {
-        let s = match v {
-            JsonValue::String(s) => s.as_str().to_string(),
-            other => other.to_string(),
-        };
-        let Some(uid) = parse_uid(&s) else {
-            return Err(ferr(format!(
-                "couldn't rewrite query {name} because ID argument ({s}) of {name} was not able to be parsed"
-            )));
-        };
-        candidates = Some(vec![uid]);
-    }
-    let mut xid_filters: Vec<(&FieldInfo, Val)> = Vec::new();
-    for x in ty.stored_id().map(|f| &f.name).into_iter().chain(&ty.xids) {
-        if let Some(v) = args.get(x.as_str())
-            && !v.is_null()
-            && let Some(fi) = ty.fields.get(x)
-            && let FieldKind::Scalar(k) = fi.kind
-            && let Some(val) = json_to_val(v, k)
-        {
-            xid_filters.push((fi, val));
-        }
-    }
-    if candidates.is_none() && xid_filters.is_empty() {
         return Ok(ResolvedValue::null());
     }
-    let cands = match candidates {
-        Some(c) => c,
-        None => {
-            let (fi, v) = &xid_filters[0];
-            match ex.rd.lookup_eq(&fi.pred, v).map_err(ferr)? {
-                Some(found) => found,
-                None => ex.all_of_type(&ty.name).map_err(ferr)?,
-            }
-        }
-    };
-    for uid in ex.visible(&ty.name, cands).map_err(ferr)? {
-        let mut ok = true;
-        for (fi, v) in &xid_filters {
-            let vals = ex.rd.scalars(uid, &fi.pred).map_err(ferr)?;
-            if !vals.iter().any(|x| x.equals(v)) {
-                ok = false;
-                break;
-            }
-        }
-        if ok {
-            if let Some(c) = cascade_of(selections, ex.vars)
-                && !ex
-                    .cascade_keep(&ty.name, uid, selections, &c)
-                    .map_err(ferr)?
-            {
-                return Ok(ResolvedValue::null());
-            }
-            ex.tick(1)?;
-            return Ok(match NodeObj::new(ex, &ty.name, uid).map_err(ferr)? {
-                Some(o) => ResolvedValue::object(o),
-                None => ResolvedValue::null(),
-            });
-        }
-    }
-    Ok(ResolvedValue::null())
+    ex.tick(1)?;
+    Ok(match NodeObj::new(ex, &ty.name, uid).map_err(ferr)? {
+        Some(o) => ResolvedValue::object(o),
+        None => ResolvedValue::null(),
+    })
 }
 
 /// A mutation payload (`AddTPayload`, `UpdateTPayload`, `DeleteTPayload`), rendered from a

@@ -12,8 +12,8 @@
 use apollo_compiler::response::JsonValue;
 
 use crate::catalog::{FieldInfo, ScalarKind, TypeInfo};
-use crate::exec::{Exec, aggregate_value, ast_args, val_to_json};
-use crate::filter::{format_uid, json_to_val, parse_uid};
+use crate::exec::{Exec, aggregate_value, ast_args, bad_get_id, find_get_uid, val_to_json};
+use crate::filter::format_uid;
 use crate::graph::Val;
 use crate::plan::{AggSel, Cond, Leaf, Plan, RootKind, Sel, SelKind};
 
@@ -127,60 +127,17 @@ fn first_page(
 }
 
 /// The node `get<T>` names (as the generic `get` resolver finds it); `None` to bail out (an
-/// unparsable id, a failed read), `Some(None)` when there is no such node.
+/// unparsable id, which the generic path reports, or a failed read), `Some(None)` when there
+/// is no such node.
 fn get_uid(
     ex: &Exec<'_>,
     ty: &TypeInfo,
     args: &apollo_compiler::response::JsonMap,
 ) -> Option<Option<u64>> {
-    let mut candidates: Option<Vec<u64>> = None;
-    if ty.stored_id().is_none()
-        && let Some(idf) = &ty.id_field
-        && let Some(v) = args.get(idf.as_str())
-        && !v.is_null()
-    {
-        // The generic path reports an unparsable id as an error.
-        let uid = parse_uid(v.as_str()?)?;
-        candidates = Some(vec![uid]);
+    if bad_get_id(ty, args).is_some() {
+        return None;
     }
-    let mut xid_filters: Vec<(&FieldInfo, Val)> = Vec::new();
-    for x in ty.stored_id().map(|f| &f.name).into_iter().chain(&ty.xids) {
-        if let Some(v) = args.get(x.as_str())
-            && !v.is_null()
-            && let Some(fi) = ty.fields.get(x)
-            && let crate::catalog::FieldKind::Scalar(k) = fi.kind
-            && let Some(val) = json_to_val(v, k)
-        {
-            xid_filters.push((fi, val));
-        }
-    }
-    if candidates.is_none() && xid_filters.is_empty() {
-        return Some(None);
-    }
-    let cands = match candidates {
-        Some(c) => c,
-        None => {
-            let (fi, v) = &xid_filters[0];
-            match ex.rd.lookup_eq(&fi.pred, v).ok()? {
-                Some(found) => found,
-                None => ex.all_of_type(&ty.name).ok()?,
-            }
-        }
-    };
-    for uid in ex.visible(&ty.name, cands).ok()? {
-        let mut ok = true;
-        for (fi, v) in &xid_filters {
-            let vals = ex.rd.scalars(uid, &fi.pred).ok()?;
-            if !vals.iter().any(|x| x.equals(v)) {
-                ok = false;
-                break;
-            }
-        }
-        if ok {
-            return Some(Some(uid));
-        }
-    }
-    Some(None)
+    find_get_uid(ex, ty, args).ok()
 }
 
 /// A list of nodes seen as object type `declared` (invisible ones left out).
