@@ -718,6 +718,81 @@ async fn deep_freeze_moves_data_out_and_the_next_request_thaws() {
     s.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "known bug (issue 8): from the second round on, the data after the thaw can still hold the change the restore undid; not yet diagnosed"]
+async fn a_deep_freeze_waits_for_a_running_restore() {
+    // A restore and a deep freeze started together: whatever their order, the data the
+    // backend ends with (after the thaw) is the restored backup, never the state the restore
+    // replaced or a copy taken halfway through it.
+    let s = TestServer::start().await;
+    let t = s.login().await;
+    let a = s.create(&t, json!({"name": "A"})).await;
+    let uid = a["uid"].as_str().unwrap().to_string();
+    set_schema(&s, &a).await;
+    load_people(&s, &a).await;
+    let want = people(&s, &a).await;
+    let body = gql(
+        &s,
+        &a,
+        "/admin/slash",
+        "mutation { freeze(deepFreeze: false, backup: true) }",
+        json!({}),
+    )
+    .await;
+    assert!(body["data"]["freeze"].is_string(), "{body}");
+    for round in 0..3 {
+        // A change the restore must undo.
+        let body = gql(
+            &s,
+            &a,
+            "/graphql",
+            "mutation { addPerson(input: [{name: \"Eve\"}]) { numUids } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(body["data"]["addPerson"]["numUids"], 1, "{body}");
+        let restore = format!(
+            "mutation {{ restore(uid: \"{uid}\", backupFolder: \"\", backupNum: 0) {{ response {{ restoreId }} errors {{ message }} }} }}"
+        );
+        let (r, f) = tokio::join!(
+            gql(&s, &a, "/admin/slash", &restore, json!({})),
+            gql(
+                &s,
+                &a,
+                "/admin/slash",
+                "mutation { freeze(deepFreeze: true) }",
+                json!({}),
+            )
+        );
+        assert!(f["data"]["freeze"].is_string(), "round {round}: {f}");
+        let id = r["data"]["restore"]["response"]["restoreId"].clone();
+        assert!(!id.is_null(), "round {round}: {r}");
+        let mut status = Value::Null;
+        for _ in 0..200 {
+            let st = gql(
+                &s,
+                &a,
+                "/admin/slash",
+                "query($id: Int!) { restoreStatus(restoreId: $id) { response { status errors } } }",
+                json!({ "id": id.to_string() }),
+            )
+            .await;
+            status = st["data"]["restoreStatus"]["response"]["status"].clone();
+            if status != "IN_PROGRESS" && status != "InProgress" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(status, "OK", "round {round}");
+        assert_eq!(
+            people(&s, &a).await,
+            want,
+            "round {round}: the restored data"
+        );
+    }
+    s.stop().await;
+}
+
 fn find_manifest(dir: &std::path::Path) -> Option<std::path::PathBuf> {
     for e in std::fs::read_dir(dir).ok()? {
         let p = e.ok()?.path();

@@ -516,7 +516,15 @@ impl BackendState {
     }
 
     /// Starts a restore in the background; returns its id for `restoreStatus`.
-    fn start_restore(&self, source: String, target: RestoreTarget, target_id: i64) -> i32 {
+    /// `active` counts the restore as running on the target until it ends, so a deep freeze
+    /// waits for it instead of copying (and later thawing over) a half-restored backend.
+    pub(crate) fn start_restore(
+        &self,
+        source: String,
+        target: RestoreTarget,
+        target_id: i64,
+        active: freeze::Active,
+    ) -> i32 {
         let id = self.restores.start(target_id);
         let this = self.clone();
         tokio::spawn(async move {
@@ -525,6 +533,7 @@ impl BackendState {
                 Err(e) => RestoreState::Err(e.to_string()),
             };
             this.restores.finish(id, state);
+            drop(active);
         });
         id
     }

@@ -168,7 +168,8 @@ impl Root<'_> {
                 }
             }),
             "restore" => {
-                st.ensure_thawed(d.id, &d.uid).await?;
+                // Held by the restore until it ends: a deep freeze waits for it.
+                let active = st.enter(d.id, &d.uid).await?;
                 let source = args.get("uid").and_then(Value::as_str).unwrap_or("");
                 let source = st
                     .control
@@ -185,7 +186,7 @@ impl Root<'_> {
                         .and_then(Value::as_i64)
                         .and_then(|n| u32::try_from(n).ok()),
                 };
-                let id = st.start_restore(source, target, d.id);
+                let id = st.start_restore(source, target, d.id, active);
                 Ok(json!({
                     "response": {
                         "code": "Success",
@@ -236,7 +237,8 @@ impl Root<'_> {
                         "dropData needs one of allData, allDataAndSchema, types or fields".into(),
                     );
                 }
-                st.ensure_thawed(d.id, &d.uid).await?;
+                // Counted as running until done: a deep freeze waits for the drop.
+                let _active = st.enter(d.id, &d.uid).await?;
                 for op in ops {
                     st.engine
                         .drop_data(backend_id(d), op)
