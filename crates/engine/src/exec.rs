@@ -677,24 +677,7 @@ impl ObjectValue for NodeObj<'_> {
                 Ok(ResolvedValue::null())
             }
             FieldKind::Scalar(kind) => {
-                let vals = if fi.langs.is_empty() {
-                    ex.rd.scalars(self.uid, &fi.pred).map_err(ferr)?
-                } else {
-                    // The first language (in preference order) that has a value.
-                    let mut found = Vec::new();
-                    for lang in &fi.langs {
-                        let p = if lang == "." {
-                            fi.pred.clone()
-                        } else {
-                            format!("{}@{lang}", fi.pred)
-                        };
-                        found = ex.rd.scalars(self.uid, &p).map_err(ferr)?;
-                        if !found.is_empty() {
-                            break;
-                        }
-                    }
-                    found
-                };
+                let vals = field_values(ex, self.uid, fi).map_err(ferr)?;
                 if fi.list {
                     let items: Vec<JsonValue> =
                         vals.iter().map(|v| val_to_json(v, *kind)).collect();
@@ -750,6 +733,30 @@ impl ObjectValue for NodeObj<'_> {
             }
         }
     }
+}
+
+/// The values of scalar field `fi` on `uid`; for a multi-language field, those of the first
+/// language (in preference order) that has any.
+pub(crate) fn field_values(
+    ex: &Exec<'_>,
+    uid: u64,
+    fi: &FieldInfo,
+) -> Result<Vec<Val>, EngineError> {
+    if fi.langs.is_empty() {
+        return Ok(ex.rd.scalars(uid, &fi.pred)?);
+    }
+    for lang in &fi.langs {
+        let p = if lang == "." {
+            fi.pred.clone()
+        } else {
+            format!("{}@{lang}", fi.pred)
+        };
+        let found = ex.rd.scalars(uid, &p)?;
+        if !found.is_empty() {
+            return Ok(found);
+        }
+    }
+    Ok(Vec::new())
 }
 
 /// `TAggregateResult`: `count` and `<f>Min/Max/Sum/Avg` over a node set.

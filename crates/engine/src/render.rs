@@ -12,7 +12,9 @@
 use apollo_compiler::response::JsonValue;
 
 use crate::catalog::{FieldInfo, ScalarKind, TypeInfo};
-use crate::exec::{Exec, aggregate_value, ast_args, bad_get_id, find_get_uid, val_to_json};
+use crate::exec::{
+    Exec, aggregate_value, ast_args, bad_get_id, field_values, find_get_uid, val_to_json,
+};
 use crate::filter::format_uid;
 use crate::graph::Val;
 use crate::plan::{AggSel, Cond, Leaf, Plan, RootKind, Sel, SelKind};
@@ -222,7 +224,7 @@ fn object(ex: &Exec<'_>, uid: u64, ty: &TypeInfo, sels: &[Sel], out: &mut Vec<u8
                 let vals: &[Val] = match (&node, fi.langs.is_empty()) {
                     (Some(n), true) => n.values.get(&fi.pred).map_or(&[], Vec::as_slice),
                     _ => {
-                        owned = scalars(ex, uid, fi)?;
+                        owned = field_values(ex, uid, fi).ok()?;
                         &owned
                     }
                 };
@@ -336,26 +338,6 @@ fn aggregate(
     }
     out.push(b'}');
     Some(())
-}
-
-/// The values of a scalar field read from the store (the first language with a value for a
-/// multi-language field).
-fn scalars(ex: &Exec<'_>, uid: u64, fi: &FieldInfo) -> Option<Vec<Val>> {
-    if fi.langs.is_empty() {
-        return ex.rd.scalars(uid, &fi.pred).ok();
-    }
-    for lang in &fi.langs {
-        let p = if lang == "." {
-            fi.pred.clone()
-        } else {
-            format!("{}@{lang}", fi.pred)
-        };
-        let found = ex.rd.scalars(uid, &p).ok()?;
-        if !found.is_empty() {
-            return Some(found);
-        }
-    }
-    Some(Vec::new())
 }
 
 /// Writes a stored value as the generic path renders it (`val_to_json`) for a field whose
