@@ -19,7 +19,8 @@ pub struct BackupSchedule {
 }
 
 impl BackupSchedule {
-    fn check(&self) -> Result<()> {
+    /// Refuses intervals or retention out of range (before any change is made).
+    pub fn check(&self) -> Result<()> {
         for (name, v) in [
             ("fullEveryHours", self.full_every_hours),
             ("incrementalEveryHours", self.incremental_every_hours),

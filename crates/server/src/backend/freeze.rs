@@ -8,8 +8,11 @@
 //! entry exists only while requests run, so idle backends cost nothing).
 //!
 //! Ordering: `freeze` marks the backend frozen first (new requests now wait to thaw it),
-//! waits until the requests already running on it have finished, writes the backup and only
-//! then deletes the live key range. A request on a frozen backend restores the backup (one
+//! waits until the work already running on it has finished, writes the backups (the one the
+//! caller asked for, if any, then the frozen copy: both hold exactly the frozen data) and only
+//! then deletes the live key range. "Work" is everything that reads or writes the key range:
+//! GraphQL and admin requests, backups (on demand and scheduled), exports, imports, restores,
+//! drops and lambda script reads and writes. Each holds an [`Active`] while it runs. A request on a frozen backend restores the backup (one
 //! atomic replace), deletes it, and clears the mark; requests queued behind it find the
 //! backend thawed.
 

@@ -231,8 +231,11 @@ impl BackendState {
         uid: &str,
         full: bool,
     ) -> Result<BackupInfo, BackupError> {
-        // A deep-frozen backend's data is in its frozen copy: bring it back first.
-        self.ensure_thawed(deployment_id, uid)
+        // A deep-frozen backend's data is in its frozen copy: bring it back first. The
+        // backup counts as running on the backend, so a deep freeze waits for it rather than
+        // dropping the data it is reading.
+        let _active = self
+            .enter(deployment_id, uid)
             .await
             .map_err(BackupError::Invalid)?;
         self.backups.create(deployment_id as u64, uid, full).await
@@ -254,9 +257,11 @@ impl BackendState {
                 continue;
             };
             let uid = graphcloud_control::model::format_uid(row.deployment_id);
-            if self.gate.is_frozen(&uid) {
+            // Held while the backup reads: a deep freeze waits for it. A frozen backend
+            // (nothing changes there) is skipped.
+            let Some(_active) = self.gate.try_enter(&uid) else {
                 continue;
-            }
+            };
             match self
                 .backups
                 .create(row.deployment_id as u64, &uid, full)
@@ -337,7 +342,8 @@ impl BackendState {
         id: &str,
         format: graphcloud_engine::export::ExportFormat,
     ) -> Result<Vec<String>, String> {
-        self.ensure_thawed(backend as i64, uid).await?;
+        // Held while the export reads: a deep freeze waits for it.
+        let _active = self.enter(backend as i64, uid).await?;
         let engine = self.engine.clone();
         let files =
             tokio::task::spawn_blocking(move || export::build_files(&engine, backend, format))
@@ -473,12 +479,27 @@ impl BackendState {
         self.ensure_thawed(id, uid).await?;
         let lock = self.gate.op_lock(uid);
         let _op = lock.lock().await;
+        if deep {
+            if !self.gate.mark(uid) {
+                return Ok("Backend is already deep-frozen".to_string());
+            }
+            // From here no request, restore or drop runs on the backend: the backup taken
+            // below holds exactly the data that is frozen.
+            self.gate.drained(uid).await;
+        }
         let mut taken = None;
         if backup {
-            let b = self
-                .create_backup(id, uid, false)
-                .await
-                .map_err(|e| format!("freeze failed: the backup failed: {e}"))?;
+            // Not `create_backup`: this freeze holds the backend (thawed, and drained when
+            // deep) already.
+            let b = match self.backups.create(id as u64, uid, false).await {
+                Ok(b) => b,
+                Err(e) => {
+                    if deep {
+                        self.gate.unmark(uid);
+                    }
+                    return Err(format!("freeze failed: the backup failed: {e}"));
+                }
+            };
             taken = Some(format!(
                 "{} backup {} of folder {}",
                 b.kind, b.backup_num, b.folder
@@ -490,10 +511,6 @@ impl BackendState {
                 None => "Backend frozen".to_string(),
             });
         }
-        if !self.gate.mark(uid) {
-            return Ok("Backend is already deep-frozen".to_string());
-        }
-        self.gate.drained(uid).await;
         let name = freeze::frozen_name(uid);
         if let Err(e) = self.backups.create(id as u64, &name, true).await {
             self.gate.unmark(uid);
@@ -727,6 +744,9 @@ impl BackendState {
 impl BackendState {
     /// The deployment's script, base64 (`""` when none).
     pub async fn lambda_script(&self, deployment_id: i64) -> Result<String, String> {
+        // A deep-frozen backend's script is in its frozen copy: thaw it to read it.
+        let uid = graphcloud_control::model::format_uid(deployment_id);
+        let _active = self.enter(deployment_id, &uid).await?;
         let engine = self.engine.clone();
         tokio::task::spawn_blocking(move || engine.lambda_script(deployment_id as u64))
             .await
@@ -742,6 +762,10 @@ impl BackendState {
     /// previous script stays active.
     pub async fn set_lambda_script(&self, deployment_id: i64, b64: &str) -> Result<(), String> {
         let source = graphcloud_lambda::decode_script(b64)?;
+        // Written into the live key range: a frozen backend is thawed first (a thaw would
+        // otherwise replace the new script with the frozen copy's), and a deep freeze waits.
+        let uid = graphcloud_control::model::format_uid(deployment_id);
+        let _active = self.enter(deployment_id, &uid).await?;
         let engine = self.engine.clone();
         let lambdas = self.lambdas.clone();
         tokio::task::spawn_blocking(move || -> Result<(), String> {

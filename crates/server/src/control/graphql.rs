@@ -402,14 +402,9 @@ impl Root<'_> {
                 )
             }
             "updateDeployment" => {
-                let mut inp: UpdateDeploymentIn = input(&args)?;
+                let inp: UpdateDeploymentIn = input(&args)?;
                 let uid = inp.uid.clone().unwrap_or_default();
-                if let Some(schedule) = inp.backup_schedule.take() {
-                    cp.set_backup_schedule(a, &uid, schedule.into_model())
-                        .await
-                        .map_err(field_error)?;
-                }
-                super::lambda::update(cp, self.backends, a, &uid, inp.into_model())
+                super::lambda::update(cp, self.backends, a, &uid, inp)
                     .await
                     .map_err(field_error)?;
                 json!(UPDATED_TEXT)

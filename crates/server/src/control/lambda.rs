@@ -3,12 +3,13 @@
 //! `PATCH /deployment/{uid}`. The control plane checks who may act on which deployment;
 //! the script itself is stored by the backend side (in the deployment's graph key range).
 
-use graphcloud_control::model::{DeploymentUpdate, NewDeployment};
+use graphcloud_control::model::NewDeployment;
 use graphcloud_control::{Actor, ControlError, ControlPlane, Deployment};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::backend::BackendState;
+use crate::control::wire::UpdateDeploymentIn;
 
 /// Text returned by `updateLambda` (spec §2.7).
 pub const LAMBDA_UPDATED_TEXT: &str = "Successfully added the lambda function";
@@ -54,15 +55,22 @@ pub(crate) async fn create(
     Ok(d)
 }
 
-/// `updateDeployment` / `PATCH /deployment/{uid}`: a script is checked before any change
-/// is made, then the deployment's other fields, then the script are stored.
+/// `updateDeployment` / `PATCH /deployment/{uid}`: everything that can be refused (a
+/// backup schedule out of range, a script that does not compile, a deployment the actor may
+/// not manage) is checked before any change is made; then the deployment's own fields, its
+/// backup schedule and its script are stored, in that order.
 pub(crate) async fn update(
     cp: &ControlPlane,
     backends: &BackendState,
     actor: &Actor,
     reference: &str,
-    mut update: DeploymentUpdate,
+    mut input: UpdateDeploymentIn,
 ) -> Result<Deployment, ControlError> {
+    let schedule = input.backup_schedule.take().map(|s| s.into_model());
+    let mut update = input.into_model();
+    if let Some(s) = &schedule {
+        s.check()?;
+    }
     let script = update.lambda_script.take();
     if let Some(s) = &script {
         // Resolve (and authorize) first so a foreign uid never reaches the script check.
@@ -73,6 +81,9 @@ pub(crate) async fn update(
             .map_err(ControlError::Invalid)?;
     }
     let d = cp.update_deployment(actor, reference, update).await?;
+    if let Some(s) = schedule {
+        cp.set_backup_schedule(actor, &d.uid, s).await?;
+    }
     if let Some(s) = script {
         backends
             .set_lambda_script(d.id, &s)

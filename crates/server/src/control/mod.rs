@@ -513,7 +513,7 @@ async fn update_deployment(
         Ok(i) => i,
         Err(r) => return r,
     };
-    match lambda::update(&st.cp, &st.backends, &actor, &uid, input.into_model()).await {
+    match lambda::update(&st.cp, &st.backends, &actor, &uid, input).await {
         Ok(_) => json_response(
             StatusCode::OK,
             json!({ "response": { "message": UPDATED_TEXT } }),

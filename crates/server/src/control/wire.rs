@@ -109,7 +109,7 @@ pub struct UpdateDeploymentIn {
     pub organization_id: Option<String>,
     pub lambda_script: Option<String>,
     pub anonymous_access: Option<String>,
-    /// GraphQL only: `{fullEveryHours, incrementalEveryHours, retention}`.
+    /// `{fullEveryHours, incrementalEveryHours, retention}`; all zero removes the schedule.
     pub backup_schedule: Option<BackupScheduleIn>,
 }
 
