@@ -95,6 +95,16 @@ impl ApiCache {
         }
     }
 
+    /// The API cached for `backend` at whatever version, without marking it used (a hint:
+    /// the caller must not rely on it being current).
+    pub fn peek(&self, backend: u64) -> Option<Arc<CompiledApi>> {
+        self.inner
+            .lock()
+            .map
+            .get(&backend)
+            .map(|(_, api, _)| api.clone())
+    }
+
     /// Stores an API, evicting the least recently used entry when full.
     pub fn put(&self, backend: u64, version: u64, api: Arc<CompiledApi>) {
         let mut g = self.inner.lock();

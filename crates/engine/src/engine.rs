@@ -277,6 +277,9 @@ impl Engine {
         req: Request,
         headers: Vec<(String, String)>,
     ) -> Response {
+        if self.runs_inline(backend, &req) {
+            return self.graphql_at(backend, caller, &req, &headers, None, 0, Cancel::new());
+        }
         let this = self.clone();
         let cancel = Cancel::new();
         let _stop_when_dropped = cancel.on_drop();
@@ -285,6 +288,24 @@ impl Engine {
         })
         .await
         .unwrap_or_else(|e| Response::error(format!("internal error: {e}")))
+    }
+
+    /// Whether `req` may be answered on the calling (async) thread rather than a blocking
+    /// one: its operation was prepared before for the cached API and its plan reads a few
+    /// nodes only ([`crate::plan::Plan::inline`]). Handing a get-by-id to a blocking thread
+    /// costs more than answering it. Only cached state is consulted: a miss, or an API
+    /// replaced since, takes the blocking thread (and `graphql_at` checks the API again).
+    fn runs_inline(&self, backend: u64, req: &Request) -> bool {
+        if !self.inner.compiled.load(Ordering::Relaxed) {
+            return false;
+        }
+        let Some(api) = self.inner.cache.peek(backend) else {
+            return false;
+        };
+        self.inner
+            .prepared
+            .get(&api, &req.query, req.operation_name.as_deref())
+            .is_some_and(|p| p.compiled_plan().is_some_and(|plan| plan.inline))
     }
 
     /// A lambda script's `graphql()` call: runs on the calling (blocking) thread at nesting

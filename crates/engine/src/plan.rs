@@ -59,6 +59,11 @@ impl Prepared {
 
     /// The compiled plan of this operation, when the compiled path covers it (compiled on
     /// first use).
+    /// The plan if it has been compiled already (never compiles it).
+    pub fn compiled_plan(&self) -> Option<&Plan> {
+        self.plan.get().and_then(Option::as_ref)
+    }
+
     pub fn plan(&self, api: &CompiledApi) -> Option<&Plan> {
         self.plan
             .get_or_init(|| {
@@ -217,6 +222,10 @@ fn conds_of(dirs: &apollo_compiler::executable::DirectiveList, out: &mut Vec<Con
 /// A compiled query operation: its root fields in response order.
 pub struct Plan {
     pub roots: Vec<RootSel>,
+    /// The plan reads a bounded number of nodes (`get` roots and single, forward edges only,
+    /// at most [`INLINE_MAX_SELECTIONS`] selections): cheap enough to answer on the thread
+    /// that received the request instead of handing it to a blocking thread.
+    pub inline: bool,
 }
 
 /// One root field of a compiled query.
@@ -327,19 +336,30 @@ fn json_key(k: &str) -> String {
 /// executor answers it under the request's budget.
 pub const MAX_PLAN_SELECTIONS: usize = 5_000;
 
-/// Counts the selections compiled so far; `None` once over [`MAX_PLAN_SELECTIONS`].
-struct Size(usize);
+/// Selections an inline plan (see [`Plan::inline`]) may hold.
+pub const INLINE_MAX_SELECTIONS: usize = 64;
+
+/// Counts the selections compiled so far (`None` once over [`MAX_PLAN_SELECTIONS`]) and
+/// whether any of them may read an unbounded number of nodes (lists, aggregates, reverse
+/// edges).
+struct Size {
+    n: usize,
+    unbounded: bool,
+}
 
 impl Size {
     fn add(&mut self, n: usize) -> Option<()> {
-        self.0 += n;
-        (self.0 <= MAX_PLAN_SELECTIONS).then_some(())
+        self.n += n;
+        (self.n <= MAX_PLAN_SELECTIONS).then_some(())
     }
 }
 
 /// Compiles `op` when every part of it is covered by the compiled path.
 pub fn compile(api: &CompiledApi, doc: &ExecutableDocument, op: &Operation) -> Option<Plan> {
-    let mut size = Size(0);
+    let mut size = Size {
+        n: 0,
+        unbounded: false,
+    };
     if !op.is_query() || !op.directives.is_empty() {
         return None;
     }
@@ -369,6 +389,7 @@ pub fn compile(api: &CompiledApi, doc: &ExecutableDocument, op: &Operation) -> O
                 .is_some_and(|t| t.kind == TypeKind::Object)
         {
             let sels = compile_aggregate(api, doc, tname, &f.selection_set, &mut size)?;
+            size.unbounded = true;
             roots.push(RootSel {
                 key,
                 conds,
@@ -392,6 +413,7 @@ pub fn compile(api: &CompiledApi, doc: &ExecutableDocument, op: &Operation) -> O
             return None;
         }
         let sels = compile_object(api, doc, tname, &f.selection_set, &mut size)?;
+        size.unbounded |= !is_get;
         let field = (*f).clone();
         let ty = tname.to_string();
         roots.push(RootSel {
@@ -404,7 +426,10 @@ pub fn compile(api: &CompiledApi, doc: &ExecutableDocument, op: &Operation) -> O
             },
         });
     }
-    Some(Plan { roots })
+    Some(Plan {
+        roots,
+        inline: !size.unbounded && size.n <= INLINE_MAX_SELECTIONS,
+    })
 }
 
 /// The fields of `set` on object type `parent` in response order with their `@include` /
@@ -510,6 +535,7 @@ fn compile_object(
                 if tt.kind != TypeKind::Object {
                     return None;
                 }
+                size.unbounded |= fi.list || fi.reverse;
                 SelKind::Edge {
                     node: f.clone(),
                     field: name.to_string(),
@@ -529,6 +555,7 @@ fn compile_object(
                 if tt.kind != TypeKind::Object {
                     return None;
                 }
+                size.unbounded = true;
                 SelKind::Aggregate {
                     node: f.clone(),
                     base: base.clone(),
@@ -647,5 +674,36 @@ mod tests {
         );
         assert!(!plan("{ __schema { types { name } } }"));
         assert!(!plan("mutation { deleteT(filter: {}) { numUids } }"));
+    }
+
+    #[test]
+    fn only_plans_that_read_a_few_nodes_run_inline() {
+        let api = compile_api("type T { id: ID! name: String best: T kids: [T] }").unwrap();
+        let inline = |q: &str| {
+            let p = prepared(&api, q);
+            compile(&api, &p.doc, &p.op).unwrap().inline
+        };
+        assert!(inline("{ getT(id: \"0x1\") { id name } }"));
+        assert!(inline(
+            "{ a: getT(id: \"0x1\") { name best { name best { id } } } __typename }"
+        ));
+        assert!(!inline("{ queryT(first: 1) { name } }"), "a list root");
+        assert!(!inline("{ aggregateT { count } }"));
+        assert!(
+            !inline("{ getT(id: \"0x1\") { kids { name } } }"),
+            "a list edge"
+        );
+        assert!(
+            !inline("{ getT(id: \"0x1\") { kidsAggregate { count } } }"),
+            "an aggregate over an edge"
+        );
+        let wide: String = (0..INLINE_MAX_SELECTIONS)
+            .map(|i| format!("n{i}: name "))
+            .collect();
+        assert!(!inline(&format!("{{ getT(id: \"0x1\") {{ {wide} }} }}")));
+        let fits: String = (1..INLINE_MAX_SELECTIONS)
+            .map(|i| format!("n{i}: name "))
+            .collect();
+        assert!(inline(&format!("{{ getT(id: \"0x1\") {{ {fits} }} }}")));
     }
 }
