@@ -277,8 +277,8 @@ impl Engine {
         req: Request,
         headers: Vec<(String, String)>,
     ) -> Response {
-        if self.runs_inline(backend, &req) {
-            return self.graphql_at(backend, caller, &req, &headers, None, 0, Cancel::new());
+        if let Some(r) = self.try_inline(backend, caller, &req) {
+            return r;
         }
         let this = self.clone();
         let cancel = Cancel::new();
@@ -290,22 +290,38 @@ impl Engine {
         .unwrap_or_else(|e| Response::error(format!("internal error: {e}")))
     }
 
-    /// Whether `req` may be answered on the calling (async) thread rather than a blocking
-    /// one: its operation was prepared before for the cached API and its plan reads a few
-    /// nodes only ([`crate::plan::Plan::inline`]). Handing a get-by-id to a blocking thread
-    /// costs more than answering it. Only cached state is consulted: a miss, or an API
-    /// replaced since, takes the blocking thread (and `graphql_at` checks the API again).
-    fn runs_inline(&self, backend: u64, req: &Request) -> bool {
+    /// Answers `req` on the calling (async) thread when that is cheap (see
+    /// [`request::execute_inline`]): handing a get-by-id to a blocking thread costs more than
+    /// answering it. `None`: run it on a blocking thread. The cached API is only a hint for
+    /// the first check; the answer uses the API the store holds now.
+    pub fn try_inline(&self, backend: u64, caller: Caller, req: &Request) -> Option<Response> {
         if !self.inner.compiled.load(Ordering::Relaxed) {
-            return false;
+            return None;
         }
-        let Some(api) = self.inner.cache.peek(backend) else {
-            return false;
-        };
-        self.inner
+        let hint = self.inner.cache.peek(backend)?;
+        let prepared = self
+            .inner
             .prepared
-            .get(&api, &req.query, req.operation_name.as_deref())
-            .is_some_and(|p| p.compiled_plan().is_some_and(|plan| plan.inline))
+            .get(&hint, &req.query, req.operation_name.as_deref())?;
+        if !prepared.compiled_plan().is_some_and(|p| p.inline) {
+            return None;
+        }
+        let (api, _) = self.api_for(backend).ok()??;
+        self.inner.in_flight.fetch_add(1, Ordering::Relaxed);
+        let opts = Options {
+            access: caller.access,
+            read_only: caller.read_only,
+            limits: self.inner.limits.clone(),
+            cancel: Cancel::new(),
+            compiled: true,
+        };
+        let graph = StoreBackend {
+            store: &self.inner.store,
+            backend,
+        };
+        let r = request::execute_inline(&api, &self.inner.prepared, &graph, req, &opts);
+        self.inner.in_flight.fetch_sub(1, Ordering::Relaxed);
+        r
     }
 
     /// A lambda script's `graphql()` call: runs on the calling (blocking) thread at nesting

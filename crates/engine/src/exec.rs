@@ -30,6 +30,10 @@ pub struct Exec<'a> {
     /// Deadline and cancel flag, checked at every resolved field.
     pub budget: &'a Budget,
     pub emitted: Cell<usize>,
+    /// Answering on the thread that received the request (see [`crate::plan::Plan::inline`]):
+    /// more than [`crate::plan::INLINE_MAX_NODES`] nodes make the compiled path decline
+    /// instead of failing, and the request runs again on a blocking thread.
+    pub inline: bool,
     /// Response keys of root `_entities` fields whose objects are served with sorted keys.
     pub sort_keys_of: RefCell<Vec<String>>,
 }
@@ -51,6 +55,9 @@ impl<'a> Exec<'a> {
     pub(crate) fn tick(&self, n: usize) -> Result<(), FieldError> {
         let total = self.emitted.get() + n;
         self.emitted.set(total);
+        if self.inline && total > crate::plan::INLINE_MAX_NODES {
+            return Err(ferr("more nodes than an inline answer reads"));
+        }
         if total > self.limits.max_result_nodes {
             let m = format!(
                 "the result exceeds the limit of {} nodes; narrow the query with filters or `first`",

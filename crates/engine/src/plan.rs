@@ -222,9 +222,11 @@ fn conds_of(dirs: &apollo_compiler::executable::DirectiveList, out: &mut Vec<Con
 /// A compiled query operation: its root fields in response order.
 pub struct Plan {
     pub roots: Vec<RootSel>,
-    /// The plan reads a bounded number of nodes (`get` roots and single, forward edges only,
-    /// at most [`INLINE_MAX_SELECTIONS`] selections): cheap enough to answer on the thread
-    /// that received the request instead of handing it to a blocking thread.
+    /// The plan may be answered on the thread that received the request instead of being
+    /// handed to a blocking thread (which costs more than a get-by-id itself): `get` roots
+    /// only, forward edges without arguments (no filters to evaluate), no aggregates, at most
+    /// [`INLINE_MAX_SELECTIONS`] selections. What it reads is bounded when it runs: past
+    /// [`INLINE_MAX_NODES`] nodes it declines and runs on a blocking thread after all.
     pub inline: bool,
 }
 
@@ -338,10 +340,11 @@ pub const MAX_PLAN_SELECTIONS: usize = 5_000;
 
 /// Selections an inline plan (see [`Plan::inline`]) may hold.
 pub const INLINE_MAX_SELECTIONS: usize = 64;
+/// Nodes an inline answer may read (see [`Plan::inline`]).
+pub const INLINE_MAX_NODES: usize = 64;
 
 /// Counts the selections compiled so far (`None` once over [`MAX_PLAN_SELECTIONS`]) and
-/// whether any of them may read an unbounded number of nodes (lists, aggregates, reverse
-/// edges).
+/// whether any of them rules out an inline answer (see [`Plan::inline`]).
 struct Size {
     n: usize,
     unbounded: bool,
@@ -535,7 +538,7 @@ fn compile_object(
                 if tt.kind != TypeKind::Object {
                     return None;
                 }
-                size.unbounded |= fi.list || fi.reverse;
+                size.unbounded |= fi.reverse || !f.arguments.is_empty();
                 SelKind::Edge {
                     node: f.clone(),
                     field: name.to_string(),
@@ -689,9 +692,16 @@ mod tests {
         ));
         assert!(!inline("{ queryT(first: 1) { name } }"), "a list root");
         assert!(!inline("{ aggregateT { count } }"));
+        assert!(inline(
+            "{ getT(id: \"0x1\") { kids { name best { id } } } }"
+        ));
         assert!(
-            !inline("{ getT(id: \"0x1\") { kids { name } } }"),
-            "a list edge"
+            !inline("{ getT(id: \"0x1\") { kids(first: 2) { name } } }"),
+            "an edge with arguments"
+        );
+        assert!(
+            !inline("{ getT(id: \"0x1\") { best(filter: {id: [\"0x2\"]}) { name } } }"),
+            "a filtered edge"
         );
         assert!(
             !inline("{ getT(id: \"0x1\") { kidsAggregate { count } } }"),

@@ -186,6 +186,11 @@ fn edge_targets(ex: &Exec<'_>, uid: u64, fi: &FieldInfo, tt: &TypeInfo) -> Optio
     } else {
         ex.rd.edges(uid, &fi.pred).ok()?
     };
+    // An inline answer renders every target (its edges take no arguments): decline before
+    // loading more of them than it may read.
+    if ex.inline && ex.emitted.get() + raw.len() > crate::plan::INLINE_MAX_NODES {
+        return None;
+    }
     let mut out = Vec::with_capacity(raw.len());
     for t in raw {
         if is_a(ex, tt, t)? {

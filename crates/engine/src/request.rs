@@ -350,6 +350,54 @@ pub fn execute(
 }
 
 /// [`execute`] that takes prepared documents from (and adds them to) `cache`.
+/// Answers `req` on the calling thread when that is cheap: its operation is prepared already,
+/// its plan is [`crate::plan::Plan::inline`], and the answer reads at most
+/// [`crate::plan::INLINE_MAX_NODES`] nodes. `None` otherwise: nothing was reported, and the
+/// caller runs the request with [`execute_cached`] as usual (on a blocking thread).
+pub fn execute_inline(
+    api: &Arc<CompiledApi>,
+    cache: &PreparedCache,
+    graph: &dyn BackendGraph,
+    req: &Request,
+    opts: &Options,
+) -> Option<Response> {
+    if !opts.compiled {
+        return None;
+    }
+    let cached = cache.get(api, &req.query, req.operation_name.as_deref())?;
+    let plan = cached.compiled_plan().filter(|p| p.inline)?;
+    let budget = Budget::new(opts.limits.request_timeout, opts.cancel.clone());
+    // Validation of the variables and the document limits: cheap, and their errors are
+    // answers like any other.
+    let (prepared, vars) = match prepare(api, Some(cache), req, &opts.limits) {
+        Ok(p) => p,
+        Err(r) => return Some(r),
+    };
+    if !Arc::ptr_eq(&prepared, &cached) {
+        return None;
+    }
+    let snap = graph.snapshot().ok()?;
+    let ex = Exec {
+        cat: &api.catalog,
+        model: api.model.as_ref(),
+        rd: Rc::new(CachedRead::new(snap, NODE_CACHE)),
+        doc: &prepared.doc,
+        vars: &vars,
+        limits: &opts.limits,
+        budget: &budget,
+        emitted: Cell::new(0),
+        inline: true,
+        sort_keys_of: Default::default(),
+    };
+    let body = crate::render::render(plan, &ex)?;
+    Some(Response {
+        data: None,
+        errors: Vec::new(),
+        cache_max_age: None,
+        raw: Some(body),
+    })
+}
+
 pub fn execute_cached(
     api: &Arc<CompiledApi>,
     cache: Option<&PreparedCache>,
@@ -412,6 +460,7 @@ pub fn execute_cached(
         limits: &opts.limits,
         budget: &budget,
         emitted: Cell::new(0),
+        inline: false,
         sort_keys_of: Default::default(),
     };
     // The compiled path answers what its plan covers; anything else (and anything it meets
@@ -563,6 +612,7 @@ impl<'a> MutationRoot<'a> {
             limits: self.limits,
             budget: self.budget,
             emitted: Cell::new(0),
+            inline: false,
             sort_keys_of: Default::default(),
         }
     }

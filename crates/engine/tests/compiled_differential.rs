@@ -547,3 +547,82 @@ fn a_missing_non_null_value_falls_back_to_the_generic_errors() {
         body(&compiled)
     );
 }
+
+#[test]
+fn cheap_gets_are_answered_inline_and_large_ones_decline() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::new(Store::open(dir.path()).unwrap());
+    engine.update_schema(BACKEND, ADMIN, SDL).unwrap();
+    let friends = |n: usize, tag: &str| -> Value {
+        (0..n)
+            .map(|i| json!({"name": format!("{tag}{i}"), "age": i}))
+            .collect::<Vec<_>>()
+            .into()
+    };
+    let r = gql(
+        &engine,
+        "mutation($p: [AddPersonInput!]!) { addPerson(input: $p) { person { id } } }",
+        json!({"p": [
+            {"name": "small", "friends": friends(3, "s")},
+            {"name": "hub", "friends": friends(100, "h")},
+        ]}),
+    );
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    let ids = r.to_json()["data"]["addPerson"]["person"].clone();
+    let (small, hub) = (ids[0]["id"].clone(), ids[1]["id"].clone());
+    let q = "query($id: ID!) { getPerson(id: $id) { id name friends { name age } } }";
+    let req = |id: &Value| Request {
+        query: q.to_string(),
+        operation_name: None,
+        variables: json!({ "id": id }).as_object().cloned().unwrap(),
+    };
+    // Not prepared yet: never inline.
+    assert!(engine.try_inline(BACKEND, ADMIN, &req(&small)).is_none());
+    engine.set_compiled(false);
+    let generic_small = body(&gql(&engine, q, json!({ "id": small })));
+    let generic_hub = body(&gql(&engine, q, json!({ "id": hub })));
+    engine.set_compiled(true);
+    assert_eq!(
+        body(&gql(&engine, q, json!({ "id": small }))),
+        generic_small
+    );
+    // Prepared and planned now: 1 + 3 nodes are answered inline, identically.
+    let inline = engine
+        .try_inline(BACKEND, ADMIN, &req(&small))
+        .expect("a cheap get is answered inline");
+    assert_eq!(body(&inline), generic_small);
+    assert!(generic_small.contains("\"name\":\"s2\""), "{generic_small}");
+    // 1 + 100 nodes: more than an inline answer reads; the blocking path answers it all.
+    assert!(engine.try_inline(BACKEND, ADMIN, &req(&hub)).is_none());
+    let full = body(&gql(&engine, q, json!({ "id": hub })));
+    assert_eq!(full, generic_hub);
+    assert_eq!(full.matches("\"age\":").count(), 100);
+    // Bad variables are answered inline with the generic path's error.
+    let bad = Request {
+        variables: json!({ "id": {"not": "an id"} })
+            .as_object()
+            .cloned()
+            .unwrap(),
+        ..req(&small)
+    };
+    let generic_bad = {
+        engine.set_compiled(false);
+        let r = engine.graphql_blocking(BACKEND, ADMIN, &bad);
+        engine.set_compiled(true);
+        body(&r)
+    };
+    let inline_bad = engine
+        .try_inline(BACKEND, ADMIN, &bad)
+        .expect("validation errors are cheap answers");
+    assert_eq!(body(&inline_bad), generic_bad);
+    assert!(generic_bad.contains("errors"), "{generic_bad}");
+    // A list root is never inline.
+    let list = "{ queryPerson(first: 1) { name } }";
+    gql(&engine, list, json!({}));
+    let list_req = Request {
+        query: list.to_string(),
+        operation_name: None,
+        variables: Default::default(),
+    };
+    assert!(engine.try_inline(BACKEND, ADMIN, &list_req).is_none());
+}
