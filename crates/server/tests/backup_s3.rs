@@ -184,5 +184,86 @@ async fn backups_land_in_the_bucket_and_restore_from_it() {
         body["data"]["listBackups"],
         json!({"response": [[{"backupNum": 1, "type": "full", "folder": folder}]], "errors": []})
     );
+
+    // Exports land in the bucket too, and their signed URLs download without credentials.
+    let body = call(
+        &s,
+        &a,
+        "/admin/slash",
+        "mutation { export(format: \"rdf\") { signedUrls exportId } }",
+        json!({}),
+    )
+    .await;
+    let urls = body["data"]["export"]["signedUrls"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .clone();
+    let export_id = body["data"]["export"]["exportId"].as_str().unwrap();
+    let mut rdf = String::new();
+    for u in &urls {
+        let u = u.as_str().unwrap();
+        let resp = http.get(u).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "{u}");
+        let bytes = resp.bytes().await.unwrap();
+        if u.contains("g01.rdf.gz") {
+            use std::io::Read;
+            flate2::read::MultiGzDecoder::new(&bytes[..])
+                .read_to_string(&mut rdf)
+                .unwrap();
+        }
+    }
+    assert!(rdf.contains("\"one\""), "{rdf}");
+    let listing = http
+        .get(format!(
+            "{endpoint}/backups?list-type=2&prefix=graphcloud/test/exports/"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in ["g01.rdf.gz", "g01.schema.gz", "g01.gql_schema.gz"] {
+        let key = format!("<Key>graphcloud/test/exports/{a_uid}/{export_id}/{name}</Key>");
+        assert!(listing.contains(&key), "{key} missing in {listing}");
+    }
+
+    // A deep freeze moves the data into the bucket; the next request thaws it from there.
+    let body = call(
+        &s,
+        &a,
+        "/admin/slash",
+        "mutation { freeze(deepFreeze: true, backup: false) }",
+        json!({}),
+    )
+    .await;
+    assert!(body["data"]["freeze"].is_string(), "{body}");
+    let frozen = format!("graphcloud/test/_frozen/{a_uid}/");
+    let listing = http
+        .get(format!("{endpoint}/backups?list-type=2&prefix={frozen}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(listing.contains("manifest.json</Key>"), "{listing}");
+    let body = call(&s, &a, "/graphql", "{ queryNote { text } }", json!({})).await;
+    assert_eq!(
+        body["data"]["queryNote"],
+        json!([{"text": "one"}, {"text": "two"}])
+    );
+    let listing = http
+        .get(format!("{endpoint}/backups?list-type=2&prefix={frozen}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !listing.contains("<Key>"),
+        "the frozen copy is removed: {listing}"
+    );
     s.stop().await;
 }
