@@ -5,6 +5,7 @@
 //! its own writes). The store's snapshot types implement it in [`crate::store_adapter`].
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 /// A stored scalar value as the engine sees it.
 #[derive(Clone, Debug, PartialEq)]
@@ -75,6 +76,11 @@ pub trait GraphRead {
     fn node_all(&self, _uid: u64) -> Result<Option<NodeData>, ReadError> {
         Ok(None)
     }
+    /// [`GraphRead::node_all`] as a shared copy: a reader over committed data may hand out
+    /// the copy the store's node cache holds (and offer the one it reads to it).
+    fn node_shared(&self, uid: u64) -> Result<Option<Arc<NodeData>>, ReadError> {
+        Ok(self.node_all(uid)?.map(Arc::new))
+    }
     /// The first `n` uids (ascending) of the nodes whose `dgraph.type` contains
     /// `storage_type`, read as a page of the type index, when the reader can (`None`: use
     /// [`GraphRead::type_uids`]).
@@ -92,7 +98,7 @@ pub trait GraphRead {
     }
     /// The node as a caching reader holds it after [`GraphRead::prefetch`] (read without
     /// copying); `None` when this reader keeps no such copy.
-    fn loaded(&self, _uid: u64) -> Option<std::rc::Rc<NodeData>> {
+    fn loaded(&self, _uid: u64) -> Option<Arc<NodeData>> {
         None
     }
     /// Hint that every field of `uid` is about to be read (a caching reader loads the node
@@ -139,11 +145,33 @@ pub struct NodeData {
     pub edges: std::collections::HashMap<String, Vec<u64>>,
 }
 
+impl NodeData {
+    /// Approximate heap size, for bounding caches.
+    pub fn cost(&self) -> usize {
+        fn val(v: &Val) -> usize {
+            std::mem::size_of::<Val>()
+                + match v {
+                    Val::Str(s) | Val::Password(s) => s.len(),
+                    Val::Geo(g) => g.to_string().len() * 2,
+                    _ => 0,
+                }
+        }
+        let mut n = 128 + self.types.iter().map(|t| t.len() + 24).sum::<usize>();
+        for (k, vs) in &self.values {
+            n += 64 + k.len() + vs.iter().map(val).sum::<usize>();
+        }
+        for (k, es) in &self.edges {
+            n += 64 + k.len() + es.len() * 8;
+        }
+        n
+    }
+}
+
 /// A reader that loads each node once per request (one scan instead of one per predicate).
 /// Bounded: beyond `capacity` nodes it reads through.
 pub struct CachedRead<'a> {
     inner: Box<dyn GraphRead + 'a>,
-    nodes: std::cell::RefCell<std::collections::HashMap<u64, std::rc::Rc<NodeData>>>,
+    nodes: std::cell::RefCell<std::collections::HashMap<u64, Arc<NodeData>>>,
     capacity: usize,
 }
 
@@ -156,7 +184,7 @@ impl<'a> CachedRead<'a> {
         }
     }
 
-    fn cached(&self, uid: u64) -> Option<std::rc::Rc<NodeData>> {
+    fn cached(&self, uid: u64) -> Option<Arc<NodeData>> {
         self.nodes.borrow().get(&uid).cloned()
     }
 }
@@ -189,8 +217,8 @@ impl GraphRead for CachedRead<'_> {
         if self.nodes.borrow().contains_key(&uid) || self.nodes.borrow().len() >= self.capacity {
             return Ok(());
         }
-        if let Some(d) = self.inner.node_all(uid)? {
-            self.nodes.borrow_mut().insert(uid, std::rc::Rc::new(d));
+        if let Some(d) = self.inner.node_shared(uid)? {
+            self.nodes.borrow_mut().insert(uid, d);
         }
         Ok(())
     }
@@ -200,7 +228,7 @@ impl GraphRead for CachedRead<'_> {
     fn lookup_eq(&self, pred: &str, value: &Val) -> Result<Option<Vec<u64>>, ReadError> {
         self.inner.lookup_eq(pred, value)
     }
-    fn loaded(&self, uid: u64) -> Option<std::rc::Rc<NodeData>> {
+    fn loaded(&self, uid: u64) -> Option<Arc<NodeData>> {
         self.cached(uid)
     }
     fn type_count(&self, storage_type: &str) -> Result<Option<u64>, ReadError> {

@@ -3,6 +3,7 @@
 
 use graphcloud_store::{self as store, DateTime, Geo, GeoPoint, Value};
 use serde_json::json;
+use std::sync::Arc;
 
 use crate::graph::{GraphRead, IndexQuery, NodeData, ReadError, Val};
 
@@ -161,6 +162,22 @@ impl<T: store::GraphRead> GraphRead for StoreRead<T> {
             return Ok(None);
         };
         index_answer(self.0.index_eq(pred, &v))
+    }
+
+    fn node_shared(&self, uid: u64) -> Result<Option<Arc<NodeData>>, ReadError> {
+        if let Some(n) = self
+            .0
+            .cached_node(uid)
+            .and_then(|c| c.downcast::<NodeData>().ok())
+        {
+            return Ok(Some(n));
+        }
+        let Some(d) = self.node_all(uid)? else {
+            return Ok(None);
+        };
+        let d = Arc::new(d);
+        self.0.keep_node(uid, d.clone(), d.cost());
+        Ok(Some(d))
     }
 
     fn node_all(&self, uid: u64) -> Result<Option<NodeData>, ReadError> {

@@ -79,6 +79,16 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u32).range(1..=1_048_576)
     )]
     cache_size_mb: u32,
+    /// Cache of decoded nodes in MiB, shared by every backend: repeated reads of the same
+    /// nodes skip the graph store's pages. Writes invalidate exactly what they change, so it
+    /// never serves stale data. 0 turns it off.
+    #[arg(
+        long,
+        env = "GRAPHCLOUD_NODE_CACHE_MB",
+        default_value_t = graphcloud_server::DEFAULT_NODE_CACHE_MB as u32,
+        value_parser = clap::value_parser!(u32).range(0..=1_048_576)
+    )]
+    node_cache_mb: u32,
     /// Which executor answers queries: `compiled` (plans cached per query text, response
     /// written directly; anything a plan does not cover falls back to the generic executor)
     /// or `generic` (every query on the generic executor). Both give identical responses;
@@ -248,6 +258,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let tuning = Tuning {
         graph_cache_bytes: args.cache_size_mb as usize * 1024 * 1024,
+        node_cache_bytes: args.node_cache_mb as usize * 1024 * 1024,
         lambda,
         compiled_queries: args.query_path == "compiled",
         export_url_ttl: std::time::Duration::from_secs(args.export_url_ttl_hours.max(1) * 3600),
@@ -260,6 +271,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(
         startup_ms = started.elapsed().as_millis() as u64,
         graph_cache_mb = args.cache_size_mb,
+        node_cache_mb = args.node_cache_mb,
         "listening: control on {}, backends on {}",
         server.control_addr(),
         server.backend_addr()

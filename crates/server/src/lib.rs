@@ -81,6 +81,9 @@ pub struct Tuning {
     /// Page cache of the graph store in bytes, shared by every backend (the largest part of
     /// the server's resident memory under load).
     pub graph_cache_bytes: usize,
+    /// Cache of decoded nodes shared by every reader, in approximate bytes (0 turns it off;
+    /// see `graphcloud_store`'s node cache). Exact: a change is never served stale.
+    pub node_cache_bytes: usize,
     /// The lambda runtime's limits and network policy.
     pub lambda: LambdaConfig,
     /// Whether queries a compiled plan covers run on the compiled path (default); false
@@ -98,10 +101,14 @@ pub struct Tuning {
 /// Default page cache of the graph store: 256 MiB.
 pub const DEFAULT_GRAPH_CACHE_MB: usize = 256;
 
+/// Default cache of decoded nodes: 64 MiB.
+pub const DEFAULT_NODE_CACHE_MB: usize = 64;
+
 impl Default for Tuning {
     fn default() -> Self {
         Tuning {
             graph_cache_bytes: DEFAULT_GRAPH_CACHE_MB * 1024 * 1024,
+            node_cache_bytes: DEFAULT_NODE_CACHE_MB * 1024 * 1024,
             lambda: LambdaConfig::default(),
             compiled_queries: true,
             export_url_ttl: backend::export::DEFAULT_URL_TTL,

@@ -10,6 +10,7 @@ use crate::error::{Result, StoreError};
 use crate::geo_index;
 use crate::keys::{self, TYPE_PREDICATE};
 use crate::kv::{KvRead, KvSnapshot, Layered, Overlay, prefix_bounds, prefix_end};
+use crate::node_cache::{CachedNode, NodeCache};
 use crate::schema::{IndexKind, PredicateSchema};
 use crate::tokenize;
 use crate::value::{Entry, Geo, GeoPoint, Value, ValueKind};
@@ -104,6 +105,17 @@ pub trait GraphRead {
     fn kv(&self) -> &dyn KvRead;
     /// The backend this view is bound to.
     fn backend(&self) -> u64;
+
+    /// What a reader built from node `uid`'s data keys and kept with [`GraphRead::keep_node`],
+    /// if it is still what this view holds (see the store's node cache). Views that see
+    /// uncommitted writes never have one.
+    fn cached_node(&self, _uid: u64) -> Option<CachedNode> {
+        None
+    }
+
+    /// Offers what a reader built from node `uid`'s data keys, as read through this view
+    /// (`cost`: its approximate size in bytes), to later readers.
+    fn keep_node(&self, _uid: u64, _node: CachedNode, _cost: usize) {}
 
     /// Schema of every predicate that has one, ordered by name.
     fn schema(&self) -> Result<Vec<PredicateSchema>> {
@@ -787,11 +799,17 @@ fn read_next_uid(kv: &dyn KvRead, backend: u64) -> Result<u64> {
 pub struct Snapshot {
     backend: u64,
     kv: Box<dyn KvSnapshot>,
+    /// The store's node cache and the number of the last commit this view holds.
+    nodes: Option<(std::sync::Arc<NodeCache>, u64)>,
 }
 
 impl Snapshot {
-    pub(crate) fn new(backend: u64, kv: Box<dyn KvSnapshot>) -> Self {
-        Snapshot { backend, kv }
+    pub(crate) fn new(
+        backend: u64,
+        kv: Box<dyn KvSnapshot>,
+        nodes: Option<(std::sync::Arc<NodeCache>, u64)>,
+    ) -> Self {
+        Snapshot { backend, kv, nodes }
     }
 
     /// The same point in time, viewed as another backend.
@@ -799,6 +817,7 @@ impl Snapshot {
         Snapshot {
             backend,
             kv: self.kv,
+            nodes: self.nodes,
         }
     }
 }
@@ -809,6 +828,15 @@ impl GraphRead for Snapshot {
     }
     fn backend(&self) -> u64 {
         self.backend
+    }
+    fn cached_node(&self, uid: u64) -> Option<CachedNode> {
+        let (cache, version) = self.nodes.as_ref()?;
+        cache.get(self.backend, uid, *version)
+    }
+    fn keep_node(&self, uid: u64, node: CachedNode, cost: usize) {
+        if let Some((cache, version)) = &self.nodes {
+            cache.insert(self.backend, uid, *version, node, cost);
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use crate::error::{Result, StoreError};
 use crate::graph::{Snapshot, WriteTxn};
 use crate::keys;
 use crate::kv::{KvEngine, KvPair, KvRead, Layered, Overlay, PairSink, WriteBatch, prefix_end};
+use crate::node_cache::{DEFAULT_NODE_CACHE_BYTES, NodeCache};
 use crate::redb_engine::{RedbEngine, RedbOptions};
 use crate::schema::PredicateSchema;
 
@@ -24,11 +25,17 @@ pub const GRAPH_FILE: &str = "graph.redb";
 pub struct StoreOptions {
     /// Most mutations folded into one commit.
     pub max_batch: usize,
+    /// Bound of the node cache shared by all readers, in approximate bytes of decoded
+    /// nodes; 0 turns it off.
+    pub node_cache_bytes: usize,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { max_batch: 512 }
+        StoreOptions {
+            max_batch: 512,
+            node_cache_bytes: DEFAULT_NODE_CACHE_BYTES,
+        }
     }
 }
 
@@ -61,6 +68,10 @@ enum Job {
 
 struct Shared {
     engine: Arc<dyn KvEngine>,
+    /// Decoded nodes shared by readers; `None` when turned off.
+    nodes: Option<Arc<NodeCache>>,
+    /// Number of the last finished commit (only the writer thread advances it).
+    version: AtomicU64,
     mutations: AtomicU64,
     commits: AtomicU64,
     apply_micros: AtomicU64,
@@ -110,6 +121,9 @@ impl Store {
     pub fn with_engine(engine: Arc<dyn KvEngine>, options: StoreOptions) -> Result<Store> {
         let shared = Arc::new(Shared {
             engine,
+            nodes: (options.node_cache_bytes > 0)
+                .then(|| Arc::new(NodeCache::new(options.node_cache_bytes))),
+            version: AtomicU64::new(0),
             mutations: AtomicU64::new(0),
             commits: AtomicU64::new(0),
             apply_micros: AtomicU64::new(0),
@@ -133,7 +147,15 @@ impl Store {
 
     /// A snapshot of everything committed so far, bound to `backend`.
     pub fn read(&self, backend: u64) -> Result<Snapshot> {
-        Ok(Snapshot::new(backend, self.inner.shared.engine.snapshot()?))
+        let shared = &self.inner.shared;
+        // The version first: the view then holds at least every commit up to it.
+        let version = shared.version.load(Ordering::Acquire);
+        let kv = shared.engine.snapshot()?;
+        Ok(Snapshot::new(
+            backend,
+            kv,
+            shared.nodes.clone().map(|c| (c, version)),
+        ))
     }
 
     /// Writer counters.
@@ -295,6 +317,46 @@ impl Store {
     }
 }
 
+impl Shared {
+    /// Numbers the next commit and, before it becomes visible, lets `invalidate` remove
+    /// what it changes from the node cache. The caller stores the number in `version`
+    /// once the commit is done (or failed: a spent number is harmless).
+    fn begin_commit(&self, invalidate: impl FnOnce(&NodeCache, u64)) -> u64 {
+        let version = self.version.load(Ordering::Relaxed) + 1;
+        if let Some(c) = &self.nodes {
+            invalidate(c, version);
+        }
+        version
+    }
+
+    /// Commits `batch` to the engine, keeping the node cache exact (see `node_cache`).
+    fn commit(&self, batch: WriteBatch) -> Result<()> {
+        let version = self.begin_commit(|c, v| {
+            for (s, _) in &batch.delete_ranges {
+                match s.get(..8) {
+                    Some(b) => c.invalidate_backend(
+                        Some(u64::from_be_bytes(b.try_into().expect("8 bytes"))),
+                        v,
+                    ),
+                    None => c.invalidate_backend(None, v),
+                }
+            }
+            c.invalidate_nodes(batch.ops.keys().filter_map(|k| data_node(k)), v);
+        });
+        let res = self.engine.commit(batch);
+        self.version.store(version, Ordering::Release);
+        res
+    }
+}
+
+/// The node (backend, uid) whose data a key holds, if it is a data key.
+fn data_node(k: &[u8]) -> Option<(u64, u64)> {
+    if k.get(8) != Some(&keys::DATA) {
+        return None;
+    }
+    Some((uid_at(k, 0)?, uid_at(k, 9)?))
+}
+
 fn writer_loop(shared: &Shared, rx: &mpsc::Receiver<Job>, max_batch: usize) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
@@ -318,7 +380,7 @@ fn commit_group(shared: &Shared, group: Overlay, dones: Vec<Done>) {
         ops: group.ops,
     };
     let started = std::time::Instant::now();
-    let res = shared.engine.commit(batch);
+    let res = shared.commit(batch);
     shared.commits.fetch_add(1, Ordering::Relaxed);
     shared
         .commit_micros
@@ -402,7 +464,7 @@ fn run_group(shared: &Shared, jobs: Vec<Job>) {
                         Default::default()
                     },
                 };
-                let res = shared.engine.commit(batch);
+                let res = shared.commit(batch);
                 shared.commits.fetch_add(1, Ordering::Relaxed);
                 let _ = reply.send(res);
             }
@@ -427,6 +489,7 @@ fn run_replace(shared: &Shared, backend: u64, job: ReplaceJob) -> Result<()> {
     let mut job = Some(job);
     let mut key = start.clone();
     let started = std::time::Instant::now();
+    let version = shared.begin_commit(|c, v| c.invalidate_backend(Some(backend), v));
     let res = shared.engine.replace_range(&start, &end, &mut |sink| {
         let job = job
             .take()
@@ -437,6 +500,7 @@ fn run_replace(shared: &Shared, backend: u64, job: ReplaceJob) -> Result<()> {
             sink(&key, v)
         })
     });
+    shared.version.store(version, Ordering::Release);
     shared.commits.fetch_add(1, Ordering::Relaxed);
     shared
         .commit_micros

@@ -166,8 +166,12 @@ impl BackendState {
             cache_bytes: tuning.graph_cache_bytes,
             ..Default::default()
         };
+        let options = graphcloud_store::StoreOptions {
+            node_cache_bytes: tuning.node_cache_bytes,
+            ..Default::default()
+        };
         let store = tokio::task::spawn_blocking(move || {
-            graphcloud_store::Store::open_with(&dir, &redb, Default::default())
+            graphcloud_store::Store::open_with(&dir, &redb, options)
         })
         .await
         .map_err(|e| BackendInitError(e.to_string()))?
