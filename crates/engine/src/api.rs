@@ -69,8 +69,18 @@ pub struct ApiCache {
 
 #[derive(Default)]
 struct CacheInner {
-    map: HashMap<u64, (u64, Arc<CompiledApi>, u64)>,
+    map: HashMap<u64, Entry>,
     clock: u64,
+}
+
+struct Entry {
+    version: u64,
+    api: Arc<CompiledApi>,
+    used: u64,
+    /// The backend's schema node (uid and the node cache's copy of it) as it was when it
+    /// was found to hold exactly this API's SDL: while the node cache hands out the same
+    /// copy, the node is unchanged and the API current (see `Engine::current_api`).
+    proof: Option<(u64, Arc<crate::graph::NodeData>)>,
 }
 
 impl ApiCache {
@@ -87,22 +97,47 @@ impl ApiCache {
         g.clock += 1;
         let now = g.clock;
         match g.map.get_mut(&backend) {
-            Some((v, api, used)) if *v == version => {
-                *used = now;
-                Some(api.clone())
+            Some(e) if e.version == version => {
+                e.used = now;
+                Some(e.api.clone())
             }
             _ => None,
+        }
+    }
+
+    /// The API of `backend` with the schema node it was proven against, if any.
+    pub fn proven(
+        &self,
+        backend: u64,
+    ) -> Option<(Arc<CompiledApi>, u64, Arc<crate::graph::NodeData>)> {
+        let mut g = self.inner.lock();
+        g.clock += 1;
+        let now = g.clock;
+        let e = g.map.get_mut(&backend)?;
+        e.used = now;
+        let (uid, node) = e.proof.clone()?;
+        Some((e.api.clone(), uid, node))
+    }
+
+    /// Records that `node` (uid `uid`) holds exactly the SDL of the cached API `api`.
+    pub fn prove(
+        &self,
+        backend: u64,
+        api: &CompiledApi,
+        uid: u64,
+        node: Arc<crate::graph::NodeData>,
+    ) {
+        if let Some(e) = self.inner.lock().map.get_mut(&backend)
+            && e.api.id == api.id
+        {
+            e.proof = Some((uid, node));
         }
     }
 
     /// The API cached for `backend` at whatever version, without marking it used (a hint:
     /// the caller must not rely on it being current).
     pub fn peek(&self, backend: u64) -> Option<Arc<CompiledApi>> {
-        self.inner
-            .lock()
-            .map
-            .get(&backend)
-            .map(|(_, api, _)| api.clone())
+        self.inner.lock().map.get(&backend).map(|e| e.api.clone())
     }
 
     /// Stores an API, evicting the least recently used entry when full.
@@ -111,16 +146,20 @@ impl ApiCache {
         g.clock += 1;
         let now = g.clock;
         if !g.map.contains_key(&backend) && g.map.len() >= self.capacity {
-            let oldest = g
-                .map
-                .iter()
-                .min_by_key(|(_, (_, _, u))| *u)
-                .map(|(k, _)| *k);
+            let oldest = g.map.iter().min_by_key(|(_, e)| e.used).map(|(k, _)| *k);
             if let Some(k) = oldest {
                 g.map.remove(&k);
             }
         }
-        g.map.insert(backend, (version, api, now));
+        g.map.insert(
+            backend,
+            Entry {
+                version,
+                api,
+                used: now,
+                proof: None,
+            },
+        );
     }
 
     /// Drops a backend's entry (schema changed or backend deleted).

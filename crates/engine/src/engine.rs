@@ -15,7 +15,7 @@ use graphcloud_store::{self as store, PredicateSchema, Store, Value};
 
 use crate::admin::{self, AdminBackend};
 use crate::api::{ApiCache, CompiledApi, compile};
-use crate::graph::GraphRead;
+use crate::graph::{GraphRead, Val};
 use crate::lambda::{self, LambdaExecutor, StoredScript};
 use crate::request::{self, BackendGraph, Options, Request, Response, WriteFn};
 use crate::store_adapter::StoreRead;
@@ -215,6 +215,39 @@ impl Engine {
         &self.inner.store
     }
 
+    /// The compiled API of `backend` ([`Engine::api_for`] without the stored schema), on the
+    /// request path: while the node cache hands out the very copy of the backend's schema node
+    /// that was checked against the cached API, no schema is read or compared.
+    pub(crate) fn current_api(
+        &self,
+        backend: u64,
+    ) -> Result<Option<Arc<CompiledApi>>, EngineError> {
+        let rd = StoreRead(self.inner.store.read(backend)?);
+        if let Some((api, uid, node)) = self.inner.cache.proven(backend)
+            && let Ok(Some(now)) = rd.node_shared(uid)
+            && Arc::ptr_eq(&now, &node)
+        {
+            return Ok(Some(api));
+        }
+        let Some((api, stored)) = self.api_for(backend)? else {
+            return Ok(None);
+        };
+        // Proven only if this view's copy of the node holds exactly that SDL and counter.
+        if let Ok(Some(node)) = rd.node_shared(stored.uid) {
+            let holds = |pred: &str, want: &Val| {
+                node.values
+                    .get(pred)
+                    .is_some_and(|v| v.len() == 1 && v[0] == *want)
+            };
+            if holds(SCHEMA_PRED, &Val::Str(stored.sdl.clone()))
+                && holds(COUNTER_PRED, &Val::Int(stored.counter as i64))
+            {
+                self.inner.cache.prove(backend, &api, stored.uid, node);
+            }
+        }
+        Ok(Some(api))
+    }
+
     /// The compiled API of `backend`, or `None` when it has no schema yet.
     pub(crate) fn api_for(
         &self,
@@ -306,7 +339,7 @@ impl Engine {
         if !prepared.compiled_plan().is_some_and(|p| p.inline) {
             return None;
         }
-        let (api, _) = self.api_for(backend).ok()??;
+        let api = self.current_api(backend).ok()??;
         self.inner.in_flight.fetch_add(1, Ordering::Relaxed);
         let opts = Options {
             access: caller.access,
@@ -361,8 +394,8 @@ impl Engine {
             }
         }
         let _done = Done(&self.inner.in_flight);
-        let api = match self.api_for(backend) {
-            Ok(Some((api, _))) => api,
+        let api = match self.current_api(backend) {
+            Ok(Some(api)) => api,
             Ok(None) => return no_schema(req),
             Err(e) => return Response::error(e.to_string()),
         };

@@ -171,7 +171,7 @@ impl NodeData {
 /// Bounded: beyond `capacity` nodes it reads through.
 pub struct CachedRead<'a> {
     inner: Box<dyn GraphRead + 'a>,
-    nodes: std::cell::RefCell<std::collections::HashMap<u64, Arc<NodeData>>>,
+    nodes: std::cell::RefCell<rustc_hash::FxHashMap<u64, Arc<NodeData>>>,
     capacity: usize,
 }
 

@@ -202,6 +202,8 @@ fn edge_targets(ex: &Exec<'_>, uid: u64, fi: &FieldInfo, tt: &TypeInfo) -> Optio
 
 fn object(ex: &Exec<'_>, uid: u64, ty: &TypeInfo, sels: &[Sel], out: &mut Vec<u8>) -> Option<()> {
     ex.check().ok()?;
+    // The node as the reader loaded it for rendering: values read in place.
+    let node = ex.rd.loaded(uid);
     out.push(b'{');
     let mut first = true;
     for s in sels {
@@ -223,8 +225,6 @@ fn object(ex: &Exec<'_>, uid: u64, ty: &TypeInfo, sels: &[Sel], out: &mut Vec<u8
             SelKind::Null => out.extend_from_slice(b"null"),
             SelKind::Scalar { field, kind, leaf } => {
                 let fi = ty.fields.get(field)?;
-                // The node as the reader loaded it for rendering: values read in place.
-                let node = ex.rd.loaded(uid);
                 let owned;
                 let vals: &[Val] = match (&node, fi.langs.is_empty()) {
                     (Some(n), true) => n.values.get(&fi.pred).map_or(&[], Vec::as_slice),

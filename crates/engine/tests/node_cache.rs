@@ -142,3 +142,40 @@ fn dropped_and_replaced_data_is_seen_at_once() {
         "{r}"
     );
 }
+
+#[test]
+fn a_replaced_schema_with_the_same_counter_is_seen_without_being_told() {
+    // Two backends whose schemas both have update counter 1; backend 4's key range is copied
+    // over backend 3's (as a restore does) and the engine is not told: the next request on 3
+    // uses 4's schema.
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::new(Store::open(dir.path()).unwrap());
+    engine.update_schema(BACKEND, ADMIN, SDL).unwrap();
+    let other = "type Person { id: ID! name: String! @id nickname: String }";
+    engine.update_schema(4, ADMIN, other).unwrap();
+    let q = "{ queryPerson { name } }";
+    for _ in 0..3 {
+        // Repeated: the cached API is proven against the schema node by now.
+        assert!(gql(&engine, q, json!({}))["errors"].is_null());
+    }
+    let nick = "{ queryPerson { nickname } }";
+    assert!(gql(&engine, nick, json!({}))["errors"].is_array());
+    let store = engine.store().clone();
+    let copy = store
+        .scan_backend(4, |it| it.collect::<Result<Vec<_>, _>>())
+        .unwrap()
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(store.replace_backend(BACKEND, move |sink| {
+        for (k, v) in &copy {
+            sink(k, v)?;
+        }
+        Ok(())
+    }))
+    .unwrap();
+    let r = gql(&engine, nick, json!({}));
+    assert!(r["errors"].is_null(), "{r}");
+    assert_eq!(r["data"]["queryPerson"], json!([]));
+}

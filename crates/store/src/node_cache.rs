@@ -21,10 +21,10 @@
 //! shards drop arbitrary entries. It costs nothing per idle backend.
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
+use rustc_hash::FxHashMap;
 
 /// A decoded node as a reader built it.
 pub type CachedNode = Arc<dyn Any + Send + Sync>;
@@ -42,7 +42,7 @@ struct Entry {
 
 #[derive(Default)]
 struct Shard {
-    map: HashMap<(u64, u64), Entry>,
+    map: FxHashMap<(u64, u64), Entry>,
     bytes: usize,
     /// The latest commit that removed (or would have removed) an entry of this shard.
     invalidated_at: u64,
