@@ -4,7 +4,10 @@
 //! An import is atomic. Every file is parsed and every value converted to the kind of its
 //! predicate **before** anything is written; the first problem aborts with an error naming
 //! the file and line (RDF) or JSON path. Then the schema (if given) and all data are written
-//! in one store write: a failure there leaves the backend as it was too.
+//! in one store write: a failure there leaves the backend as it was too. The data goes
+//! through the store's bulk write of new nodes ([`graphcloud_store::NewNodes`]): the same
+//! stored state as adding every statement through the ordinary write calls, with the keys
+//! streamed in order into the one engine transaction.
 //!
 //! Node names in the files (`<0x1f>`, `_:name`, `"uid": "0x1f"`) name nodes *of the import*:
 //! each distinct name becomes one new node, so an import never overwrites existing nodes and
