@@ -4,7 +4,10 @@
 //! An import is atomic. Every file is parsed and every value converted to the kind of its
 //! predicate **before** anything is written; the first problem aborts with an error naming
 //! the file and line (RDF) or JSON path. Then the schema (if given) and all data are written
-//! in one store write: a failure there leaves the backend as it was too.
+//! in one store write: a failure there leaves the backend as it was too. The data goes
+//! through the store's bulk write of new nodes ([`graphcloud_store::NewNodes`]): the same
+//! stored state as adding every statement through the ordinary write calls, with the keys
+//! streamed in order into the one engine transaction.
 //!
 //! Node names in the files (`<0x1f>`, `_:name`, `"uid": "0x1f"`) name nodes *of the import*:
 //! each distinct name becomes one new node, so an import never overwrites existing nodes and
@@ -13,9 +16,12 @@
 //! A `password` value that already looks like a bcrypt hash (as exports hold them) is kept
 //! as is, anything else is hashed.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use graphcloud_store::{self as store, GraphRead as _, PredicateSchema, Value, ValueKind};
+use graphcloud_store::{
+    self as store, GraphRead as _, NewNodes, PredicateSchema, Value, ValueKind,
+};
 use serde_json::Value as Json;
 
 use crate::Engine;
@@ -40,25 +46,20 @@ pub struct ImportReport {
 }
 
 /// The object of one statement.
-enum Obj {
+enum Obj<'a> {
     Node(u32),
-    Type(String),
+    Type(Cow<'a, str>),
     Value(Value),
 }
 
-struct Quad {
-    subject: u32,
-    pred: u32,
-    obj: Obj,
-}
-
-/// Parsed statements with interned node names and predicates.
+/// Parsed statements: the new nodes with their facts, and the node names of the files.
+#[derive(Default)]
 struct Parsed {
-    quads: Vec<Quad>,
-    nodes: HashMap<String, u32>,
-    anonymous: u32,
-    preds: Vec<String>,
-    pred_ids: HashMap<String, u32>,
+    out: NewNodes,
+    /// Nodes named by a uid (`<0x1f>`, `"uid": "31"`), by number.
+    uids: HashMap<u64, u32>,
+    /// Nodes named otherwise (blank nodes), by name.
+    names: HashMap<String, u32>,
 }
 
 /// Whether `s` is an input the JSON parser should read (first non-blank byte `[` or `{`).
@@ -67,39 +68,43 @@ fn looks_like_json(s: &str) -> bool {
 }
 
 impl Parsed {
-    fn node(&mut self, name: &str) -> u32 {
+    fn node(&mut self, name: &str) -> Result<u32, String> {
         // `0x1f`, `31` and `<0x1f>` are the same node; blank nodes keep their name.
-        let key = match parse_uid(name) {
-            Some(u) => format!("{u:#x}"),
-            None => name.to_string(),
-        };
-        let next = (self.nodes.len() as u32) + self.anonymous;
-        *self.nodes.entry(key).or_insert(next)
+        if let Some(u) = parse_uid(name) {
+            if let Some(&id) = self.uids.get(&u) {
+                return Ok(id);
+            }
+            let id = self.anonymous_node()?;
+            self.uids.insert(u, id);
+            return Ok(id);
+        }
+        if let Some(&id) = self.names.get(name) {
+            return Ok(id);
+        }
+        let id = self.anonymous_node()?;
+        self.names.insert(name.to_string(), id);
+        Ok(id)
     }
 
-    fn anonymous_node(&mut self) -> u32 {
-        let id = (self.nodes.len() as u32) + self.anonymous;
-        self.anonymous += 1;
-        id
+    fn anonymous_node(&mut self) -> Result<u32, String> {
+        self.out.add_node().map_err(|e| e.to_string())
     }
 
     fn node_count(&self) -> u32 {
-        self.nodes.len() as u32 + self.anonymous
+        self.out.node_count()
     }
 
-    fn pred(&mut self, p: &str) -> u32 {
-        if let Some(&id) = self.pred_ids.get(p) {
-            return id;
+    fn push(&mut self, subject: u32, pred: &str, obj: Obj<'_>) {
+        match obj {
+            Obj::Type(t) => self.out.add_type(subject, &t),
+            Obj::Node(o) => self.out.add_edge(subject, pred, o),
+            Obj::Value(v) => self.out.add_value(subject, pred, v),
         }
-        let id = self.preds.len() as u32;
-        self.preds.push(p.to_string());
-        self.pred_ids.insert(p.to_string(), id);
-        id
     }
 }
 
 /// Converts a literal (lexical form) to a value of `kind`.
-fn convert(kind: ValueKind, text: &str) -> Result<Value, String> {
+fn convert(kind: ValueKind, text: Cow<'_, str>) -> Result<Value, String> {
     let bad = || format!("value {text:?} is not a valid {}", kind.name());
     Ok(match kind {
         ValueKind::Int => Value::Int(text.trim().parse().map_err(|_| bad())?),
@@ -110,7 +115,7 @@ fn convert(kind: ValueKind, text: &str) -> Result<Value, String> {
             }
             Value::Float(f)
         }
-        ValueKind::String => Value::String(text.to_string()),
+        ValueKind::String => Value::String(text.into_owned()),
         ValueKind::Bool => match text.trim() {
             "true" | "TRUE" | "True" | "1" | "t" | "T" => Value::Bool(true),
             "false" | "FALSE" | "False" | "0" | "f" | "F" => Value::Bool(false),
@@ -120,10 +125,10 @@ fn convert(kind: ValueKind, text: &str) -> Result<Value, String> {
             parse_datetime(text.trim()).ok_or_else(bad)?,
         )),
         ValueKind::Geo => {
-            let j: Json = serde_json::from_str(text).map_err(|_| bad())?;
+            let j: Json = serde_json::from_str(&text).map_err(|_| bad())?;
             geo_value(&j).ok_or_else(bad)?
         }
-        ValueKind::Password => password(text).map_err(|e| format!("{}: {e}", bad()))?,
+        ValueKind::Password => password(&text).map_err(|e| format!("{}: {e}", bad()))?,
         ValueKind::Uid => {
             return Err(format!(
                 "{text:?} is a value, but the predicate holds edges"
@@ -162,7 +167,7 @@ impl Kinds {
 // ---------------------------------------------------------------- RDF
 
 /// Reads one N-Quads term starting at `s[i]`; returns the term and the index after it.
-fn rdf_term(s: &str, mut i: usize) -> Result<(RdfTerm, usize), String> {
+fn rdf_term(s: &str, mut i: usize) -> Result<(RdfTerm<'_>, usize), String> {
     let b = s.as_bytes();
     while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
         i += 1;
@@ -170,7 +175,7 @@ fn rdf_term(s: &str, mut i: usize) -> Result<(RdfTerm, usize), String> {
     match b.get(i) {
         Some(b'<') => {
             let end = s[i + 1..].find('>').ok_or("unterminated <…>")?;
-            Ok((RdfTerm::Iri(s[i + 1..i + 1 + end].to_string()), i + end + 2))
+            Ok((RdfTerm::Iri(&s[i + 1..i + 1 + end]), i + end + 2))
         }
         Some(b'_') if s[i..].starts_with("_:") => {
             let start = i;
@@ -178,12 +183,19 @@ fn rdf_term(s: &str, mut i: usize) -> Result<(RdfTerm, usize), String> {
             while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'.' | b'<' | b'"' | b'(') {
                 i += 1;
             }
-            Ok((RdfTerm::Blank(s[start..i].to_string()), i))
+            Ok((RdfTerm::Blank(&s[start..i]), i))
         }
         Some(b'"') => {
-            let mut out = String::new();
             i += 1;
-            let mut chars = s[i..].char_indices();
+            let body = &s[i..];
+            if let Some(j) = body.bytes().position(|c| c == b'"' || c == b'\\')
+                && body.as_bytes()[j] == b'"'
+            {
+                // No escapes: the literal is a slice of the line.
+                return literal_end(s, Cow::Borrowed(&body[..j]), i + j + 1);
+            }
+            let mut out = String::new();
+            let mut chars = body.char_indices();
             let mut end = None;
             while let Some((off, c)) = chars.next() {
                 match c {
@@ -217,30 +229,39 @@ fn rdf_term(s: &str, mut i: usize) -> Result<(RdfTerm, usize), String> {
                     c => out.push(c),
                 }
             }
-            let mut i = end.ok_or("unterminated string literal")?;
-            // The datatype is not needed: the predicate's kind decides the conversion.
-            if s[i..].starts_with("^^<") {
-                let e = s[i + 3..].find('>').ok_or("unterminated datatype")?;
-                i += e + 4;
-            } else if s[i..].starts_with('@') {
-                return Err("language-tagged values are not supported".into());
-            }
-            Ok((RdfTerm::Literal(out), i))
+            let end = end.ok_or("unterminated string literal")?;
+            literal_end(s, Cow::Owned(out), end)
         }
         _ => Err("expected <…>, _:name or \"literal\"".into()),
     }
 }
 
-enum RdfTerm {
-    Iri(String),
-    Blank(String),
-    Literal(String),
+/// A literal's text and what follows its closing quote (`i`): an optional datatype.
+fn literal_end<'a>(
+    s: &str,
+    text: Cow<'a, str>,
+    mut i: usize,
+) -> Result<(RdfTerm<'a>, usize), String> {
+    // The datatype is not needed: the predicate's kind decides the conversion.
+    if s[i..].starts_with("^^<") {
+        let e = s[i + 3..].find('>').ok_or("unterminated datatype")?;
+        i += e + 4;
+    } else if s[i..].starts_with('@') {
+        return Err("language-tagged values are not supported".into());
+    }
+    Ok((RdfTerm::Literal(text), i))
+}
+
+enum RdfTerm<'a> {
+    Iri(&'a str),
+    Blank(&'a str),
+    Literal(Cow<'a, str>),
 }
 
 fn rdf_line(p: &mut Parsed, kinds: &Kinds, line: &str) -> Result<(), String> {
     let (subj, i) = rdf_term(line, 0)?;
     let subject = match subj {
-        RdfTerm::Iri(n) | RdfTerm::Blank(n) => p.node(&n),
+        RdfTerm::Iri(n) | RdfTerm::Blank(n) => p.node(n)?,
         RdfTerm::Literal(_) => return Err("a subject cannot be a literal".into()),
     };
     let (pred, i) = rdf_term(line, i)?;
@@ -261,7 +282,7 @@ fn rdf_line(p: &mut Parsed, kinds: &Kinds, line: &str) -> Result<(), String> {
     if rest != "." {
         return Err("expected `.` at the end of the statement".into());
     }
-    add_statement(p, kinds, subject, &pred, obj)
+    add_statement(p, kinds, subject, pred, obj)
 }
 
 fn add_statement(
@@ -269,7 +290,7 @@ fn add_statement(
     kinds: &Kinds,
     subject: u32,
     pred: &str,
-    obj: RdfTerm,
+    obj: RdfTerm<'_>,
 ) -> Result<(), String> {
     if pred.contains('@') {
         return Err("language-tagged predicates are not supported".into());
@@ -286,13 +307,12 @@ fn add_statement(
                 if kind != ValueKind::Uid {
                     return Err(format!("<{pred}> holds {} values, not edges", kind.name()));
                 }
-                Obj::Node(p.node(&n))
+                Obj::Node(p.node(n)?)
             }
-            RdfTerm::Literal(text) => Obj::Value(convert(kind, &text)?),
+            RdfTerm::Literal(text) => Obj::Value(convert(kind, text)?),
         }
     };
-    let pred = p.pred(pred);
-    p.quads.push(Quad { subject, pred, obj });
+    p.push(subject, pred, obj);
     Ok(())
 }
 
@@ -309,11 +329,11 @@ fn parse_rdf(p: &mut Parsed, kinds: &Kinds, file: &ImportFile) -> Result<(), Str
 
 // ---------------------------------------------------------------- JSON
 
-fn json_scalar_text(v: &Json) -> Option<String> {
+fn json_scalar_text(v: &Json) -> Option<Cow<'_, str>> {
     match v {
-        Json::String(s) => Some(s.clone()),
-        Json::Number(n) => Some(n.to_string()),
-        Json::Bool(b) => Some(b.to_string()),
+        Json::String(s) => Some(Cow::Borrowed(s)),
+        Json::Number(n) => Some(Cow::Owned(n.to_string())),
+        Json::Bool(b) => Some(Cow::Owned(b.to_string())),
         _ => None,
     }
 }
@@ -323,8 +343,10 @@ fn json_node(p: &mut Parsed, kinds: &Kinds, v: &Json, path: &str) -> Result<u32,
         .as_object()
         .ok_or_else(|| format!("{path}: expected a JSON object"))?;
     let subject = match o.get("uid") {
-        None | Some(Json::Null) => p.anonymous_node(),
-        Some(Json::String(s)) if !s.trim().is_empty() => p.node(s.trim()),
+        None | Some(Json::Null) => p.anonymous_node().map_err(|e| format!("{path}: {e}"))?,
+        Some(Json::String(s)) if !s.trim().is_empty() => {
+            p.node(s.trim()).map_err(|e| format!("{path}: {e}"))?
+        }
         Some(other) => return Err(format!("{path}.uid: invalid uid {other}")),
     };
     for (key, val) in o {
@@ -341,7 +363,7 @@ fn json_node(p: &mut Parsed, kinds: &Kinds, v: &Json, path: &str) -> Result<u32,
                 let t = t
                     .as_str()
                     .ok_or_else(|| format!("{kpath}: type names must be strings"))?;
-                add_statement(p, kinds, subject, key, RdfTerm::Literal(t.into()))
+                add_statement(p, kinds, subject, key, RdfTerm::Literal(Cow::Borrowed(t)))
                     .map_err(|e| format!("{kpath}: {e}"))?;
             }
             continue;
@@ -367,11 +389,10 @@ fn json_node(p: &mut Parsed, kinds: &Kinds, v: &Json, path: &str) -> Result<u32,
                 (_, scalar) => {
                     let text = json_scalar_text(scalar)
                         .ok_or_else(|| format!("{ipath}: invalid value {scalar}"))?;
-                    Obj::Value(convert(kind, &text).map_err(|e| format!("{ipath}: {e}"))?)
+                    Obj::Value(convert(kind, text).map_err(|e| format!("{ipath}: {e}"))?)
                 }
             };
-            let pred = p.pred(key);
-            p.quads.push(Quad { subject, pred, obj });
+            p.push(subject, key, obj);
         }
     }
     Ok(subject)
@@ -421,6 +442,41 @@ pub fn graphql_schema_from_export(text: &str) -> Result<String, String> {
     }
 }
 
+/// How the parsed data is written.
+#[derive(Clone, Copy)]
+enum WritePath {
+    /// The store's bulk write of new nodes (keys streamed into one engine transaction).
+    Bulk,
+    /// Every statement through the ordinary write calls, in one mutation (the reference
+    /// the bulk write is compared with).
+    #[cfg(test)]
+    Calls,
+}
+
+/// The schema part of an import's write: the new GraphQL schema stored like a schema
+/// update (its node created when missing, the counter bumped) and the predicate schemas
+/// applied. Returns the new counter.
+fn write_schema(
+    txn: &mut store::WriteTxn<'_>,
+    sdl: String,
+    preds: &[PredicateSchema],
+) -> Result<u64, store::StoreError> {
+    let existing =
+        crate::engine::read_stored(&*txn).map_err(|e| store::StoreError::Aborted(e.to_string()))?;
+    let (uid, c) = match existing {
+        Some(s) => (s.uid, s.counter),
+        None => {
+            let uid = txn.alloc_uid()?;
+            txn.add_type(uid, crate::engine::SCHEMA_TYPE)?;
+            (uid, 0)
+        }
+    };
+    txn.apply_schema(preds)?;
+    txn.set_value(uid, crate::engine::SCHEMA_PRED, Value::String(sdl))?;
+    txn.set_value(uid, crate::engine::COUNTER_PRED, Value::Int((c + 1) as i64))?;
+    Ok(c + 1)
+}
+
 impl Engine {
     /// Imports `files` (Dgraph JSON or RDF N-Quads, told apart by their first character)
     /// into `backend`, after applying `schema` (GraphQL SDL) when given — all or nothing.
@@ -431,16 +487,26 @@ impl Engine {
         schema: Option<&str>,
         files: &[ImportFile],
     ) -> Result<ImportReport, String> {
+        self.import_with(backend, schema, files, WritePath::Bulk)
+    }
+
+    fn import_with(
+        &self,
+        backend: u64,
+        schema: Option<&str>,
+        files: &[ImportFile],
+        path: WritePath,
+    ) -> Result<ImportReport, String> {
         let schema = schema.filter(|s| !s.trim().is_empty());
         // The predicate kinds: of the new schema when one comes with the data, else stored.
-        let (preds, api): (Vec<PredicateSchema>, _) = match schema {
+        let (preds, sdl): (Vec<PredicateSchema>, _) = match schema {
             Some(sdl) => {
                 let api = crate::api::compile(sdl)
                     .map_err(|e| format!("the GraphQL schema is invalid: {e}"))?;
                 let preds = crate::engine::predicate_schemas(
                     api.model.as_ref().ok_or("schema model missing")?,
                 );
-                (preds, Some((sdl.to_string(), api)))
+                (preds, Some(sdl.to_string()))
             }
             None => (
                 self.store()
@@ -457,13 +523,7 @@ impl Engine {
                 .map(|p| (p.name.clone(), (p.kind, p.list)))
                 .collect(),
         );
-        let mut parsed = Parsed {
-            quads: Vec::new(),
-            nodes: HashMap::new(),
-            anonymous: 0,
-            preds: Vec::new(),
-            pred_ids: HashMap::new(),
-        };
+        let mut parsed = Parsed::default();
         for f in files {
             if looks_like_json(&f.text) {
                 parse_json(&mut parsed, &kinds, f)?;
@@ -471,62 +531,30 @@ impl Engine {
                 parse_rdf(&mut parsed, &kinds, f)?;
             }
         }
+        drop(kinds);
         let node_count = parsed.node_count();
-        let edges = parsed.quads.len() as u64;
-        let schema_applied = api.is_some();
-        let sdl = api.map(|(s, _)| s);
-        let Parsed {
-            quads,
-            preds: names,
-            ..
-        } = parsed;
-        let counter = self
-            .store()
-            .write_blocking(
-                backend,
-                move |txn| -> Result<Option<u64>, store::StoreError> {
-                    let mut counter = None;
-                    if let Some(sdl) = sdl {
-                        let existing = crate::engine::read_stored(&*txn)
-                            .map_err(|e| store::StoreError::Aborted(e.to_string()))?;
-                        let (uid, c) = match existing {
-                            Some(s) => (s.uid, s.counter),
-                            None => {
-                                let uid = txn.alloc_uid()?;
-                                txn.add_type(uid, crate::engine::SCHEMA_TYPE)?;
-                                (uid, 0)
-                            }
-                        };
-                        txn.apply_schema(&preds)?;
-                        txn.set_value(uid, crate::engine::SCHEMA_PRED, Value::String(sdl))?;
-                        txn.set_value(
-                            uid,
-                            crate::engine::COUNTER_PRED,
-                            Value::Int((c + 1) as i64),
-                        )?;
-                        counter = Some(c + 1);
-                    }
-                    let mut uids = Vec::with_capacity(node_count as usize);
-                    for _ in 0..node_count {
-                        uids.push(txn.alloc_uid()?);
-                    }
-                    for q in quads {
-                        let s = uids[q.subject as usize];
-                        let pred = &names[q.pred as usize];
-                        match q.obj {
-                            Obj::Type(t) => txn.add_type(s, &t)?,
-                            Obj::Node(o) => {
-                                txn.add_edge(s, pred, uids[o as usize])?;
-                            }
-                            Obj::Value(v) => {
-                                txn.add_value(s, pred, v)?;
-                            }
-                        }
-                    }
-                    Ok(counter)
-                },
-            )
-            .map_err(|e| format!("the import failed and nothing was written: {e}"))?;
+        let edges = parsed.out.fact_count() as u64;
+        let schema_applied = sdl.is_some();
+        // The node names are no longer needed: only the facts go to the store.
+        let Parsed { out, .. } = parsed;
+        let schema_part = move |txn: &mut store::WriteTxn<'_>| match sdl {
+            Some(sdl) => write_schema(txn, sdl, &preds).map(Some),
+            None => Ok(None),
+        };
+        let written = match path {
+            WritePath::Bulk => self
+                .store()
+                .bulk_write_blocking(backend, out, schema_part)
+                .map(|(counter, _)| counter),
+            #[cfg(test)]
+            WritePath::Calls => self.store().write_blocking(backend, move |txn| {
+                let counter = schema_part(txn)?;
+                out.apply(txn)?;
+                Ok(counter)
+            }),
+        };
+        let counter =
+            written.map_err(|e| format!("the import failed and nothing was written: {e}"))?;
         if counter.is_some() {
             // The compiled API is rebuilt from the new SDL on the next request.
             self.forget(backend);
@@ -559,13 +587,18 @@ mod tests {
     }
 
     fn parsed() -> Parsed {
-        Parsed {
-            quads: Vec::new(),
-            nodes: HashMap::new(),
-            anonymous: 0,
-            preds: Vec::new(),
-            pred_ids: HashMap::new(),
-        }
+        Parsed::default()
+    }
+
+    /// The parsed facts written into an empty backend 1 (new node `i` gets uid `i + 1`).
+    fn stored(p: Parsed) -> store::Snapshot {
+        let st = store::Store::with_engine(
+            std::sync::Arc::new(store::MemoryEngine::default()),
+            store::StoreOptions::default(),
+        )
+        .unwrap();
+        st.write_blocking(1, move |t| p.out.apply(t)).unwrap();
+        st.read(1).unwrap()
     }
 
     #[test]
@@ -581,12 +614,8 @@ mod tests {
         rdf_line(&mut p, &k, r#"_:x <P.f> <0x01> (since=2020) ."#).unwrap();
         rdf_line(&mut p, &k, r#"<0x1> <dgraph.type> "P" ."#).unwrap();
         rdf_line(&mut p, &k, r#"<0x1> <P.age> "42"^^<xs:int> ."#).unwrap();
-        assert_eq!(p.quads.len(), 4);
+        assert_eq!(p.out.fact_count(), 4);
         assert_eq!(p.node_count(), 2, "0x1 and 0x01 are one node");
-        assert!(matches!(&p.quads[0].obj, Obj::Value(Value::String(s)) if s == "a \"q\"\nb"));
-        assert!(matches!(p.quads[1].obj, Obj::Node(0)));
-        assert!(matches!(&p.quads[2].obj, Obj::Type(t) if t == "P"));
-        assert!(matches!(p.quads[3].obj, Obj::Value(Value::Int(42))));
         for bad in [
             r#"<0x1> <P.age> "x"^^<xs:int> ."#,
             r#"<0x1> <P.nope> "x" ."#,
@@ -597,6 +626,15 @@ mod tests {
         ] {
             assert!(rdf_line(&mut p, &k, bad).is_err(), "{bad}");
         }
+        assert_eq!(p.out.fact_count(), 4, "bad lines add nothing");
+        let snap = stored(p);
+        assert_eq!(
+            snap.values(1, "P.name").unwrap(),
+            vec![Value::String("a \"q\"\nb".into())]
+        );
+        assert_eq!(snap.edges(2, "P.f").unwrap(), vec![1]);
+        assert_eq!(snap.types(1).unwrap(), vec!["P".to_string()]);
+        assert_eq!(snap.values(1, "P.age").unwrap(), vec![Value::Int(42)]);
     }
 
     #[test]
@@ -611,7 +649,7 @@ mod tests {
         };
         parse_json(&mut p, &kinds(), &f).unwrap();
         assert_eq!(p.node_count(), 3);
-        assert_eq!(p.quads.len(), 6);
+        assert_eq!(p.out.fact_count(), 6);
         let err = parse_json(
             &mut parsed(),
             &kinds(),
@@ -636,5 +674,197 @@ mod tests {
             "type A { id: ID! }"
         );
         assert!(graphql_schema_from_export(r#"[{"x":1}]"#).is_err());
+    }
+
+    const SDL: &str = r#"type Person @secret(field: "pwd") {
+  name: String! @id @search(by: [hash, term])
+  age: Int @search
+  bio: String @search(by: [fulltext])
+  born: DateTime @search(by: [day])
+  tags: [String] @search(by: [exact])
+  friends: [Person]
+  best: Person
+}"#;
+
+    fn rdf_file(hash: &str) -> ImportFile {
+        let text = format!(
+            r#"<_:a> <dgraph.type> "Person" .
+<_:a> <Person.name> "Alice Smith" .
+<_:a> <Person.age> "30"^^<xs:int> .
+<_:a> <Person.bio> "Alice writes \"long\" stories about running foxes" .
+<_:a> <Person.born> "1990-05-06T07:08:09Z" .
+<_:a> <Person.tags> "y" .
+<_:a> <Person.tags> "x" .
+<_:a> <Person.tags> "y" .
+<_:a> <Person.friends> <_:b> .
+<_:a> <Person.friends> <_:c> .
+<_:a> <Person.best> <_:b> .
+<_:a> <Person.best> <_:c> .
+<_:b> <dgraph.type> "Person" .
+<_:b> <dgraph.type> "Person" .
+<_:b> <Person.name> "Bob Jones" .
+<_:b> <Person.age> "31" .
+<_:b> <Person.age> "32" .
+<_:b> <Person.friends> <_:a> .
+<_:c> <dgraph.type> "Person" .
+<_:c> <Person.name> "Carol Smith" .
+<_:c> <Person.pwd> "{hash}" .
+<0x10> <dgraph.type> "Person" .
+<0x10> <Person.name> "Dan" (since=2020) .
+<0x10> <Person.best> <0x11> .
+<0x11> <dgraph.type> "Person" .
+<0x11> <Person.name> "Eve" .
+"#
+        );
+        ImportFile {
+            name: "g01.rdf".into(),
+            text,
+        }
+    }
+
+    fn json_file() -> ImportFile {
+        ImportFile {
+            name: "g01.json".into(),
+            text: r#"[{"uid":"_:x","dgraph.type":"Person","Person.name":"Xavier Smith",
+                      "Person.friends":[{"uid":"_:y","dgraph.type":["Person"],"Person.name":"Yan"},
+                                        {"uid":"_:x"}]}]"#
+                .into(),
+        }
+    }
+
+    fn dump(e: &Engine) -> Vec<store::KvPair> {
+        e.store()
+            .scan_backend(1, |it| it.collect::<Result<Vec<_>, _>>())
+            .unwrap()
+            .unwrap()
+    }
+
+    fn query(e: &Engine, q: &str) -> Json {
+        let r = e.graphql_blocking(
+            1,
+            crate::Caller {
+                access: crate::Access::Admin,
+                read_only: false,
+            },
+            &crate::Request {
+                query: q.into(),
+                operation_name: None,
+                variables: Default::default(),
+            },
+        );
+        let j = r.to_json();
+        assert!(j.get("errors").is_none(), "{j}");
+        j["data"].clone()
+    }
+
+    #[test]
+    fn bulk_import_stores_what_the_ordinary_calls_store() {
+        let hash = hash_password("secret1").unwrap();
+        let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+        let open = |i: usize| Engine::new(store::Store::open(dirs[i].path()).unwrap());
+        let (bulk, calls) = (open(0), open(1));
+        let steps: [(Option<&str>, Vec<ImportFile>); 3] = [
+            (Some(SDL), vec![rdf_file(&hash)]),
+            (None, vec![json_file()]),
+            // A bad type name (NUL) fails in the store: nothing of the import is written.
+            (
+                None,
+                vec![ImportFile {
+                    name: "bad.rdf".into(),
+                    text: "<_:z> <Person.name> \"Zed\" .\n<_:z> <dgraph.type> \"A\\u0000B\" .\n"
+                        .into(),
+                }],
+            ),
+        ];
+        for (i, (schema, files)) in steps.iter().enumerate() {
+            let a = bulk.import_with(1, *schema, files, WritePath::Bulk);
+            let b = calls.import_with(1, *schema, files, WritePath::Calls);
+            assert_eq!(a, b, "step {i}");
+            let (da, db) = (dump(&bulk), dump(&calls));
+            assert_eq!(da.len(), db.len(), "step {i}");
+            for (x, y) in da.iter().zip(&db) {
+                assert_eq!(x, y, "step {i}");
+            }
+        }
+        let err = bulk
+            .import_with(1, None, &steps[2].1, WritePath::Bulk)
+            .unwrap_err();
+        assert!(
+            err.starts_with("the import failed and nothing was written: invalid type name"),
+            "{err}"
+        );
+        assert_eq!(
+            bulk.import_with(1, None, &[json_file()], WritePath::Bulk),
+            Ok(ImportReport {
+                nodes: 2,
+                edges: 6,
+                schema_applied: false
+            })
+        );
+
+        // Queries over the imported data (the last import added Xavier and Yan again).
+        assert_eq!(
+            query(
+                &bulk,
+                r#"{ getPerson(name: "Alice Smith") { name age tags born
+                     friends(order: {asc: name}) { name } best { name } } }"#
+            ),
+            serde_json::json!({"getPerson": {"name": "Alice Smith", "age": 30, "tags": ["x", "y"],
+                "born": "1990-05-06T07:08:09Z",
+                "friends": [{"name": "Bob Jones"}, {"name": "Carol Smith"}],
+                "best": {"name": "Carol Smith"}}})
+        );
+        assert_eq!(
+            query(
+                &bulk,
+                r#"{ queryPerson(filter: {name: {anyofterms: "smith"}}, order: {asc: name}) { name } }"#
+            ),
+            serde_json::json!({"queryPerson": [{"name": "Alice Smith"}, {"name": "Carol Smith"},
+                {"name": "Xavier Smith"}, {"name": "Xavier Smith"}]})
+        );
+        assert_eq!(
+            query(&bulk, r#"{ aggregatePerson { count } }"#),
+            serde_json::json!({"aggregatePerson": {"count": 9}})
+        );
+        assert_eq!(
+            query(
+                &bulk,
+                r#"{ queryPerson(filter: {age: {gt: 30}}) { name age } }"#
+            ),
+            serde_json::json!({"queryPerson": [{"name": "Bob Jones", "age": 32}]})
+        );
+        assert_eq!(
+            query(
+                &bulk,
+                r#"{ queryPerson(filter: {bio: {alloftext: "run fox"}}) { name } }"#
+            ),
+            serde_json::json!({"queryPerson": [{"name": "Alice Smith"}]})
+        );
+        assert_eq!(
+            query(
+                &bulk,
+                r#"{ queryPerson(filter: {name: {eq: "Dan"}}) { best { name } } }"#
+            ),
+            serde_json::json!({"queryPerson": [{"best": {"name": "Eve"}}]})
+        );
+        assert_eq!(
+            query(
+                &bulk,
+                r#"{ ok: checkPersonPassword(name: "Carol Smith", pwd: "secret1") { name }
+                     no: checkPersonPassword(name: "Carol Smith", pwd: "secret2") { name } }"#
+            ),
+            serde_json::json!({"ok": {"name": "Carol Smith"}, "no": null})
+        );
+        let snap = bulk.store().read(1).unwrap();
+        assert_eq!(snap.type_count("Person").unwrap(), 9);
+        let carol = snap
+            .index_eq("Person.name", &Value::String("Carol Smith".into()))
+            .unwrap();
+        let carol = carol.iter().next().unwrap();
+        assert_eq!(
+            snap.values(carol, "Person.pwd").unwrap(),
+            vec![Value::Password(hash)],
+            "an exported bcrypt hash is kept as is"
+        );
     }
 }

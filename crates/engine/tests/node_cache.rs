@@ -179,3 +179,35 @@ fn a_replaced_schema_with_the_same_counter_is_seen_without_being_told() {
     assert!(r["errors"].is_null(), "{r}");
     assert_eq!(r["data"]["queryPerson"], json!([]));
 }
+
+#[test]
+fn an_import_with_a_schema_is_seen_by_the_next_request() {
+    // The import writes the schema node and the new nodes in its own bulk commit, outside
+    // the grouped mutations: the next request sees both.
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::new(Store::open(dir.path()).unwrap());
+    engine.update_schema(BACKEND, ADMIN, SDL).unwrap();
+    let nick = "{ queryPerson { name nickname } }";
+    for _ in 0..3 {
+        assert!(gql(&engine, "{ queryPerson { name } }", json!({}))["errors"].is_null());
+    }
+    assert!(gql(&engine, nick, json!({}))["errors"].is_array());
+    let other = "type Person { id: ID! name: String! @id nickname: String }";
+    let rdf = "<_:a> <dgraph.type> \"Person\" .\n<_:a> <Person.name> \"imported\" .\n<_:a> <Person.nickname> \"imp\" .\n";
+    engine
+        .import(
+            BACKEND,
+            Some(other),
+            &[graphcloud_engine::import::ImportFile {
+                name: "g01.rdf".into(),
+                text: rdf.into(),
+            }],
+        )
+        .unwrap();
+    let r = gql(&engine, nick, json!({}));
+    assert_eq!(
+        r["data"]["queryPerson"],
+        json!([{"name": "imported", "nickname": "imp"}]),
+        "{r}"
+    );
+}

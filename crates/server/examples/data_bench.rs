@@ -3,7 +3,8 @@
 //!
 //! * import: an RDF N-Quads file of `<edges>` statements (default 1 000 000: people with a
 //!   type, an indexed name, an age and 7 friend edges each) generated in memory, imported
-//!   into a fresh backend through `Engine::import` (parse, convert, one atomic write);
+//!   into a fresh backend through `Engine::import` (parse, convert, one atomic write), with
+//!   the split between parsing and the store's write and the peak RSS after it (Linux);
 //! * export: the same backend written as RDF and as JSON (gzip), as `export` does;
 //! * thaw: a backend of `<thaw edges>` (default 100 000) deep-frozen as `freeze` does (full
 //!   backup into local backup storage, live range dropped), then restored by the thaw path
@@ -40,6 +41,13 @@ fn rdf(edges: u64) -> (String, u64) {
     (s, people)
 }
 
+/// The process's peak resident set size (Linux: `VmHWM` of `/proc/self/status`).
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 fn admin() -> Caller {
     Caller {
         access: Access::Admin,
@@ -63,6 +71,7 @@ async fn main() {
     let (text, people) = rdf(edges);
     let mb = text.len() as f64 / 1e6;
     let e = engine.clone();
+    let stats = store.stats();
     let started = Instant::now();
     let report = tokio::task::spawn_blocking(move || {
         e.import(
@@ -78,13 +87,26 @@ async fn main() {
     .unwrap()
     .expect("import");
     let secs = started.elapsed().as_secs_f64();
+    let after = store.stats();
+    let write = (after.apply_micros + after.commit_micros
+        - stats.apply_micros
+        - stats.commit_micros) as f64
+        / 1e6;
     println!(
-        "import: {} statements ({mb:.0} MB of RDF) on {} nodes in {secs:.2} s = {:.0} edges/s",
+        "import: {} statements ({mb:.0} MB of RDF) on {} nodes in {secs:.2} s = {:.0} edges/s \
+         (parse and convert {:.2} s, write {write:.2} s)",
         report.edges,
         report.nodes,
-        report.edges as f64 / secs
+        report.edges as f64 / secs,
+        secs - write,
     );
     assert_eq!(report.nodes, people);
+    if let Some(kb) = peak_rss_kb() {
+        println!(
+            "peak RSS after the import: {:.0} MB (the RDF text itself: {mb:.0} MB)",
+            kb as f64 / 1024.0
+        );
+    }
 
     // Export.
     for format in [ExportFormat::Rdf, ExportFormat::Json] {

@@ -897,6 +897,16 @@ impl<'a> WriteTxn<'a> {
         Ok(s)
     }
 
+    /// The uid [`WriteTxn::alloc_uid`] would return next.
+    pub(crate) fn next_uid(&self) -> Result<u64> {
+        read_next_uid(&self.view, self.backend)
+    }
+
+    /// Puts a meta record (uid counter, type count) as it is.
+    pub(crate) fn put_meta(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.view.upper.put(key, value);
+    }
+
     /// Allocates a fresh uid in this backend (never reused, starts at 1).
     pub fn alloc_uid(&mut self) -> Result<u64> {
         let next = read_next_uid(&self.view, self.backend)?;

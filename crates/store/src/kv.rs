@@ -79,6 +79,21 @@ pub trait KvEngine: Send + Sync + 'static {
     /// Applies `batch` atomically and durably; on error nothing of it is visible.
     fn commit(&self, batch: WriteBatch) -> Result<()>;
 
+    /// Applies `batch`, then puts the pairs produced by `fill` (over anything of the batch;
+    /// a later put of a key wins), as one atomic, durable commit. If `fill` fails nothing
+    /// changes. Pairs pushed in key order are cheapest.
+    ///
+    /// The default collects the pairs into the batch; engines override it to stream the
+    /// pairs into the write transaction.
+    fn commit_with(&self, batch: WriteBatch, fill: &mut RangeFill<'_>) -> Result<()> {
+        let mut batch = batch;
+        fill(&mut |k: &[u8], v: &[u8]| {
+            batch.ops.insert(k.to_vec(), Some(v.to_vec()));
+            Ok(())
+        })?;
+        self.commit(batch)
+    }
+
     /// Deletes every key in `[start, end)` and puts the pairs produced by `fill`, as one
     /// atomic, durable commit. If `fill` fails nothing changes.
     ///

@@ -18,6 +18,7 @@
 //! `@id` uniqueness; the engine builds those on top of these primitives. The key layout is
 //! documented in `STORAGE.md` next to this crate's manifest.
 
+mod bulk;
 mod dump;
 mod error;
 mod geo_index;
@@ -31,6 +32,7 @@ mod store;
 pub mod tokenize;
 mod value;
 
+pub use bulk::NewNodes;
 pub use error::{Result, StoreError};
 pub use graph::{GeoQuery, GraphRead, Snapshot, WriteTxn};
 pub use keys::TYPE_PREDICATE;
@@ -48,5 +50,7 @@ pub mod geo {
     pub use crate::geo_index::{contains, distance_m, intersects, near, within};
 }
 
+#[cfg(test)]
+mod bulk_tests;
 #[cfg(test)]
 mod graph_tests;

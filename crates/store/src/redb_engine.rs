@@ -207,11 +207,15 @@ impl KvEngine for RedbEngine {
         if batch.is_empty() {
             return Ok(());
         }
+        self.commit_with(batch, &mut |_| Ok(()))
+    }
+
+    fn commit_with(&self, batch: WriteBatch, fill: &mut crate::kv::RangeFill<'_>) -> Result<()> {
         let mut txn = self.db.begin_write().map_err(StoreError::engine)?;
         txn.set_durability(Durability::Immediate)
             .map_err(StoreError::engine)?;
         txn.set_quick_repair(self.quick_repair);
-        {
+        let written = (|| -> Result<()> {
             let mut table = txn.open_table(GRAPH).map_err(StoreError::engine)?;
             for (s, e) in &batch.delete_ranges {
                 if s < e {
@@ -232,8 +236,17 @@ impl KvEngine for RedbEngine {
                     }
                 }
             }
+            fill(&mut |k: &[u8], v: &[u8]| {
+                table.insert(k, v).map_err(StoreError::engine)?;
+                Ok(())
+            })
+        })();
+        match written {
+            Ok(()) => txn.commit().map_err(StoreError::engine),
+            Err(e) => {
+                txn.abort().map_err(StoreError::engine)?;
+                Err(e)
+            }
         }
-        txn.commit().map_err(StoreError::engine)?;
-        Ok(())
     }
 }

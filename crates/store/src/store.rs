@@ -9,6 +9,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
 
+use crate::bulk::{self, NewNodes};
 use crate::error::{Result, StoreError};
 use crate::graph::{Snapshot, WriteTxn};
 use crate::keys;
@@ -59,9 +60,13 @@ type Done = Box<dyn FnOnce(Result<()>) + Send>;
 /// earlier write) and a sink taking keys relative to the backend prefix.
 type ReplaceJob = Box<dyn FnOnce(&dyn KvRead, &mut PairSink<'_>) -> Result<()> + Send>;
 type MutationJob = Box<dyn FnOnce(&dyn KvRead) -> Option<(Overlay, Done)> + Send>;
+/// A write committed on its own: runs on the writer thread with the engine, after every
+/// earlier write, and answers its caller itself.
+type SoloJob = Box<dyn FnOnce(&Shared) + Send>;
 
 enum Job {
     Mutation(MutationJob),
+    Solo(SoloJob),
     DropBackend(u64, oneshot::Sender<Result<()>>),
     Replace(u64, ReplaceJob, oneshot::Sender<Result<()>>),
 }
@@ -200,11 +205,7 @@ impl Store {
                     None
                 }
                 Err(panic) => {
-                    let msg = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "panic in write closure".into());
+                    let msg = panic_message(&*panic);
                     let _ = reply.send(Err(E::from(StoreError::Aborted(msg))));
                     None
                 }
@@ -238,6 +239,40 @@ impl Store {
         E: From<StoreError> + Send + 'static,
     {
         let rx = self.submit(backend, f)?;
+        rx.blocking_recv()
+            .map_err(|_| E::from(StoreError::Closed))?
+    }
+
+    /// Runs `f` as one mutation of `backend`, then creates the nodes of `nodes` (see
+    /// [`NewNodes`]) in the same atomic, durable commit, and returns `f`'s result with the
+    /// uids of the new nodes (consecutive, allocated after anything `f` allocated).
+    ///
+    /// The stored result is the one of running `f` and then [`NewNodes::apply`] in one
+    /// [`Store::write_blocking`], but the new nodes' keys are worked out directly and
+    /// streamed, in key order, into the engine's write transaction instead of going through
+    /// the transaction's overlay: the way to load many new nodes. The write is committed on
+    /// its own (not grouped with other mutations). If `f` fails, a fact fails the checks
+    /// of the ordinary calls (the first such failure is returned) or the commit fails,
+    /// nothing is applied. Must not be called from an async task.
+    pub fn bulk_write_blocking<F, R, E>(
+        &self,
+        backend: u64,
+        nodes: NewNodes,
+        f: F,
+    ) -> std::result::Result<(R, std::ops::Range<u64>), E>
+    where
+        F: FnOnce(&mut WriteTxn<'_>) -> std::result::Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        let job: SoloJob = Box::new(move |shared: &Shared| {
+            let run = AssertUnwindSafe(|| run_bulk(shared, backend, nodes, f));
+            let res = std::panic::catch_unwind(run)
+                .unwrap_or_else(|panic| Err(E::from(StoreError::Aborted(panic_message(&*panic)))));
+            let _ = reply.send(res);
+        });
+        self.send(Job::Solo(job)).map_err(E::from)?;
         rx.blocking_recv()
             .map_err(|_| E::from(StoreError::Closed))?
     }
@@ -468,6 +503,15 @@ fn run_group(shared: &Shared, jobs: Vec<Job>) {
                 shared.commits.fetch_add(1, Ordering::Relaxed);
                 let _ = reply.send(res);
             }
+            Job::Solo(job) => {
+                commit_group(
+                    shared,
+                    std::mem::take(&mut group),
+                    std::mem::take(&mut dones),
+                );
+                snapshot = None;
+                job(shared);
+            }
             Job::Replace(backend, job, reply) => {
                 commit_group(
                     shared,
@@ -480,6 +524,53 @@ fn run_group(shared: &Shared, jobs: Vec<Job>) {
         }
     }
     commit_group(shared, group, dones);
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic in write closure".into())
+}
+
+/// The body of [`Store::bulk_write_blocking`] on the writer thread.
+fn run_bulk<F, R, E>(
+    shared: &Shared,
+    backend: u64,
+    nodes: NewNodes,
+    f: F,
+) -> std::result::Result<(R, std::ops::Range<u64>), E>
+where
+    F: FnOnce(&mut WriteTxn<'_>) -> std::result::Result<R, E>,
+    E: From<StoreError>,
+{
+    let engine = &*shared.engine;
+    let started = std::time::Instant::now();
+    let snap = engine.snapshot()?;
+    let mut txn = WriteTxn::new(backend, &*snap);
+    let r = f(&mut txn)?;
+    let prepared = bulk::prepare(&mut txn, nodes)?;
+    let batch = WriteBatch {
+        delete_ranges: Vec::new(),
+        ops: txn.into_overlay().ops,
+    };
+    shared
+        .apply_micros
+        .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+    let started = std::time::Instant::now();
+    // New nodes have fresh uids, but a reader may have cached one as empty before it
+    // existed: the whole backend leaves the node cache (an import is rare and large).
+    let version = shared.begin_commit(|c, v| c.invalidate_backend(Some(backend), v));
+    let res = engine.commit_with(batch, &mut |sink| bulk::emit(&prepared, sink));
+    shared.version.store(version, Ordering::Release);
+    shared.commits.fetch_add(1, Ordering::Relaxed);
+    shared
+        .commit_micros
+        .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+    res?;
+    shared.mutations.fetch_add(1, Ordering::Relaxed);
+    Ok((r, prepared.uids()))
 }
 
 fn run_replace(shared: &Shared, backend: u64, job: ReplaceJob) -> Result<()> {
