@@ -320,7 +320,11 @@ pub(crate) fn level_of(
                     parent_type: ty.name.clone(),
                     field: info.field_name().to_string(),
                     args: info.arguments().clone(),
-                    selections: info.field_selections().iter().map(|f| (*f).clone()).collect(),
+                    selections: info
+                        .field_selections()
+                        .iter()
+                        .map(|f| (*f).clone())
+                        .collect(),
                 })),
                 nodes: None,
             });

@@ -161,17 +161,28 @@ impl Env {
         }
         // Books first, then films: uid order B1, B2, F1, F2.
         let mut ids = std::collections::HashMap::new();
-        for (add, label) in [("addBook", "B1"), ("addBook", "B2"), ("addFilm", "F1"), ("addFilm", "F2")] {
+        for (add, label) in [
+            ("addBook", "B1"),
+            ("addBook", "B2"),
+            ("addFilm", "F1"),
+            ("addFilm", "F2"),
+        ] {
             let field = if add == "addBook" { "book" } else { "film" };
             let mut input = json!({"label": label});
             if label == "B1" {
                 input["pages"] = json!(100);
             }
             let b = self.fx.query_vars(
-                &format!("mutation($i: Add{}Input!) {{ {add}(input: [$i]) {{ {field} {{ id }} }} }}", &add[3..]),
+                &format!(
+                    "mutation($i: Add{}Input!) {{ {add}(input: [$i]) {{ {field} {{ id }} }} }}",
+                    &add[3..]
+                ),
                 json!({"i": input}),
             );
-            let id = b["data"][add][field][0]["id"].as_str().expect("id").to_string();
+            let id = b["data"][add][field][0]["id"]
+                .as_str()
+                .expect("id")
+                .to_string();
             ids.insert(label, id);
         }
         for (shelf, book, film) in [("S1", "B1", "F1"), ("S2", "B2", "F2")] {
@@ -223,7 +234,11 @@ fn nested_lists_at_one_level_make_one_call_with_every_parent() {
     );
     assert_eq!(
         calls,
-        vec![seen("Post.blurb", json!({}), &["a1", "a2", "b1", "b2", "b3"])]
+        vec![seen(
+            "Post.blurb",
+            json!({}),
+            &["a1", "a2", "b1", "b2", "b3"]
+        )]
     );
 
     // The level's nodes are the filtered, ordered lists: Ann [a2], Bob [b3, b1].
@@ -238,7 +253,10 @@ fn nested_lists_at_one_level_make_one_call_with_every_parent() {
             {"posts": []}
         ]}),
     );
-    assert_eq!(calls, vec![seen("Post.blurb", json!({}), &["a2", "b3", "b1"])]);
+    assert_eq!(
+        calls,
+        vec![seen("Post.blurb", json!({}), &["a2", "b3", "b1"])]
+    );
 }
 
 #[test]
@@ -327,7 +345,10 @@ fn a_node_rendered_twice_at_a_level_is_sent_once_and_served_everywhere() {
             {"posts": []}
         ]}),
     );
-    assert_eq!(calls, vec![seen("Author.score", json!({}), &["Ann", "Bob"])]);
+    assert_eq!(
+        calls,
+        vec![seen("Author.score", json!({}), &["Ann", "Bob"])]
+    );
 }
 
 #[test]
@@ -459,7 +480,10 @@ fn a_failing_or_misshapen_batch_reports_at_every_parent_with_its_path() {
         "{b}"
     );
     assert_eq!(b["data"]["queryAuthor"][1]["posts"][2]["title"], "b3");
-    assert_eq!(b["data"]["queryAuthor"][1]["posts"][2]["blurb"], Value::Null);
+    assert_eq!(
+        b["data"]["queryAuthor"][1]["posts"][2]["blurb"],
+        Value::Null
+    );
 
     let (b, calls) = env.run(
         r#"{ queryAuthor(order: {asc: name}) { posts(order: {asc: title}) { blurb(style: "short") } } }"#,
@@ -468,9 +492,8 @@ fn a_failing_or_misshapen_batch_reports_at_every_parent_with_its_path() {
     let msgs = messages(&b);
     assert_eq!(msgs.len(), 5, "{b}");
     assert!(
-        msgs.iter().all(|m| m.contains(
-            "resolving Post.blurb failed: the lambda returned 4 results for 5 parents"
-        )),
+        msgs.iter().all(|m| m
+            .contains("resolving Post.blurb failed: the lambda returned 4 results for 5 parents")),
         "{msgs:?}"
     );
 }
