@@ -24,8 +24,8 @@
 //!   read and write latency reported separately (see `mixed.rs`).
 //! - `lambda`: the cost of `@lambda` resolvers: the same query with and without a trivial
 //!   lambda field (one parent, and one batched call over 100 parents, single- and
-//!   multi-parent forms), a root `@lambda` query, and memory of deployments whose scripts
-//!   were never called versus called once.
+//!   multi-parent forms; the same over two levels, 10 groups of 10 items), a root `@lambda`
+//!   query, and memory of deployments whose scripts were never called versus called once.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -414,6 +414,22 @@ impl Server {
                 .unwrap_or(0)
         };
         (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    /// CPU time (user + system, every thread) the server process used so far, from /proc
+    /// (clock ticks of 1/100 s, the Linux `USER_HZ`).
+    fn cpu_time(&self) -> Duration {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        // Fields after the parenthesized command name: state is field 3, utime 14, stime 15.
+        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        let f: Vec<u64> = rest
+            .split_whitespace()
+            .skip(11)
+            .take(2)
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        Duration::from_millis(f.iter().sum::<u64>() * 10)
     }
 
     async fn control_gql(
@@ -1181,7 +1197,8 @@ fn sha256_hex(text: &str) -> String {
         .collect()
 }
 
-const LAMBDA_SCHEMA: &str = "type Item { id: ID! n: Int! label: String @lambda tag: String @lambda }\n\
+const LAMBDA_SCHEMA: &str = "type Item { id: ID! n: Int! label: String @lambda tag: String @lambda batch: Int @lambda }\n\
+    type Group { id: ID! g: Int! items: [Item] }\n\
     type Query { ping: String @lambda }";
 const LAMBDA_SCRIPT: &str = r#"
 self.addGraphQLResolvers({
@@ -1190,6 +1207,7 @@ self.addGraphQLResolvers({
 })
 self.addMultiParentGraphQLResolvers({
   "Item.tag": ({parents}) => parents.map(p => "tag " + p.n),
+  "Item.batch": ({parents}) => parents.map(() => parents.length),
 })
 "#;
 
@@ -1207,14 +1225,39 @@ async fn lambda_bench(bin: &Path, seconds: u64, deployments: usize) -> Result<()
             json!({"i": {"deploymentID": backend.uid, "lambdaScript": script}}),
         )
         .await?;
-    let items: Vec<Value> = (0..100).map(|n| json!({"n": n})).collect();
+    // 10 groups of 10 items: the 100 items of the one-level kinds, and the two-level kinds.
+    let groups: Vec<Value> = (0..10)
+        .map(|g| json!({"g": g, "items": (0..10).map(|i| json!({"n": g * 10 + i})).collect::<Vec<_>>()}))
+        .collect();
     backend
         .graphql(
             &server.http,
-            "mutation($i: [AddItemInput!]!) { addItem(input: $i) { numUids } }",
-            json!({"i": items}),
+            "mutation($i: [AddGroupInput!]!) { addGroup(input: $i) { numUids } }",
+            json!({"i": groups}),
         )
         .await?;
+    let check = backend
+        .graphql(
+            &server.http,
+            "{ queryGroup(order: {asc: g}) { items(order: {asc: n}) { n label tag } } }",
+            json!({}),
+        )
+        .await?;
+    let last = &check["queryGroup"][9]["items"][9];
+    if last != &json!({"n": 99, "label": "item 99", "tag": "tag 99"}) {
+        bail!("unexpected two-level lambda result: {check}");
+    }
+    let batch = backend
+        .graphql(
+            &server.http,
+            "{ queryGroup(first: 10) { items { batch } } }",
+            json!({}),
+        )
+        .await?;
+    println!(
+        "parents per resolver call at the second level (10 x 10 items): {}",
+        batch["queryGroup"][0]["items"][0]["batch"]
+    );
     let check = backend
         .graphql(
             &server.http,
@@ -1227,7 +1270,7 @@ async fn lambda_bench(bin: &Path, seconds: u64, deployments: usize) -> Result<()
         bail!("unexpected lambda result: {check}");
     }
     println!("lambda: one request at a time, {seconds} s per kind");
-    let kinds: [(&str, &str); 8] = [
+    let kinds: [(&str, &str); 11] = [
         ("1 item, no lambda", "{ queryItem(first: 1) { id n } }"),
         (
             "1 item + @lambda field",
@@ -1248,10 +1291,23 @@ async fn lambda_bench(bin: &Path, seconds: u64, deployments: usize) -> Result<()
         ),
         ("root: __typename", "{ __typename }"),
         ("root: @lambda query", "{ ping }"),
+        (
+            "10x10 items, no lambda",
+            "{ queryGroup(first: 10) { g items { id n } } }",
+        ),
+        (
+            "10x10 items + @lambda field",
+            "{ queryGroup(first: 10) { g items { id n label } } }",
+        ),
+        (
+            "10x10 items + multi-parent",
+            "{ queryGroup(first: 10) { g items { id n tag } } }",
+        ),
     ];
     let mut p50 = Vec::new();
     for (name, q) in kinds {
         let q = q.to_string();
+        let cpu = server.cpu_time();
         let s = drive(
             name,
             &backend,
@@ -1262,6 +1318,11 @@ async fn lambda_bench(bin: &Path, seconds: u64, deployments: usize) -> Result<()
         )
         .await;
         s.print();
+        println!(
+            "{:<28} server CPU {:.3} ms per request",
+            "",
+            server.cpu_time().saturating_sub(cpu).as_secs_f64() * 1e3 / s.count.max(1) as f64
+        );
         if s.errors > 0 {
             bail!("{name}: {} requests failed", s.errors);
         }
@@ -1275,6 +1336,11 @@ async fn lambda_bench(bin: &Path, seconds: u64, deployments: usize) -> Result<()
         ms(p50[4].saturating_sub(p50[3])),
         ms(p50[5].saturating_sub(p50[3])),
         ms(p50[7].saturating_sub(p50[6])),
+    );
+    println!(
+        "added p50, two levels (10 x 10 items): @lambda field {:.3} ms, multi-parent {:.3} ms",
+        ms(p50[9].saturating_sub(p50[8])),
+        ms(p50[10].saturating_sub(p50[8])),
     );
 
     // Density: deployments with a script cost nothing until their first lambda call.

@@ -317,6 +317,27 @@ impl<'a> Exec<'a> {
         Ok(Some(out))
     }
 
+    /// The nodes edge field `fi` of `uid` renders with these arguments and selections: the
+    /// filtered, cascaded, ordered and paginated list, or at most one node for a single edge.
+    pub(crate) fn edge_nodes(
+        &self,
+        uid: u64,
+        fi: &FieldInfo,
+        args: &JsonMap,
+        fields: &[&Field],
+    ) -> Result<Vec<u64>, EngineError> {
+        let Some(tt) = self.cat.get(&fi.target) else {
+            return Ok(Vec::new());
+        };
+        let targets = self.edge_targets(uid, fi)?;
+        if fi.list {
+            return self.shape_list(tt, targets, args, fields);
+        }
+        let mut uids = self.filters().apply(tt, targets, args.get("filter"))?;
+        uids.truncate(1);
+        Ok(uids)
+    }
+
     /// Targets of an edge field from `uid`, restricted to nodes visible as the field's type.
     pub fn edge_targets(&self, uid: u64, fi: &FieldInfo) -> Result<Vec<u64>, EngineError> {
         let t = if fi.reverse {
@@ -617,6 +638,9 @@ pub struct NodeObj<'e> {
     pub ex: &'e Exec<'e>,
     pub uid: u64,
     pub ty: &'e TypeInfo,
+    /// The response level the node is rendered at, for batched `@lambda` calls (`None`
+    /// when the API has no `@lambda` fields).
+    pub level: Option<crate::lambda::LevelId>,
 }
 
 impl<'e> NodeObj<'e> {
@@ -628,15 +652,23 @@ impl<'e> NodeObj<'e> {
             .cat
             .concrete_type(declared, &nt)
             .and_then(|c| ex.cat.get(c))
-            .map(|ty| NodeObj { ex, uid, ty }))
+            .map(|ty| NodeObj {
+                ex,
+                uid,
+                ty,
+                level: None,
+            }))
     }
 }
 
-/// Renders a list of uids as objects visible as `declared`.
+/// Renders a list of uids as objects visible as `declared`: the value of `info`'s field on
+/// `parent` (`None` for a root field).
 pub(crate) fn node_list<'a>(
     ex: &'a Exec<'a>,
     declared: &str,
     uids: Vec<u64>,
+    parent: Option<&NodeObj<'_>>,
+    info: &ResolveInfo<'_>,
 ) -> Result<ResolvedValue<'a>, FieldError> {
     ex.tick(uids.len())?;
     let mut objs = Vec::with_capacity(uids.len());
@@ -646,8 +678,12 @@ pub(crate) fn node_list<'a>(
         }
     }
     if crate::lambda::batching() {
-        let seen: Vec<(u64, &str)> = objs.iter().map(|o| (o.uid, o.ty.name.as_str())).collect();
-        crate::lambda::note_list(&seen);
+        let level = crate::lambda::level_of(parent.map(|p| (p.level, p.ty)), info, || {
+            objs.iter().map(|o| (o.uid, o.ty.name.clone())).collect()
+        });
+        for o in &mut objs {
+            o.level = level;
+        }
     }
     Ok(ResolvedValue::list(
         objs.into_iter()
@@ -679,7 +715,7 @@ impl ObjectValue for NodeObj<'_> {
             FieldKind::Id => Ok(ResolvedValue::leaf(format_uid(self.uid))),
             FieldKind::Unstored => {
                 if crate::lambda::is_lambda_field(ex.model, &self.ty.name, info.field_name()) {
-                    return crate::lambda::resolve_field(ex, self.ty, self.uid, info);
+                    return crate::lambda::resolve_field(ex, self.ty, self.uid, self.level, info);
                 }
                 Ok(ResolvedValue::null())
             }
@@ -697,25 +733,29 @@ impl ObjectValue for NodeObj<'_> {
                 }
             }
             FieldKind::Edge => {
-                let targets = ex.edge_targets(self.uid, fi).map_err(ferr)?;
-                let Some(tt) = ex.cat.get(&fi.target) else {
+                if ex.cat.get(&fi.target).is_none() {
                     return Ok(ResolvedValue::null());
-                };
+                }
+                let uids = ex
+                    .edge_nodes(self.uid, fi, info.arguments(), info.field_selections())
+                    .map_err(ferr)?;
                 if fi.list {
-                    let uids = ex
-                        .shape_list(tt, targets, info.arguments(), info.field_selections())
-                        .map_err(ferr)?;
-                    node_list(ex, &fi.target, uids)
+                    node_list(ex, &fi.target, uids, Some(self), info)
                 } else {
-                    let uids = ex
-                        .filters()
-                        .apply(tt, targets, info.arguments().get("filter"))
-                        .map_err(ferr)?;
                     match uids.first() {
                         Some(u) => {
                             ex.tick(1)?;
                             match NodeObj::new(ex, &fi.target, *u).map_err(ferr)? {
-                                Some(o) => Ok(ResolvedValue::object(o)),
+                                Some(mut o) => {
+                                    if crate::lambda::batching() {
+                                        o.level = crate::lambda::level_of(
+                                            Some((self.level, self.ty)),
+                                            info,
+                                            Vec::new,
+                                        );
+                                    }
+                                    Ok(ResolvedValue::object(o))
+                                }
                                 None => Ok(ResolvedValue::null()),
                             }
                         }
@@ -906,7 +946,7 @@ impl ObjectValue for QueryRoot<'_> {
         if let Some(t) = name.strip_prefix("get")
             && let Some(ty) = ex.cat.get(t)
         {
-            return resolve_get(ex, ty, name, args, info.field_selections());
+            return resolve_get(ex, ty, name, args, info.field_selections(), info);
         }
         if name == "_service" {
             let mut m = JsonMap::new();
@@ -932,7 +972,7 @@ impl ObjectValue for QueryRoot<'_> {
                 .get(field.as_str())
                 .and_then(JsonValue::as_str)
                 .unwrap_or("");
-            let found = resolve_get(ex, ty, name, args, &[])?;
+            let found = resolve_get(ex, ty, name, args, &[], info)?;
             let ResolvedValue::Object(_) = &found else {
                 return Ok(ResolvedValue::null());
             };
@@ -960,7 +1000,7 @@ impl ObjectValue for QueryRoot<'_> {
             let uids = ex
                 .shape_list_prefiltered(ty, all, args, info.field_selections(), exact)
                 .map_err(|e| rewrite_err(name, e))?;
-            return node_list(ex, &ty.name, uids);
+            return node_list(ex, &ty.name, uids, None, info);
         }
         if let Some(t) = name.strip_prefix("aggregate")
             && let Some(ty) = ex.cat.get(t)
@@ -1061,15 +1101,28 @@ fn resolve_entities<'a>(
         u
     };
     ex.tick(uids.len()).map_err(|e| e.message)?;
-    let mut items = Vec::with_capacity(uids.len());
+    let mut objs = Vec::with_capacity(uids.len());
     for u in uids {
-        items.push(
-            match NodeObj::new(ex, &ty.name, u).map_err(|e| e.to_string())? {
-                Some(o) => ResolvedValue::object(o),
-                None => ResolvedValue::null(),
-            },
-        );
+        objs.push(NodeObj::new(ex, &ty.name, u).map_err(|e| e.to_string())?);
     }
+    if crate::lambda::batching() {
+        let level = crate::lambda::level_of(None, info, || {
+            objs.iter()
+                .flatten()
+                .map(|o| (o.uid, o.ty.name.clone()))
+                .collect()
+        });
+        for o in objs.iter_mut().flatten() {
+            o.level = level;
+        }
+    }
+    let items: Vec<ResolvedValue<'a>> = objs
+        .into_iter()
+        .map(|o| match o {
+            Some(o) => ResolvedValue::object(o),
+            None => ResolvedValue::null(),
+        })
+        .collect();
     Ok(ResolvedValue::list(items))
 }
 
@@ -1165,6 +1218,7 @@ fn resolve_get<'a>(
     name: &str,
     args: &JsonMap,
     selections: &[&Field],
+    info: &ResolveInfo<'_>,
 ) -> Result<ResolvedValue<'a>, FieldError> {
     if let Some(s) = bad_get_id(ty, args) {
         return Err(ferr(format!(
@@ -1183,7 +1237,13 @@ fn resolve_get<'a>(
     }
     ex.tick(1)?;
     Ok(match NodeObj::new(ex, &ty.name, uid).map_err(ferr)? {
-        Some(o) => ResolvedValue::object(o),
+        Some(mut o) => {
+            if crate::lambda::batching() {
+                let name = o.ty.name.clone();
+                o.level = crate::lambda::level_of(None, info, || vec![(uid, name)]);
+            }
+            ResolvedValue::object(o)
+        }
         None => ResolvedValue::null(),
     })
 }
@@ -1225,7 +1285,7 @@ impl ObjectValue for PayloadObj<'_> {
                     .ex
                     .shape_list(self.ty, uids, info.arguments(), info.field_selections())
                     .map_err(ferr)?;
-                node_list(&self.ex, &self.ty.name, uids)
+                node_list(&self.ex, &self.ty.name, uids, None, info)
             }
             _ => Ok(ResolvedValue::null()),
         }

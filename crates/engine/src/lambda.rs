@@ -9,23 +9,34 @@
 //! resolvers reach it without extra plumbing. A script's `graphql()` call runs a nested
 //! request on the same thread, which pushes its own scope.
 //!
-//! Batching: when a list of nodes is rendered, the nodes are remembered per concrete type;
-//! the first `@lambda` field resolved on one of them calls the resolver once for the whole
-//! list (`parents` = every node of that list and type) and keeps the results for the
-//! others.
+//! Batching: a `@lambda` field of stored nodes is resolved with one call per response
+//! level — every node the same field path renders (list indices aside), of the same
+//! concrete type, for the same field and arguments. Each node rendered by the generic
+//! executor knows its level: a root field's nodes form a level; the nodes an edge field
+//! renders on the nodes of one concrete type at a level form the next one (so `a: posts`
+//! and `b: posts` are two levels, and below an interface or union the levels are per
+//! concrete type of the parent). The first `@lambda` field resolved at a level computes the
+//! level's whole node set by walking its edges again from the root level (the same edge,
+//! arguments, filters, `@cascade`, order and pagination as the executor, on the same
+//! snapshot), calls the resolver once with every distinct node of its type as `parents`
+//! (first occurrence in response order; a node rendered several times at the level is sent
+//! once and its result serves every occurrence), and keeps the results — or the error —
+//! for the other nodes of the level. A parent that a null propagated from a sibling field
+//! later removes from the response is still sent.
 
 use std::cell::{OnceCell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use apollo_compiler::executable::Field;
 use apollo_compiler::resolvers::{FieldError, ResolveInfo, ResolvedValue};
 use apollo_compiler::response::{JsonMap, JsonValue};
 use graphcloud_store::{self as store, Value};
 
 use crate::EngineError;
 use crate::catalog::{FieldKind, ScalarKind, TypeInfo};
-use crate::exec::{Exec, JsonObj, ferr, val_to_json};
+use crate::exec::{Exec, JsonObj, NodeObj, ferr, val_to_json};
 use crate::filter::format_uid;
 
 /// Storage type of the lambda script node.
@@ -114,18 +125,50 @@ pub(crate) struct Scope {
     pub store: store::Store,
     /// The backend's compiled API.
     pub api: Arc<crate::api::CompiledApi>,
-    /// The API has `@lambda` fields on stored types: lists remember their nodes.
+    /// The API has `@lambda` fields on stored types: rendered nodes know their level.
     pub batching: bool,
     /// The script version, read on first need.
     version: OnceCell<Option<u64>>,
-    /// Sibling uids per (concrete type, uid) from the lists rendered so far.
-    siblings: RefCell<Siblings>,
-    /// Results of batched field calls: (type, field, args, uid) → value.
-    results: RefCell<HashMap<(String, String, String, u64), JsonValue>>,
+    /// The response levels of this request, indexed by [`LevelId`].
+    levels: RefCell<Vec<Level>>,
+    /// Child levels by (parent level, address of the parent's concrete type, address of the
+    /// first selected field node of the response key). The catalog and the document outlive
+    /// the request, and one field node has one response key.
+    children: RefCell<HashMap<(LevelId, usize, usize), LevelId>>,
+    /// Results of batched field calls per (level, concrete type, field, arguments).
+    results: RefCell<HashMap<BatchKey, Rc<Outcomes>>>,
 }
 
-/// (concrete type, uid) → the uids of that type in the same rendered list.
-type Siblings = HashMap<(String, u64), Rc<Vec<u64>>>;
+/// (level, concrete type, field, arguments as JSON text).
+type BatchKey = (LevelId, String, String, String);
+
+/// The result (or the error) of one batched call, per parent uid.
+type Outcomes = HashMap<u64, Result<JsonValue, String>>;
+
+/// One response level of a request: see the module documentation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LevelId(u32);
+
+struct Level {
+    /// `None` for a root field's level (its nodes are known when it is rendered).
+    edge: Option<Rc<EdgeLevel>>,
+    /// The level's distinct nodes with their concrete types, first occurrence in response
+    /// order; computed on first need for an edge level.
+    nodes: Option<Rc<Vec<(u64, String)>>>,
+}
+
+/// An edge level: what `field` renders on every node of concrete type `parent_type` at
+/// level `parent`.
+struct EdgeLevel {
+    parent: LevelId,
+    parent_type: String,
+    field: String,
+    /// The coerced arguments (the same for every parent: they come from the document and
+    /// the variables only).
+    args: JsonMap,
+    /// The selected field nodes of the response key (their `@cascade` shapes the list).
+    selections: Vec<Field>,
+}
 
 thread_local! {
     static SCOPES: RefCell<Vec<Rc<Scope>>> = const { RefCell::new(Vec::new()) };
@@ -162,7 +205,8 @@ pub(crate) fn enter(
         api,
         batching,
         version: OnceCell::new(),
-        siblings: RefCell::new(HashMap::new()),
+        levels: RefCell::new(Vec::new()),
+        children: RefCell::new(HashMap::new()),
         results: RefCell::new(HashMap::new()),
     });
     SCOPES.with(|s| s.borrow_mut().push(scope));
@@ -173,7 +217,7 @@ fn current() -> Option<Rc<Scope>> {
     SCOPES.with(|s| s.borrow().last().cloned())
 }
 
-/// Whether rendered lists should remember their nodes (the API has `@lambda` fields).
+/// Whether rendered nodes should know their level (the API has `@lambda` fields).
 pub(crate) fn batching() -> bool {
     SCOPES.with(|s| s.borrow().last().is_some_and(|x| x.batching))
 }
@@ -236,22 +280,122 @@ pub(crate) fn is_lambda_field(
         .is_some_and(|f| f.lambda)
 }
 
-/// Remembers the nodes of one rendered list, per concrete type, for batched field calls.
-pub(crate) fn note_list(objs: &[(u64, &str)]) {
-    if objs.len() < 2 {
-        return;
+/// The level of the nodes `info`'s field renders. For a field of a node (`parent`: that
+/// node's level and concrete type) it is the child level of the parent's level, the same
+/// for every parent of that type at that level; `None` when the parent has no level. For a
+/// root field (`parent` is `None`) it is a new level holding `nodes` (rendered order).
+pub(crate) fn level_of(
+    parent: Option<(Option<LevelId>, &TypeInfo)>,
+    info: &ResolveInfo<'_>,
+    nodes: impl FnOnce() -> Vec<(u64, String)>,
+) -> Option<LevelId> {
+    let scope = current()?;
+    if !scope.batching {
+        return None;
     }
-    let Some(scope) = current() else { return };
-    let mut per_type: HashMap<&str, Vec<u64>> = HashMap::new();
-    for (u, t) in objs {
-        per_type.entry(t).or_default().push(*u);
-    }
-    let mut sib = scope.siblings.borrow_mut();
-    for (t, uids) in per_type {
-        let rc = Rc::new(uids);
-        for u in rc.iter() {
-            sib.insert((t.to_string(), *u), rc.clone());
+    match parent {
+        None => {
+            let mut seen = HashSet::new();
+            let mut nodes = nodes();
+            nodes.retain(|(u, _)| seen.insert(*u));
+            Some(scope.push_level(Level {
+                edge: None,
+                nodes: Some(Rc::new(nodes)),
+            }))
         }
+        Some((None, _)) => None,
+        Some((Some(p), ty)) => {
+            let first = *info.field_selections().first()?;
+            let key = (
+                p,
+                std::ptr::from_ref(ty) as usize,
+                std::ptr::from_ref(first) as usize,
+            );
+            if let Some(id) = scope.children.borrow().get(&key) {
+                return Some(*id);
+            }
+            let id = scope.push_level(Level {
+                edge: Some(Rc::new(EdgeLevel {
+                    parent: p,
+                    parent_type: ty.name.clone(),
+                    field: info.field_name().to_string(),
+                    args: info.arguments().clone(),
+                    selections: info
+                        .field_selections()
+                        .iter()
+                        .map(|f| (*f).clone())
+                        .collect(),
+                })),
+                nodes: None,
+            });
+            scope.children.borrow_mut().insert(key, id);
+            Some(id)
+        }
+    }
+}
+
+impl Scope {
+    fn push_level(&self, level: Level) -> LevelId {
+        let mut levels = self.levels.borrow_mut();
+        let id = LevelId(levels.len() as u32);
+        levels.push(level);
+        id
+    }
+
+    /// The distinct nodes of a level with their concrete types, in response order. An edge
+    /// level is computed from its parent level's nodes (recursively) the way the executor
+    /// renders the edge. Fails when reading fails, the request is stopped, or the level
+    /// holds more nodes than a response may.
+    fn level_nodes(&self, ex: &Exec<'_>, id: LevelId) -> Result<Rc<Vec<(u64, String)>>, String> {
+        let edge = {
+            let levels = self.levels.borrow();
+            let Some(level) = levels.get(id.0 as usize) else {
+                return Err("unknown response level".into());
+            };
+            if let Some(n) = &level.nodes {
+                return Ok(n.clone());
+            }
+            match &level.edge {
+                Some(e) => e.clone(),
+                None => return Ok(Rc::new(Vec::new())),
+            }
+        };
+        let parents = self.level_nodes(ex, edge.parent)?;
+        let mut out = Vec::new();
+        let fi = ex
+            .cat
+            .get(&edge.parent_type)
+            .and_then(|t| t.fields.get(&edge.field))
+            .filter(|fi| fi.kind == FieldKind::Edge);
+        if let Some(fi) = fi {
+            let fields: Vec<&Field> = edge.selections.iter().collect();
+            let mut seen = HashSet::new();
+            for (u, t) in parents.iter() {
+                if *t != edge.parent_type {
+                    continue;
+                }
+                ex.check().map_err(|e| e.message)?;
+                for c in ex
+                    .edge_nodes(*u, fi, &edge.args, &fields)
+                    .map_err(|e| e.to_string())?
+                {
+                    if !seen.insert(c) {
+                        continue;
+                    }
+                    if let Some(o) = NodeObj::new(ex, &fi.target, c).map_err(|e| e.to_string())? {
+                        out.push((c, o.ty.name.clone()));
+                    }
+                }
+                if out.len() > ex.limits.max_result_nodes {
+                    return Err("the level holds more nodes than a response may".into());
+                }
+            }
+        }
+        let out = Rc::new(out);
+        if let Some(level) = self.levels.borrow_mut().get_mut(id.0 as usize) {
+            level.nodes = Some(out.clone());
+        }
+        Ok(out)
     }
 }
 
@@ -290,72 +434,115 @@ fn args_json(info: &ResolveInfo<'_>) -> serde_json::Value {
     serde_json::to_value(info.arguments()).unwrap_or_else(|_| serde_json::json!({}))
 }
 
-/// Resolves a `@lambda` field of a stored node.
+/// Resolves a `@lambda` field of a stored node at `level` (one call for the whole level,
+/// see the module documentation; a node without a level is its own batch).
 pub(crate) fn resolve_field<'a>(
     ex: &Exec<'_>,
     ty: &TypeInfo,
     uid: u64,
+    level: Option<LevelId>,
     info: &ResolveInfo<'_>,
 ) -> Result<ResolvedValue<'a>, FieldError> {
     let Some(scope) = current() else {
         return Err(ferr("lambda resolvers are not available here"));
     };
-    let field = info.field_name().to_string();
+    let field = info.field_name();
     let args = args_json(info);
-    let args_key = args.to_string();
-    let key = |u: u64| (ty.name.clone(), field.clone(), args_key.clone(), u);
-    if let Some(v) = scope.results.borrow_mut().remove(&key(uid)) {
-        return completed(&v, info);
-    }
-    let batch: Vec<u64> = scope
-        .siblings
-        .borrow()
-        .get(&(ty.name.clone(), uid))
-        .map(|rc| rc.iter().copied().collect())
-        .unwrap_or_else(|| vec![uid]);
-    let batch: Vec<u64> = if batch.contains(&uid) {
-        batch
-    } else {
-        vec![uid]
+    let Some(level) = level else {
+        let mut out = call_field(ex, &scope, ty, field, args, &[uid]);
+        return finish(out.remove(&uid), info);
     };
-    let mut parents = Vec::with_capacity(batch.len());
-    for u in &batch {
-        parents.push(parent_json(ex, ty, *u).map_err(ferr)?);
+    let key: BatchKey = (level, ty.name.clone(), field.to_string(), args.to_string());
+    let done = scope.results.borrow().get(&key).cloned();
+    if let Some(done) = done
+        && let Some(r) = done.get(&uid)
+    {
+        return finish(Some(r.clone()), info);
     }
+    // Every distinct node of this type at the level; a node the walk does not find (which
+    // should not happen) is resolved alone.
+    let batch: Vec<u64> = match scope.level_nodes(ex, level) {
+        Ok(nodes) => nodes
+            .iter()
+            .filter(|(_, t)| *t == ty.name)
+            .map(|(u, _)| *u)
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    if !batch.contains(&uid) {
+        let mut out = call_field(ex, &scope, ty, field, args, &[uid]);
+        return finish(out.remove(&uid), info);
+    }
+    let out = call_field(ex, &scope, ty, field, args, &batch);
+    let mine = out.get(&uid).cloned();
+    scope.results.borrow_mut().insert(key, Rc::new(out));
+    finish(mine, info)
+}
+
+fn finish<'a>(
+    r: Option<Result<JsonValue, String>>,
+    info: &ResolveInfo<'_>,
+) -> Result<ResolvedValue<'a>, FieldError> {
+    match r {
+        Some(Ok(v)) => completed(&v, info),
+        Some(Err(m)) => Err(ferr(m)),
+        None => Ok(ResolvedValue::null()),
+    }
+}
+
+/// One resolver call of field `field` of `ty` with `batch` as its parents: the result, or
+/// the error, of every parent.
+fn call_field(
+    ex: &Exec<'_>,
+    scope: &Scope,
+    ty: &TypeInfo,
+    field: &str,
+    args: serde_json::Value,
+    batch: &[u64],
+) -> Outcomes {
     let resolver = format!("{}.{}", ty.name, field);
+    let all_fail = |m: String| -> Outcomes { batch.iter().map(|u| (*u, Err(m.clone()))).collect() };
+    let mut parents = Vec::with_capacity(batch.len());
+    for u in batch {
+        match parent_json(ex, ty, *u) {
+            Ok(p) => parents.push(p),
+            Err(e) => return all_fail(e.to_string()),
+        }
+    }
     let req = serde_json::json!({
         "resolver": resolver,
         "args": args,
         "parents": parents,
         "authHeader": scope.auth_json(),
     });
-    let out = scope.call(req).map_err(ferr)?;
+    let out = match scope.call(req) {
+        Ok(out) => out,
+        Err(m) => return all_fail(m),
+    };
     let serde_json::Value::Array(items) = out else {
-        return Err(ferr(format!(
+        return all_fail(format!(
             "resolving {resolver} failed: the lambda returned {} where a list of {} results (one per parent) was expected",
             kind_of(&out),
             batch.len()
-        )));
+        ));
     };
     if items.len() != batch.len() {
-        return Err(ferr(format!(
+        return all_fail(format!(
             "resolving {resolver} failed: the lambda returned {} results for {} parents",
             items.len(),
             batch.len()
-        )));
+        ));
     }
-    let mut mine = JsonValue::Null;
-    let mut results = scope.results.borrow_mut();
-    for (u, v) in batch.iter().zip(items) {
-        let v: JsonValue = serde_json_bytes::to_value(v).unwrap_or(JsonValue::Null);
-        if *u == uid {
-            mine = v;
-        } else {
-            results.insert(key(*u), v);
-        }
-    }
-    drop(results);
-    completed(&mine, info)
+    batch
+        .iter()
+        .zip(items)
+        .map(|(u, v)| {
+            (
+                *u,
+                Ok(serde_json_bytes::to_value(v).unwrap_or(JsonValue::Null)),
+            )
+        })
+        .collect()
 }
 
 fn kind_of(v: &serde_json::Value) -> &'static str {

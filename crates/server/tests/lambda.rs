@@ -1,9 +1,9 @@
 //! Lambda end to end on a real server: scripts managed through the control plane
 //! (`updateLambda`, `updateDeployment`, `PATCH /deployment/{uid}`, `deployments {
-//! lambdaScript }`, `getLambdaLogs`), `@lambda` fields (single- and multi-parent, batched),
-//! queries and mutations written in the documented Dgraph shapes, `@lambdaOnMutate`
-//! webhooks, errors, limits, who may manage a script, a script surviving a restart, and a
-//! hostile script next to a neighbour backend.
+//! lambdaScript }`, `getLambdaLogs`), `@lambda` fields (single- and multi-parent, batched
+//! once per response level), queries and mutations written in the documented Dgraph shapes,
+//! `@lambdaOnMutate` webhooks, errors, limits, who may manage a script, a script surviving a
+//! restart, and a hostile script next to a neighbour backend.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -789,6 +789,60 @@ async fn a_script_survives_a_restart() {
     assert_eq!(
         s.gql(&d, "{ hello }", json!({})).await["data"]["hello"],
         "still here"
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_field_below_nested_lists_is_one_call_per_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Srv::start(dir.path(), lambda_cfg(), true).await;
+    let t = s.login(OWNER).await;
+    let d = s.create(&t, json!({"name": "levels"})).await;
+    s.set_schema(
+        &d,
+        "type Author { id: ID! name: String! posts: [Post] }\n\
+         type Post { id: ID! title: String! shout: String @lambda seq: Int @lambda }",
+    )
+    .await;
+    let script = r#"
+self.addGraphQLResolvers({"Post.shout": ({parent}) => parent.title.toUpperCase()})
+self.addMultiParentGraphQLResolvers({"Post.seq": ({parents}) => {
+  console.log(`seq called with ${parents.map(p => p.title).join(",")}`)
+  return parents.map((p, i) => i)
+}})
+"#;
+    s.update_lambda(&t, &d.uid, script).await;
+    let b = s
+        .gql(
+            &d,
+            r#"mutation { addAuthor(input: [{name: "Ann", posts: [{title: "a1"}, {title: "a2"}]}, {name: "Bob", posts: [{title: "b1"}, {title: "b2"}]}]) { numUids } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(b.get("errors").is_none(), "{b}");
+    let b = s
+        .gql(
+            &d,
+            "{ queryAuthor(order: {asc: name}) { posts(order: {asc: title}) { shout seq } } }",
+            json!({}),
+        )
+        .await;
+    // One call over the four posts of both authors: Bob's posts are parents 2 and 3.
+    assert_eq!(
+        b,
+        json!({"data": {"queryAuthor": [
+            {"posts": [{"shout": "A1", "seq": 0}, {"shout": "A2", "seq": 1}]},
+            {"posts": [{"shout": "B1", "seq": 2}, {"shout": "B2", "seq": 3}]}
+        ]}})
+    );
+    let lines = wait_for_log(&s, &t, &d.uid, "seq called").await;
+    let calls: Vec<&String> = lines.iter().filter(|l| l.contains("seq called")).collect();
+    assert_eq!(calls.len(), 1, "{lines:?}");
+    assert!(
+        calls[0].ends_with("seq called with a1,a2,b1,b2"),
+        "{}",
+        calls[0]
     );
     s.stop().await;
 }
