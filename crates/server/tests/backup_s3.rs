@@ -74,6 +74,17 @@ async fn call(s: &TestServer, d: &Value, path: &str, query: &str, variables: Val
     resp.json().await.unwrap()
 }
 
+/// The bucket's object listing under `prefix` (moto accepts unsigned requests).
+async fn bucket_listing(http: &reqwest::Client, endpoint: &str, prefix: &str) -> String {
+    http.get(format!("{endpoint}/backups?list-type=2&prefix={prefix}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backups_land_in_the_bucket_and_restore_from_it() {
     let Some((_moto, endpoint)) = start_moto().await else {
@@ -133,16 +144,7 @@ async fn backups_land_in_the_bucket_and_restore_from_it() {
         .to_string();
 
     // The objects are in the bucket under the prefix.
-    let listing = http
-        .get(format!(
-            "{endpoint}/backups?list-type=2&prefix=graphcloud/test/"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let listing = bucket_listing(&http, &endpoint, "graphcloud/test/").await;
     for name in ["manifest.json", "data.gz"] {
         let key = format!("<Key>graphcloud/test/{a_uid}/{folder}/000001/{name}</Key>");
         assert!(listing.contains(&key), "{key} missing in {listing}");
@@ -213,16 +215,7 @@ async fn backups_land_in_the_bucket_and_restore_from_it() {
         }
     }
     assert!(rdf.contains("\"one\""), "{rdf}");
-    let listing = http
-        .get(format!(
-            "{endpoint}/backups?list-type=2&prefix=graphcloud/test/exports/"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let listing = bucket_listing(&http, &endpoint, "graphcloud/test/exports/").await;
     for name in ["g01.rdf.gz", "g01.schema.gz", "g01.gql_schema.gz"] {
         let key = format!("<Key>graphcloud/test/exports/{a_uid}/{export_id}/{name}</Key>");
         assert!(listing.contains(&key), "{key} missing in {listing}");
@@ -239,28 +232,14 @@ async fn backups_land_in_the_bucket_and_restore_from_it() {
     .await;
     assert!(body["data"]["freeze"].is_string(), "{body}");
     let frozen = format!("graphcloud/test/_frozen/{a_uid}/");
-    let listing = http
-        .get(format!("{endpoint}/backups?list-type=2&prefix={frozen}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let listing = bucket_listing(&http, &endpoint, &frozen).await;
     assert!(listing.contains("manifest.json</Key>"), "{listing}");
     let body = call(&s, &a, "/graphql", "{ queryNote { text } }", json!({})).await;
     assert_eq!(
         body["data"]["queryNote"],
         json!([{"text": "one"}, {"text": "two"}])
     );
-    let listing = http
-        .get(format!("{endpoint}/backups?list-type=2&prefix={frozen}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let listing = bucket_listing(&http, &endpoint, &frozen).await;
     assert!(
         !listing.contains("<Key>"),
         "the frozen copy is removed: {listing}"

@@ -751,6 +751,13 @@ async fn deep_freeze_moves_data_out_and_the_next_request_thaws() {
     s.stop().await;
 }
 
+/// `restore` of `uid`'s latest backup.
+fn restore_latest(uid: &str) -> String {
+    format!(
+        "mutation {{ restore(uid: \"{uid}\", backupFolder: \"\", backupNum: 0) {{ response {{ restoreId }} errors {{ message }} }} }}"
+    )
+}
+
 /// Polls `restoreStatus` until the restore is done; returns the final status.
 async fn restore_done(s: &TestServer, a: &Value, id: &Value) -> Value {
     let mut status = Value::Null;
@@ -793,34 +800,29 @@ async fn a_deep_freeze_waits_for_a_running_restore() {
     )
     .await;
     assert!(body["data"]["freeze"].is_string(), "{body}");
+    // One round: a change the restore must undo, then a restore of the latest backup and
+    // a deep freeze started together; returns once the restore reports OK.
+    let round_trip = |name: &'static str, backup: bool, round: i32| {
+        let (s, a, uid) = (&s, &a, &uid);
+        async move {
+            let add =
+                format!("mutation {{ addPerson(input: [{{name: \"{name}\"}}]) {{ numUids }} }}");
+            let body = gql(s, a, "/graphql", &add, json!({})).await;
+            assert_eq!(body["data"]["addPerson"]["numUids"], 1, "{body}");
+            let freeze = format!("mutation {{ freeze(deepFreeze: true, backup: {backup}) }}");
+            let restore = restore_latest(uid);
+            let (r, f) = tokio::join!(
+                gql(s, a, "/admin/slash", &restore, json!({})),
+                gql(s, a, "/admin/slash", &freeze, json!({})),
+            );
+            assert!(f["data"]["freeze"].is_string(), "round {round}: {f}");
+            let id = r["data"]["restore"]["response"]["restoreId"].clone();
+            assert!(!id.is_null(), "round {round}: {r}");
+            assert_eq!(restore_done(s, a, &id).await, "OK", "round {round}");
+        }
+    };
     for round in 0..3 {
-        // A change the restore must undo.
-        let body = gql(
-            &s,
-            &a,
-            "/graphql",
-            "mutation { addPerson(input: [{name: \"Eve\"}]) { numUids } }",
-            json!({}),
-        )
-        .await;
-        assert_eq!(body["data"]["addPerson"]["numUids"], 1, "{body}");
-        let restore = format!(
-            "mutation {{ restore(uid: \"{uid}\", backupFolder: \"\", backupNum: 0) {{ response {{ restoreId }} errors {{ message }} }} }}"
-        );
-        let (r, f) = tokio::join!(
-            gql(&s, &a, "/admin/slash", &restore, json!({})),
-            gql(
-                &s,
-                &a,
-                "/admin/slash",
-                "mutation { freeze(deepFreeze: true, backup: false) }",
-                json!({}),
-            )
-        );
-        assert!(f["data"]["freeze"].is_string(), "round {round}: {f}");
-        let id = r["data"]["restore"]["response"]["restoreId"].clone();
-        assert!(!id.is_null(), "round {round}: {r}");
-        assert_eq!(restore_done(&s, &a, &id).await, "OK", "round {round}");
+        round_trip("Eve", false, round).await;
         assert_eq!(
             people(&s, &a).await,
             want,
@@ -830,33 +832,9 @@ async fn a_deep_freeze_waits_for_a_running_restore() {
     // A deep freeze that takes a backup backs up exactly what it freezes: whichever of the
     // two ran first, restoring that (latest) backup after the thaw changes nothing.
     for round in 0..3 {
-        let body = gql(
-            &s,
-            &a,
-            "/graphql",
-            "mutation { addPerson(input: [{name: \"Zed\"}]) { numUids } }",
-            json!({}),
-        )
-        .await;
-        assert_eq!(body["data"]["addPerson"]["numUids"], 1, "{body}");
-        let restore = format!(
-            "mutation {{ restore(uid: \"{uid}\", backupFolder: \"\", backupNum: 0) {{ response {{ restoreId }} errors {{ message }} }} }}"
-        );
-        let (r, f) = tokio::join!(
-            gql(&s, &a, "/admin/slash", &restore, json!({})),
-            gql(
-                &s,
-                &a,
-                "/admin/slash",
-                "mutation { freeze(deepFreeze: true, backup: true) }",
-                json!({}),
-            )
-        );
-        assert!(f["data"]["freeze"].is_string(), "round {round}: {f}");
-        let id = r["data"]["restore"]["response"]["restoreId"].clone();
-        assert_eq!(restore_done(&s, &a, &id).await, "OK", "round {round}");
+        round_trip("Zed", true, round).await;
         let thawed = people(&s, &a).await;
-        let again = gql(&s, &a, "/admin/slash", &restore, json!({})).await;
+        let again = gql(&s, &a, "/admin/slash", &restore_latest(&uid), json!({})).await;
         let id = again["data"]["restore"]["response"]["restoreId"].clone();
         assert_eq!(restore_done(&s, &a, &id).await, "OK", "round {round}");
         assert_eq!(
