@@ -325,8 +325,8 @@ impl Engine {
 
     /// Answers `req` on the calling (async) thread when that is cheap (see
     /// [`request::execute_inline`]): handing a get-by-id to a blocking thread costs more than
-    /// answering it. `None`: run it on a blocking thread. The cached API is only a hint for
-    /// the first check; the answer uses the API the store holds now.
+    /// answering it. `None`: run it on a blocking thread (also when the API the store holds
+    /// now is not the cached one the operation was prepared for).
     pub fn try_inline(&self, backend: u64, caller: Caller, req: &Request) -> Option<Response> {
         if !self.inner.compiled.load(Ordering::Relaxed) {
             return None;
@@ -340,6 +340,10 @@ impl Engine {
             return None;
         }
         let api = self.current_api(backend).ok()??;
+        if api.id != hint.id {
+            // The schema changed since: the prepared operation belongs to the old one.
+            return None;
+        }
         self.inner.in_flight.fetch_add(1, Ordering::Relaxed);
         let opts = Options {
             access: caller.access,
@@ -352,7 +356,7 @@ impl Engine {
             store: &self.inner.store,
             backend,
         };
-        let r = request::execute_inline(&api, &self.inner.prepared, &graph, req, &opts);
+        let r = request::execute_inline(&api, prepared, &graph, req, &opts);
         self.inner.in_flight.fetch_sub(1, Ordering::Relaxed);
         r
     }

@@ -26,14 +26,9 @@ pub fn render(plan: &Plan, ex: &Exec<'_>) -> Option<String> {
     out.extend_from_slice(b"{\"data\":{");
     let mut first = true;
     for r in &plan.roots {
-        if !Cond::keeps(&r.conds, ex.vars)? {
+        if !field_start(ex, &r.conds, &r.key, &mut first, &mut out)? {
             continue;
         }
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        out.extend_from_slice(r.key.as_bytes());
         match &r.kind {
             RootKind::Typename => out.extend_from_slice(b"\"Query\""),
             RootKind::Get { field, ty, sels } => {
@@ -200,6 +195,26 @@ fn edge_targets(ex: &Exec<'_>, uid: u64, fi: &FieldInfo, tt: &TypeInfo) -> Optio
     Some(out)
 }
 
+/// Writes a selected field's `"key":` (after a comma unless `first`); `Some(false)` when its
+/// `@include`/`@skip` conditions leave it out.
+fn field_start(
+    ex: &Exec<'_>,
+    conds: &[Cond],
+    key: &str,
+    first: &mut bool,
+    out: &mut Vec<u8>,
+) -> Option<bool> {
+    if !conds.is_empty() && !Cond::keeps(conds, ex.vars)? {
+        return Some(false);
+    }
+    if !*first {
+        out.push(b',');
+    }
+    *first = false;
+    out.extend_from_slice(key.as_bytes());
+    Some(true)
+}
+
 fn object(ex: &Exec<'_>, uid: u64, ty: &TypeInfo, sels: &[Sel], out: &mut Vec<u8>) -> Option<()> {
     ex.check().ok()?;
     // The node as the reader loaded it for rendering: values read in place.
@@ -207,14 +222,9 @@ fn object(ex: &Exec<'_>, uid: u64, ty: &TypeInfo, sels: &[Sel], out: &mut Vec<u8
     out.push(b'{');
     let mut first = true;
     for s in sels {
-        if !s.conds.is_empty() && !Cond::keeps(&s.conds, ex.vars)? {
+        if !field_start(ex, &s.conds, &s.key, &mut first, out)? {
             continue;
         }
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        out.extend_from_slice(s.key.as_bytes());
         match &s.kind {
             SelKind::Typename(t) => out.extend_from_slice(t.as_bytes()),
             SelKind::Id => {
@@ -316,14 +326,9 @@ fn aggregate(
     out.push(b'{');
     let mut first = true;
     for s in sels {
-        if !s.conds.is_empty() && !Cond::keeps(&s.conds, ex.vars)? {
+        if !field_start(ex, &s.conds, &s.key, &mut first, out)? {
             continue;
         }
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        out.extend_from_slice(s.key.as_bytes());
         let Some(name) = &s.name else {
             out.extend_from_slice(s.typename.as_bytes());
             continue;

@@ -264,6 +264,17 @@ fn prepare(
     limits: &Limits,
 ) -> Result<(Arc<Prepared>, Valid<JsonMap>), Response> {
     let prepared = prepare_document(api, cache, req, limits)?;
+    prepare_with(api, prepared, req, limits)
+}
+
+/// [`prepare`] for a document already prepared for `api`.
+#[allow(clippy::result_large_err)]
+fn prepare_with(
+    api: &CompiledApi,
+    prepared: Arc<Prepared>,
+    req: &Request,
+    limits: &Limits,
+) -> Result<(Arc<Prepared>, Valid<JsonMap>), Response> {
     let (doc, op) = (&prepared.doc, &prepared.op);
     if let Err(m) = crate::limits::check_operation(doc, op, limits) {
         return Err(Response::error(m));
@@ -350,13 +361,13 @@ pub fn execute(
 }
 
 /// [`execute`] that takes prepared documents from (and adds them to) `cache`.
-/// Answers `req` on the calling thread when that is cheap: its operation is prepared already,
-/// its plan is [`crate::plan::Plan::inline`], and the answer reads at most
-/// [`crate::plan::INLINE_MAX_NODES`] nodes. `None` otherwise: nothing was reported, and the
-/// caller runs the request with [`execute_cached`] as usual (on a blocking thread).
+/// Answers `req` on the calling thread when that is cheap: `cached` is its operation as
+/// prepared for `api` before, its plan is [`crate::plan::Plan::inline`], and the answer reads
+/// at most [`crate::plan::INLINE_MAX_NODES`] nodes. `None` otherwise: nothing was reported,
+/// and the caller runs the request with [`execute_cached`] as usual (on a blocking thread).
 pub fn execute_inline(
     api: &Arc<CompiledApi>,
-    cache: &PreparedCache,
+    cached: Arc<Prepared>,
     graph: &dyn BackendGraph,
     req: &Request,
     opts: &Options,
@@ -364,12 +375,11 @@ pub fn execute_inline(
     if !opts.compiled {
         return None;
     }
-    let cached = cache.get(api, &req.query, req.operation_name.as_deref())?;
     let plan = cached.compiled_plan().filter(|p| p.inline)?;
     let budget = Budget::new(opts.limits.request_timeout, opts.cancel.clone());
     // Validation of the variables and the document limits: cheap, and their errors are
     // answers like any other.
-    let (prepared, vars) = match prepare(api, Some(cache), req, &opts.limits) {
+    let (prepared, vars) = match prepare_with(api, cached.clone(), req, &opts.limits) {
         Ok(p) => p,
         Err(r) => return Some(r),
     };
